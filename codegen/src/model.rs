@@ -1,0 +1,726 @@
+//! The intermediate representation: what the spec says about entities, actions, params and
+//! extractors, checked and located. Everything the emitters need, nothing about Rust syntax.
+
+use serde_yaml_ng::Value;
+
+use crate::error::{ptr, SpecError};
+use crate::load::{deref, resolve_pointer};
+
+/// The actions this generator knows how to turn into typed methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    /// `GET` a collection, maybe paginated.
+    List,
+    /// `GET` one record by id.
+    Get,
+}
+
+impl Action {
+    /// The action name as written in the spec (`x-airbyte-action`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Get => "get",
+        }
+    }
+}
+
+/// Where a parameter goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// A path segment (`/v2/incidents/{id}`), percent-encoded.
+    Path,
+    /// A query-string parameter.
+    Query,
+}
+
+/// The scalar type of a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKind {
+    /// A string; `allowed` lists the enumerated values, if any.
+    String {
+        /// Allowed values (empty: any string).
+        allowed: Vec<String>,
+    },
+    /// A 64-bit integer.
+    Integer,
+    /// A boolean.
+    Boolean,
+    /// A 64-bit float.
+    Number,
+}
+
+/// One operation parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The wire name.
+    pub name: String,
+    /// Path or query.
+    pub location: ParamLocation,
+    /// Its type.
+    pub kind: ParamKind,
+    /// Whether the API requires it.
+    pub required: bool,
+    /// Inclusive lower bound (integers).
+    pub minimum: Option<i64>,
+    /// Inclusive upper bound (integers).
+    pub maximum: Option<i64>,
+    /// The default, as JSON text (`25`, `"x"`), when the spec gives one.
+    pub default: Option<serde_json::Value>,
+    /// Description from the spec.
+    pub description: String,
+}
+
+/// How a paginated list finds its next page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pagination {
+    /// Path of the next cursor inside the response (`["pagination_meta", "after"]`).
+    pub next_cursor_path: Vec<String>,
+    /// The query parameter that takes the cursor back (`after`).
+    pub cursor_param: String,
+}
+
+/// One (entity, action) operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// Entity name (`incidents`).
+    pub entity: String,
+    /// Action.
+    pub action: Action,
+    /// `operationId` (progenitor method name is its snake_case form).
+    pub operation_id: String,
+    /// HTTP path template (`/v2/incidents/{id}`).
+    pub path: String,
+    /// One-line summary.
+    pub summary: String,
+    /// Longer description.
+    pub description: String,
+    /// Parameters in spec order.
+    pub params: Vec<Param>,
+    /// The envelope field holding the records (`incidents` / `incident`).
+    pub record_field: String,
+    /// The component schema of one record (`Incident`).
+    pub record_component: String,
+    /// Pagination, for paginated lists.
+    pub pagination: Option<Pagination>,
+    /// `x-airbyte-no-pagination` reason, for lists that return everything at once.
+    pub no_pagination: Option<String>,
+    /// `x-airbyte-preferred-for-check`.
+    pub preferred_for_check: bool,
+    /// JSON pointer of the operation in the spec.
+    pub pointer: String,
+}
+
+/// A searchable field of an entity (`x-airbyte-context-store`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchField {
+    /// Field name (top level of the record).
+    pub name: String,
+    /// JSON type without `null` (`string`, `integer`, `number`, `boolean`, `array`, `object`).
+    pub json_type: String,
+    /// Description.
+    pub description: String,
+}
+
+/// One entity with its operations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    /// Snake-case plural name (`incident_updates`).
+    pub name: String,
+    /// Description of the entity (from its record component).
+    pub description: String,
+    /// The record component (`IncidentUpdate`).
+    pub record_component: String,
+    /// Operations in the order list, get.
+    pub operations: Vec<Operation>,
+    /// Fields the hosted context store can search, if declared.
+    pub search_fields: Vec<SearchField>,
+}
+
+/// A whole connector spec, checked.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The file name used in error messages.
+    pub file: String,
+    /// The parsed document, as written (OpenAPI 3.1 style).
+    pub doc: Value,
+    /// `info.x-airbyte-connector-name`.
+    pub connector_name: String,
+    /// `info.x-airbyte-connector-definition-id`.
+    pub definition_id: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.title`.
+    pub title: String,
+    /// `info.description`.
+    pub description: String,
+    /// `servers[0].url`, if given.
+    pub server_url: Option<String>,
+    /// Entities in order of first appearance in `paths`.
+    pub entities: Vec<Entity>,
+}
+
+impl Spec {
+    /// All operations, entity by entity.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.entities.iter().flat_map(|e| e.operations.iter())
+    }
+}
+
+fn text(node: &Value, key: &str) -> String {
+    node.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// Builds the IR from a parsed document (refs already checked).
+pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
+    let info = doc
+        .get("info")
+        .ok_or_else(|| SpecError::new("/info", "the spec has no `info` section"))?;
+    let connector_name = text(info, "x-airbyte-connector-name");
+    if connector_name.is_empty() {
+        return Err(SpecError::new(
+            "/info/x-airbyte-connector-name",
+            "missing: give the connector name, e.g. `x-airbyte-connector-name: incident-io`",
+        ));
+    }
+    let definition_id = text(info, "x-airbyte-connector-definition-id");
+    if definition_id.is_empty() {
+        return Err(SpecError::new(
+            "/info/x-airbyte-connector-definition-id",
+            "missing: give the Airbyte connector definition id (a UUID)",
+        ));
+    }
+    match doc.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.0") || v.starts_with("3.1") => {}
+        Some(v) => {
+            return Err(SpecError::new(
+                "/openapi",
+                format!("OpenAPI version `{v}` is not supported; use 3.0.x or 3.1.x"),
+            ))
+        }
+        None => {
+            return Err(SpecError::new(
+                "/openapi",
+                "missing `openapi: 3.1.0` at the top of the document",
+            ))
+        }
+    }
+    let server_url = doc
+        .get("servers")
+        .and_then(|s| s.get(0))
+        .and_then(|s| s.get("url"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    let paths = match doc.get("paths") {
+        Some(Value::Mapping(m)) => m,
+        _ => {
+            return Err(SpecError::new(
+                "/paths",
+                "missing or not a mapping: the spec needs `paths:` with at least one operation",
+            ))
+        }
+    };
+
+    let mut entities: Vec<Entity> = Vec::new();
+    let mut seen: Vec<(String, Action, String)> = Vec::new();
+    for (path_key, item) in paths {
+        let path = path_key.as_str().unwrap_or_default().to_string();
+        let path_ptr = ptr("/paths", &path);
+        let Value::Mapping(methods) = item else {
+            return Err(SpecError::new(
+                &path_ptr,
+                "a path item must be a mapping of methods",
+            ));
+        };
+        for (method_key, op_node) in methods {
+            let method = method_key.as_str().unwrap_or_default();
+            let op_ptr = ptr(&path_ptr, method);
+            match method {
+                "get" => {}
+                "parameters" | "summary" | "description" | "servers" => {
+                    if method == "parameters" {
+                        return Err(SpecError::new(
+                            &op_ptr,
+                            "path-level `parameters` are not supported; declare them on the operation",
+                        ));
+                    }
+                    continue;
+                }
+                m if m.starts_with("x-") => continue,
+                other => {
+                    return Err(SpecError::new(
+                        &op_ptr,
+                        format!("unsupported construct: `{other}` operations; this read-only SDK generates `get` operations only (remove it or change the method)"),
+                    ))
+                }
+            }
+            let op = build_operation(&doc, &path, &op_ptr, op_node)?;
+            if let Some((_, _, first)) = seen
+                .iter()
+                .find(|(e, a, _)| *e == op.entity && *a == op.action)
+            {
+                return Err(SpecError::new(
+                    &op_ptr,
+                    format!(
+                        "duplicate entity+action `{}`/`{}`: already defined at {first}; each (x-airbyte-entity, x-airbyte-action) pair must be unique",
+                        op.entity,
+                        op.action.as_str()
+                    ),
+                ));
+            }
+            seen.push((op.entity.clone(), op.action, op_ptr.clone()));
+            match entities.iter_mut().find(|e| e.name == op.entity) {
+                Some(e) => {
+                    if e.record_component != op.record_component {
+                        return Err(SpecError::new(
+                            &op_ptr,
+                            format!(
+                                "entity `{}` returns `{}` here but `{}` elsewhere; all actions of an entity must return the same record schema",
+                                op.entity, op.record_component, e.record_component
+                            ),
+                        ));
+                    }
+                    e.operations.push(op);
+                }
+                None => {
+                    let (comp, _) = deref(
+                        &doc,
+                        resolve_pointer(
+                            &doc,
+                            &format!("/components/schemas/{}", op.record_component),
+                        )
+                        .unwrap_or(&Value::Null),
+                        "",
+                    );
+                    entities.push(Entity {
+                        name: op.entity.clone(),
+                        description: text(comp, "description"),
+                        record_component: op.record_component.clone(),
+                        operations: vec![op],
+                        search_fields: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    if entities.is_empty() {
+        return Err(SpecError::new("/paths", "no operations found"));
+    }
+    for e in &mut entities {
+        e.operations.sort_by_key(|o| o.action);
+        if !e
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || !e.name.starts_with(|c: char| c.is_ascii_lowercase())
+        {
+            return Err(SpecError::new(
+                &e.operations[0].pointer,
+                format!(
+                    "entity name `{}` must be snake_case (lowercase letters, digits, `_`)",
+                    e.name
+                ),
+            ));
+        }
+    }
+    read_search_fields(&doc, &mut entities)?;
+
+    Ok(Spec {
+        file: file.to_string(),
+        connector_name,
+        definition_id,
+        version: text(info, "version"),
+        title: text(info, "title"),
+        description: text(info, "description"),
+        server_url,
+        entities,
+        doc,
+    })
+}
+
+fn build_operation(
+    doc: &Value,
+    path: &str,
+    at: &str,
+    node: &Value,
+) -> Result<Operation, SpecError> {
+    let entity = text(node, "x-airbyte-entity");
+    if entity.is_empty() {
+        return Err(SpecError::new(
+            ptr(at, "x-airbyte-entity"),
+            "missing: every operation needs `x-airbyte-entity: <plural snake_case name>`",
+        ));
+    }
+    let action_text = text(node, "x-airbyte-action");
+    let action = match action_text.as_str() {
+        "list" => Action::List,
+        "get" => Action::Get,
+        "" => {
+            return Err(SpecError::new(
+                ptr(at, "x-airbyte-action"),
+                "missing: every operation needs `x-airbyte-action: list` or `get`",
+            ))
+        }
+        other => {
+            return Err(SpecError::new(
+                ptr(at, "x-airbyte-action"),
+                format!(
+                "unsupported construct: action `{other}`; supported actions are `list` and `get`"
+            ),
+            ))
+        }
+    };
+    let operation_id = text(node, "operationId");
+    if operation_id.is_empty() {
+        return Err(SpecError::new(
+            ptr(at, "operationId"),
+            "missing: every operation needs an `operationId` (it names the raw HTTP method)",
+        ));
+    }
+
+    // Parameters.
+    let mut params = Vec::new();
+    if let Some(list) = node.get("parameters") {
+        let Value::Sequence(items) = list else {
+            return Err(SpecError::new(ptr(at, "parameters"), "must be a list"));
+        };
+        for (i, p) in items.iter().enumerate() {
+            let p_ptr = ptr(&ptr(at, "parameters"), &i.to_string());
+            let (p, p_ptr) = deref(doc, p, &p_ptr);
+            params.push(build_param(doc, &p_ptr, p)?);
+        }
+    }
+    for segment in path.split('/').filter(|s| s.starts_with('{')) {
+        let name = segment.trim_start_matches('{').trim_end_matches('}');
+        if !params
+            .iter()
+            .any(|p| p.name == name && p.location == ParamLocation::Path)
+        {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "path `{path}` has `{{{name}}}` but no `in: path` parameter named `{name}`"
+                ),
+            ));
+        }
+    }
+    if action == Action::Get && !params.iter().any(|p| p.location == ParamLocation::Path) {
+        return Err(SpecError::new(
+            at,
+            "a `get` action needs a path parameter (the record id), e.g. `/v2/things/{id}`",
+        ));
+    }
+
+    // Response envelope and extractors.
+    let resp_ptr = format!("{}/responses/200/content/application~1json/schema", at);
+    let resp = resolve_pointer(doc, &resp_ptr).ok_or_else(|| {
+        SpecError::new(
+            ptr(at, "responses"),
+            "unsupported construct: no `200` response with `application/json` content; each operation needs one",
+        )
+    })?;
+    let (resp, resp_at) = deref(doc, resp, &resp_ptr);
+
+    let extractor_ptr = ptr(at, "x-airbyte-record-extractor");
+    let extractor = text(node, "x-airbyte-record-extractor");
+    if extractor.is_empty() {
+        return Err(SpecError::new(
+            &extractor_ptr,
+            "missing: every operation needs `x-airbyte-record-extractor: $.<field>`",
+        ));
+    }
+    let record_path = parse_extractor(&extractor, &extractor_ptr)?;
+    if record_path.len() != 1 {
+        return Err(SpecError::new(
+            &extractor_ptr,
+            format!("unsupported construct: `{extractor}`; the record extractor must name one top-level field (`$.incidents`)"),
+        ));
+    }
+    let record_field = record_path[0].clone();
+    let field_schema = property(doc, resp, &resp_at, &record_field).ok_or_else(|| {
+        SpecError::new(
+            &extractor_ptr,
+            format!(
+                "`{extractor}` names no field of the 200 response (its fields: {})",
+                field_names(doc, resp, &resp_at)
+            ),
+        )
+    })?;
+    let record_ref = match action {
+        Action::List => {
+            let (fs, _) = deref(doc, field_schema, "");
+            let items = fs
+                .get("items")
+                .filter(|_| type_is(fs, "array"))
+                .ok_or_else(|| {
+                    SpecError::new(
+                        &extractor_ptr,
+                        format!("`{extractor}` must name an array field for a `list` action"),
+                    )
+                })?;
+            items.get("$ref").and_then(Value::as_str)
+        }
+        Action::Get => field_schema.get("$ref").and_then(Value::as_str),
+    };
+    let record_component = record_ref
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            SpecError::new(
+                &extractor_ptr,
+                format!("unsupported construct: the record schema behind `{extractor}` must be a `$ref` to `#/components/schemas/<Name>`; move the inline schema into components"),
+            )
+        })?;
+
+    let mut pagination = None;
+    if let Some(meta) = node.get("x-airbyte-meta-extractor") {
+        let meta_ptr = ptr(at, "x-airbyte-meta-extractor");
+        let Value::Mapping(m) = meta else {
+            return Err(SpecError::new(
+                &meta_ptr,
+                "must be a mapping like `next_cursor: $.pagination_meta.after`",
+            ));
+        };
+        for (k, v) in m {
+            let key = k.as_str().unwrap_or_default();
+            let here = ptr(&meta_ptr, key);
+            let expr = v.as_str().unwrap_or_default();
+            if expr.starts_with('@') {
+                return Err(SpecError::new(&here, format!("unsupported construct: `{expr}` (link and header meta extractors are not supported); use a JSONPath into the body")));
+            }
+            let steps = parse_extractor(expr, &here)?;
+            check_path(doc, resp, &resp_at, &steps).map_err(|known| {
+                SpecError::new(
+                    &here,
+                    format!("`{expr}` names no field of the 200 response ({known})"),
+                )
+            })?;
+            if key == "next_cursor" {
+                if action != Action::List {
+                    return Err(SpecError::new(
+                        &here,
+                        "`next_cursor` only makes sense on a `list` action",
+                    ));
+                }
+                let cursor_param = ["after", "cursor", "starting_after", "page_token"]
+                    .iter()
+                    .find(|n| params.iter().any(|p| p.name == **n && p.location == ParamLocation::Query))
+                    .ok_or_else(|| {
+                        SpecError::new(&here, "a paginated list needs a query parameter that takes the cursor back (`after`, `cursor`, `starting_after` or `page_token`)")
+                    })?;
+                pagination = Some(Pagination {
+                    next_cursor_path: steps,
+                    cursor_param: cursor_param.to_string(),
+                });
+            }
+        }
+    }
+    let no_pagination = node
+        .get("x-airbyte-no-pagination")
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_string());
+
+    Ok(Operation {
+        entity,
+        action,
+        operation_id,
+        path: path.to_string(),
+        summary: text(node, "summary"),
+        description: text(node, "description"),
+        params,
+        record_field,
+        record_component,
+        pagination,
+        no_pagination,
+        preferred_for_check: node
+            .get("x-airbyte-preferred-for-check")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        pointer: at.to_string(),
+    })
+}
+
+fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
+    let name = text(p, "name");
+    if name.is_empty() {
+        return Err(SpecError::new(ptr(at, "name"), "missing parameter name"));
+    }
+    let location = match text(p, "in").as_str() {
+        "path" => ParamLocation::Path,
+        "query" => ParamLocation::Query,
+        other => {
+            return Err(SpecError::new(
+                ptr(at, "in"),
+                format!("unsupported construct: parameter `{name}` is `in: {other}`; only `path` and `query` parameters are supported"),
+            ))
+        }
+    };
+    let schema_ptr = ptr(at, "schema");
+    let schema = p
+        .get("schema")
+        .ok_or_else(|| SpecError::new(&schema_ptr, format!("parameter `{name}` has no schema")))?;
+    let (schema, _) = deref(doc, schema, &schema_ptr);
+    let ty = non_null_type(schema).map_err(|m| SpecError::new(&schema_ptr, m))?;
+    let kind = match ty.as_deref() {
+        Some("string") => ParamKind::String {
+            allowed: schema
+                .get("enum")
+                .and_then(Value::as_sequence)
+                .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        },
+        Some("integer") => ParamKind::Integer,
+        Some("boolean") => ParamKind::Boolean,
+        Some("number") => ParamKind::Number,
+        other => {
+            return Err(SpecError::new(
+                &schema_ptr,
+                format!("unsupported construct: parameter `{name}` has type `{}`; parameters must be string, integer, number or boolean", other.unwrap_or("(none)")),
+            ))
+        }
+    };
+    let int = |k: &str| schema.get(k).and_then(Value::as_i64);
+    let default = schema
+        .get("default")
+        .map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null));
+    let required = p.get("required").and_then(Value::as_bool).unwrap_or(false)
+        || location == ParamLocation::Path;
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(SpecError::new(
+            ptr(at, "name"),
+            format!("unsupported construct: parameter name `{name}`; use letters, digits and `_`"),
+        ));
+    }
+    Ok(Param {
+        name,
+        location,
+        kind,
+        required,
+        minimum: int("minimum"),
+        maximum: int("maximum"),
+        default,
+        description: text(p, "description"),
+    })
+}
+
+/// The single non-null JSON type of a schema (`type: [string, "null"]` → `string`).
+pub fn non_null_type(schema: &Value) -> Result<Option<String>, String> {
+    match schema.get("type") {
+        None => Ok(None),
+        Some(Value::String(s)) if s == "null" => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Sequence(items)) => {
+            let types: Vec<&str> = items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect();
+            match types.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(one.to_string())),
+                many => Err(format!(
+                    "unsupported construct: a union of types {many:?}; a schema may have one type plus \"null\""
+                )),
+            }
+        }
+        Some(other) => Err(format!(
+            "`type` must be a string or a list, found {other:?}"
+        )),
+    }
+}
+
+fn type_is(schema: &Value, ty: &str) -> bool {
+    matches!(non_null_type(schema), Ok(Some(t)) if t == ty)
+}
+
+fn parse_extractor(expr: &str, at: &str) -> Result<Vec<String>, SpecError> {
+    let rest = expr.strip_prefix("$.").ok_or_else(|| {
+        SpecError::new(at, format!("unsupported construct: extractor `{expr}`; write a JSONPath like `$.field` or `$.a.b`"))
+    })?;
+    let steps: Vec<String> = rest.split('.').map(str::to_string).collect();
+    if steps
+        .iter()
+        .any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        return Err(SpecError::new(
+            at,
+            format!("unsupported construct: extractor `{expr}`; only dotted field names are supported (no filters, wildcards or indexes)"),
+        ));
+    }
+    Ok(steps)
+}
+
+/// The schema of property `name` of object schema `obj` (refs followed), if it exists.
+fn property<'a>(doc: &'a Value, obj: &'a Value, at: &str, name: &str) -> Option<&'a Value> {
+    let (obj, _) = deref(doc, obj, at);
+    obj.get("properties")?.get(name)
+}
+
+fn field_names(doc: &Value, obj: &Value, at: &str) -> String {
+    let (obj, _) = deref(doc, obj, at);
+    match obj.get("properties") {
+        Some(Value::Mapping(m)) if !m.is_empty() => m
+            .keys()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "none".to_string(),
+    }
+}
+
+fn check_path(doc: &Value, root: &Value, at: &str, steps: &[String]) -> Result<(), String> {
+    let mut cur = root;
+    let mut here = at.to_string();
+    for step in steps {
+        let (obj, obj_at) = deref(doc, cur, &here);
+        match property(doc, obj, &obj_at, step) {
+            Some(next) => {
+                cur = next;
+                here = ptr(&ptr(&obj_at, "properties"), step);
+            }
+            None => {
+                return Err(format!(
+                    "at `{step}`, the fields are: {}",
+                    field_names(doc, obj, &obj_at)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_search_fields(doc: &Value, entities: &mut [Entity]) -> Result<(), SpecError> {
+    let base = "/info/x-airbyte-context-store/entities";
+    let Some(Value::Sequence(list)) = resolve_pointer(doc, base) else {
+        return Ok(());
+    };
+    for (i, item) in list.iter().enumerate() {
+        let at = ptr(base, &i.to_string());
+        let name = text(item, "entity");
+        let Some(entity) = entities.iter_mut().find(|e| e.name == name) else {
+            return Err(SpecError::new(
+                ptr(&at, "entity"),
+                format!("context-store entity `{name}` is not an entity of any operation"),
+            ));
+        };
+        if let Some(Value::Sequence(fields)) = item.get("fields") {
+            for (j, f) in fields.iter().enumerate() {
+                let f_at = ptr(&ptr(&at, "fields"), &j.to_string());
+                let ty = non_null_type(f)
+                    .map_err(|m| SpecError::new(ptr(&f_at, "type"), m))?
+                    .unwrap_or_else(|| "string".to_string());
+                entity.search_fields.push(SearchField {
+                    name: text(f, "name"),
+                    json_type: ty,
+                    description: text(f, "description"),
+                });
+            }
+        }
+    }
+    Ok(())
+}

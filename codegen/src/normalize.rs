@@ -1,0 +1,364 @@
+//! Normalizing a connector spec so openapiv3/progenitor can read it, and so the generated
+//! models survive the real API:
+//!
+//! - OpenAPI 3.1 → 3.0.3: `type: [X, "null"]` becomes `type: X, nullable: true`.
+//! - Every optional property accepts `null` (`nullable: true`), so an absent, null or empty
+//!   value all decode.
+//! - String enums become named components; the generator replaces them with open enums that
+//!   keep an `Unknown(String)` arm (the API adds enum values without notice).
+//! - `additionalProperties: false` is dropped (the API adds fields without notice).
+//! - Parameter schemas lose bounds, defaults and enums (the entity layer checks those itself
+//!   and hands progenitor plain `i64`/`&str` values).
+//! - The record field of each response envelope becomes required, so a response without it is
+//!   a decode error rather than an empty page.
+
+use heck::ToUpperCamelCase;
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::error::{ptr, SpecError};
+use crate::model::{non_null_type, Spec};
+
+/// A string enum to be generated as an open enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenEnum {
+    /// Component name (`IncidentMode`).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Known wire values, in spec order.
+    pub values: Vec<String>,
+}
+
+/// The normalized document and what was learned while normalizing it.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    /// An OpenAPI 3.0.3 document that openapiv3 and progenitor accept.
+    pub doc: Value,
+    /// Open enums to generate (and to substitute for typify's closed enums).
+    pub enums: Vec<OpenEnum>,
+}
+
+fn key(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+/// Normalizes `spec.doc` (see the module docs).
+pub fn normalize(spec: &Spec) -> Result<Normalized, SpecError> {
+    let mut doc = spec.doc.clone();
+    doc.as_mapping_mut()
+        .expect("checked by the loader")
+        .insert(key("openapi"), key("3.0.3"));
+
+    // Components: hoist inline enums, then rewrite every schema.
+    let mut enums = Vec::new();
+    if let Some(Value::Mapping(schemas)) =
+        doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+    {
+        let names: Vec<String> = schemas
+            .keys()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+        let mut hoisted: Vec<(String, Value)> = Vec::new();
+        for name in &names {
+            let at = ptr("/components/schemas", name);
+            let schema = schemas.get_mut(name.as_str()).expect("listed above");
+            hoist_enums(schema, name, &at, &names, &mut hoisted)?;
+        }
+        for (name, schema) in hoisted {
+            schemas.insert(key(&name), schema);
+        }
+        for (name, schema) in schemas.iter_mut() {
+            let name = name.as_str().unwrap_or_default().to_string();
+            let at = ptr("/components/schemas", &name);
+            if let Some(e) = as_string_enum(schema, &name, &at)? {
+                enums.push(e);
+            }
+            rewrite_schema(schema, &at)?;
+        }
+    }
+
+    // Paths: parameter schemas and response envelopes.
+    let records: Vec<(String, String)> = spec
+        .operations()
+        .map(|o| (o.pointer.clone(), o.record_field.clone()))
+        .collect();
+    if let Some(Value::Mapping(paths)) = doc.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            let path_ptr = ptr("/paths", path.as_str().unwrap_or_default());
+            let Value::Mapping(methods) = item else {
+                continue;
+            };
+            for (method, op) in methods.iter_mut() {
+                let op_ptr = ptr(&path_ptr, method.as_str().unwrap_or_default());
+                if let Some(Value::Sequence(params)) = op.get_mut("parameters") {
+                    for (i, p) in params.iter_mut().enumerate() {
+                        let p_ptr = ptr(&ptr(&op_ptr, "parameters"), &i.to_string());
+                        if let Some(s) = p.get_mut("schema") {
+                            simplify_param_schema(s, &ptr(&p_ptr, "schema"))?;
+                        }
+                    }
+                }
+                if let Some(Value::Mapping(responses)) = op.get_mut("responses") {
+                    for (code, resp) in responses.iter_mut() {
+                        let r_ptr = ptr(
+                            &ptr(&op_ptr, "responses"),
+                            code.as_str().unwrap_or_default(),
+                        );
+                        if let Some(Value::Mapping(content)) = resp.get_mut("content") {
+                            for (ct, media) in content.iter_mut() {
+                                let m_ptr =
+                                    ptr(&ptr(&r_ptr, "content"), ct.as_str().unwrap_or_default());
+                                if let Some(schema) = media.get_mut("schema") {
+                                    rewrite_schema(schema, &ptr(&m_ptr, "schema"))?;
+                                    if let Some((_, field)) =
+                                        records.iter().find(|(p, _)| *p == op_ptr)
+                                    {
+                                        require(schema, field);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Normalized { doc, enums })
+}
+
+fn require(schema: &mut Value, field: &str) {
+    let Some(m) = schema.as_mapping_mut() else {
+        return;
+    };
+    if m.get("$ref").is_some() {
+        return;
+    }
+    let req = m
+        .entry(key("required"))
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    if let Value::Sequence(list) = req {
+        if !list.iter().any(|v| v.as_str() == Some(field)) {
+            list.push(key(field));
+        }
+    }
+    // A required record field must not be nullable, or typify wraps it in Option.
+    if let Some(Value::Mapping(f)) = m.get_mut("properties").and_then(|p| p.get_mut(field)) {
+        f.remove("nullable");
+    }
+}
+
+fn as_string_enum(schema: &Value, name: &str, at: &str) -> Result<Option<OpenEnum>, SpecError> {
+    let Some(Value::Sequence(values)) = schema.get("enum") else {
+        return Ok(None);
+    };
+    let ty = non_null_type(schema).map_err(|m| SpecError::new(ptr(at, "type"), m))?;
+    if ty.as_deref() != Some("string") {
+        return Err(SpecError::new(
+            ptr(at, "enum"),
+            "unsupported construct: an `enum` on a non-string schema; only string enums are supported",
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Value::String(s) => {
+                if !out.contains(s) {
+                    out.push(s.clone())
+                }
+            }
+            Value::Null => {}
+            other => {
+                return Err(SpecError::new(
+                    ptr(&ptr(at, "enum"), &i.to_string()),
+                    format!("enum value {other:?} is not a string"),
+                ))
+            }
+        }
+    }
+    Ok(Some(OpenEnum {
+        name: name.to_string(),
+        description: schema
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        values: out,
+    }))
+}
+
+/// Moves inline string enums found in properties into their own components.
+fn hoist_enums(
+    schema: &mut Value,
+    owner: &str,
+    at: &str,
+    taken: &[String],
+    out: &mut Vec<(String, Value)>,
+) -> Result<(), SpecError> {
+    if let Some(Value::Mapping(props)) = schema.get_mut("properties") {
+        for (prop, sub) in props.iter_mut() {
+            let prop = prop.as_str().unwrap_or_default().to_string();
+            let sub_at = ptr(&ptr(at, "properties"), &prop);
+            if sub.get("enum").is_some() && sub.get("$ref").is_none() {
+                let base = format!("{owner}{}", prop.to_upper_camel_case());
+                let name = unique_name(&base, taken, out);
+                let mut hoisted = sub.clone();
+                if let Some(m) = hoisted.as_mapping_mut() {
+                    m.insert(key("type"), key("string"));
+                    m.remove("nullable");
+                }
+                out.push((name.clone(), hoisted));
+                *sub = ref_to(&name);
+            } else if sub
+                .get("items")
+                .is_some_and(|i| i.get("enum").is_some() && i.get("$ref").is_none())
+            {
+                let base = format!("{owner}{}Item", prop.to_upper_camel_case());
+                let name = unique_name(&base, taken, out);
+                let items = sub.get_mut("items").expect("checked above");
+                let mut hoisted = items.clone();
+                if let Some(m) = hoisted.as_mapping_mut() {
+                    m.insert(key("type"), key("string"));
+                    m.remove("nullable");
+                }
+                out.push((name.clone(), hoisted));
+                *items = ref_to(&name);
+            } else {
+                let child_owner = format!("{owner}{}", prop.to_upper_camel_case());
+                hoist_enums(sub, &child_owner, &sub_at, taken, out)?;
+            }
+        }
+    }
+    if let Some(items) = schema.get_mut("items") {
+        hoist_enums(items, owner, &ptr(at, "items"), taken, out)?;
+    }
+    Ok(())
+}
+
+fn unique_name(base: &str, taken: &[String], out: &[(String, Value)]) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while taken.contains(&name) || out.iter().any(|(o, _)| *o == name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
+fn ref_to(name: &str) -> Value {
+    let mut r = Mapping::new();
+    r.insert(key("$ref"), key(&format!("#/components/schemas/{name}")));
+    Value::Mapping(r)
+}
+
+/// Rewrites one schema (recursively) into OpenAPI 3.0 form (see module docs).
+fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
+    let Some(m) = schema.as_mapping_mut() else {
+        return Ok(());
+    };
+    if m.get("$ref").is_some() {
+        // In 3.0 siblings of $ref are ignored; drop them so nothing surprises openapiv3.
+        m.retain(|k, _| k.as_str() == Some("$ref"));
+        return Ok(());
+    }
+    let ty = {
+        let probe = Value::Mapping(m.clone());
+        non_null_type(&probe).map_err(|msg| SpecError::new(ptr(at, "type"), msg))?
+    };
+    let nullable = match m.get("type") {
+        Some(Value::Sequence(items)) => items.iter().any(|v| v.as_str() == Some("null")),
+        Some(Value::String(s)) => s == "null",
+        _ => false,
+    };
+    m.remove("type");
+    if let Some(t) = &ty {
+        m.insert(key("type"), key(t));
+    }
+    if nullable {
+        m.insert(key("nullable"), Value::Bool(true));
+    }
+    for k in [
+        "examples",
+        "const",
+        "$schema",
+        "$id",
+        "$comment",
+        "unevaluatedProperties",
+    ] {
+        m.remove(k);
+    }
+    if m.get("additionalProperties") == Some(&Value::Bool(false)) {
+        m.remove("additionalProperties");
+    }
+    for combinator in [
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "patternProperties",
+        "if",
+        "then",
+        "else",
+    ] {
+        if m.get(combinator).is_some() {
+            return Err(SpecError::new(
+                ptr(at, combinator),
+                format!("unsupported construct: `{combinator}`; describe the value with one schema (use a component with optional properties)"),
+            ));
+        }
+    }
+    let required: Vec<String> = m
+        .get("required")
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Mapping(props)) = m.get_mut("properties") {
+        for (name, sub) in props.iter_mut() {
+            let name = name.as_str().unwrap_or_default().to_string();
+            rewrite_schema(sub, &ptr(&ptr(at, "properties"), &name))?;
+            if !required.contains(&name) {
+                if let Some(sm) = sub.as_mapping_mut() {
+                    if sm.get("$ref").is_none() {
+                        sm.insert(key("nullable"), Value::Bool(true));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(items) = m.get_mut("items") {
+        rewrite_schema(items, &ptr(at, "items"))?;
+    }
+    if let Some(ap) = m.get_mut("additionalProperties") {
+        if ap.is_mapping() {
+            rewrite_schema(ap, &ptr(at, "additionalProperties"))?;
+        }
+    }
+    Ok(())
+}
+
+fn simplify_param_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
+    let ty = non_null_type(schema).map_err(|m| SpecError::new(ptr(at, "type"), m))?;
+    let Some(m) = schema.as_mapping_mut() else {
+        return Ok(());
+    };
+    if m.get("$ref").is_some() {
+        return Err(SpecError::new(
+            at,
+            "unsupported construct: a `$ref` parameter schema; write the parameter's type inline",
+        ));
+    }
+    m.clear();
+    let ty = ty.unwrap_or_else(|| "string".to_string());
+    m.insert(key("type"), key(&ty));
+    if ty == "integer" {
+        m.insert(key("format"), key("int64"));
+    }
+    if ty == "number" {
+        m.insert(key("format"), key("double"));
+    }
+    Ok(())
+}
