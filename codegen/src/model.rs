@@ -227,7 +227,7 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
     };
 
     let mut entities: Vec<Entity> = Vec::new();
-    let mut seen: Vec<(String, Action, String)> = Vec::new();
+    let mut seen: Vec<(String, String, String)> = Vec::new();
     for (path_key, item) in paths {
         let path = path_key.as_str().unwrap_or_default().to_string();
         let path_ptr = ptr("/paths", &path);
@@ -259,21 +259,17 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
                     ))
                 }
             }
-            let op = build_operation(&doc, &path, &op_ptr, op_node)?;
-            if let Some((_, _, first)) = seen
-                .iter()
-                .find(|(e, a, _)| *e == op.entity && *a == op.action)
-            {
+            let (entity, action) = (text(op_node, "x-airbyte-entity"), text(op_node, "x-airbyte-action"));
+            if let Some((_, _, first)) = seen.iter().find(|(e, a, _)| *e == entity && *a == action) {
                 return Err(SpecError::new(
                     &op_ptr,
                     format!(
-                        "duplicate entity+action `{}`/`{}`: already defined at {first}; each (x-airbyte-entity, x-airbyte-action) pair must be unique",
-                        op.entity,
-                        op.action.as_str()
+                        "duplicate entity+action `{entity}`/`{action}`: already defined at {first}; each (x-airbyte-entity, x-airbyte-action) pair must be unique"
                     ),
                 ));
             }
-            seen.push((op.entity.clone(), op.action, op_ptr.clone()));
+            seen.push((entity, action, op_ptr.clone()));
+            let op = build_operation(&doc, &path, &op_ptr, op_node)?;
             match entities.iter_mut().find(|e| e.name == op.entity) {
                 Some(e) => {
                     if e.record_component != op.record_component {
