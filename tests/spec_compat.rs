@@ -47,7 +47,14 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
 
 fn cargo_check(dir: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO"))
-        .args(["check", "--offline", "--quiet", "--lib", "-p", "incident-io-connector"])
+        .args([
+            "check",
+            "--offline",
+            "--quiet",
+            "--lib",
+            "-p",
+            "incident-io-connector",
+        ])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", root().join("target/spec-compat/target"))
         .env_remove("RUSTFLAGS")
@@ -62,11 +69,15 @@ fn cargo_check(dir: &Path) -> (bool, String) {
 #[test]
 fn other_specs_build_or_fail_clearly() {
     // 1. The upstream reference spec, unchanged, compiles into a working crate.
-    let reference = std::fs::read_to_string(root().join("../shared/reference/incident-io.connector.yaml"))
-        .expect("../shared/reference is beside the checkout");
+    let reference =
+        std::fs::read_to_string(root().join("../shared/reference/incident-io.connector.yaml"))
+            .expect("../shared/reference is beside the checkout");
     let dir = crate_copy("reference", &reference);
     let (ok, stderr) = cargo_check(&dir);
-    assert!(ok, "the crate must compile with the upstream reference spec:\n{stderr}");
+    assert!(
+        ok,
+        "the crate must compile with the upstream reference spec:\n{stderr}"
+    );
 
     // 2. A broken spec stops the build with one clear line and no panic.
     let ours = std::fs::read_to_string(root().join("spec/incident-io.yaml")).unwrap();
@@ -84,5 +95,8 @@ fn other_specs_build_or_fail_clearly() {
             && stderr.contains("`$ref: #/components/schemas/Incidnet` points to nothing"),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "no panic backtrace:\n{stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "no panic backtrace:\n{stderr}"
+    );
 }

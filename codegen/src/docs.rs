@@ -178,6 +178,59 @@ impl syn::visit_mut::VisitMut for DocCleaner {
     }
 }
 
+/// Gives every field of the generated model structs a doc line: the property's description
+/// from the spec (typify drops descriptions that sit beside a `$ref`), else a plain phrase.
+pub fn fill_field_docs(tokens: TokenStream, doc: &serde_yaml_ng::Value) -> TokenStream {
+    use std::collections::HashMap;
+    let mut descriptions: HashMap<(String, String), String> = HashMap::new();
+    if let Some(serde_yaml_ng::Value::Mapping(schemas)) =
+        doc.get("components").and_then(|c| c.get("schemas"))
+    {
+        for (name, schema) in schemas {
+            let Some(serde_yaml_ng::Value::Mapping(props)) = schema.get("properties") else {
+                continue;
+            };
+            for (prop, sub) in props {
+                if let (Some(n), Some(p), Some(d)) = (
+                    name.as_str(),
+                    prop.as_str(),
+                    sub.get("description").and_then(|d| d.as_str()),
+                ) {
+                    descriptions.insert((n.to_string(), p.to_string()), d.trim().to_string());
+                }
+            }
+        }
+    }
+    struct Filler(HashMap<(String, String), String>);
+    impl syn::visit_mut::VisitMut for Filler {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            let owner = item.ident.to_string();
+            for field in item.fields.iter_mut() {
+                if field.attrs.iter().any(|a| a.path().is_ident("doc")) {
+                    continue;
+                }
+                let Some(ident) = &field.ident else { continue };
+                let prop = ident.to_string().trim_end_matches('_').to_string();
+                let text = match self.0.get(&(owner.clone(), prop.clone())) {
+                    Some(d) => sanitize(d),
+                    None => format!("The `{prop}` field."),
+                };
+                for line in text.lines().rev() {
+                    let value = format!(" {}", line.trim_end());
+                    field.attrs.insert(0, syn::parse_quote!(#[doc = #value]));
+                }
+            }
+        }
+    }
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(mut f) => {
+            syn::visit_mut::VisitMut::visit_file_mut(&mut Filler(descriptions), &mut f);
+            quote!(#f)
+        }
+        Err(_) => tokens,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

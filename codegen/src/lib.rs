@@ -68,6 +68,7 @@ pub fn generate(spec: &Spec) -> Result<Generated, SpecError> {
 
     let raw = run_progenitor(&openapi, &normalized.enums).map_err(at_file)?;
     let raw = clean(raw, true);
+    let raw = docs::fill_field_docs(raw, &spec.doc);
     let enums = emit::enums(&normalized.enums);
     let layer = emit::entity_layer(spec, &normalized.doc);
 

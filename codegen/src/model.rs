@@ -259,8 +259,12 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
                     ))
                 }
             }
-            let (entity, action) = (text(op_node, "x-airbyte-entity"), text(op_node, "x-airbyte-action"));
-            if let Some((_, _, first)) = seen.iter().find(|(e, a, _)| *e == entity && *a == action) {
+            let (entity, action) = (
+                text(op_node, "x-airbyte-entity"),
+                text(op_node, "x-airbyte-action"),
+            );
+            if let Some((_, _, first)) = seen.iter().find(|(e, a, _)| *e == entity && *a == action)
+            {
                 return Err(SpecError::new(
                     &op_ptr,
                     format!(

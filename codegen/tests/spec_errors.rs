@@ -79,7 +79,10 @@ fn assert_err(e: &SpecError, pointer: &str, needle: &str) {
     assert_eq!(e.pointer, pointer, "{e}");
     assert!(e.message.contains(needle), "{e}");
     let line = e.to_string();
-    assert!(line.starts_with(&format!("spec/demo.yaml: at {pointer}: ")), "{line}");
+    assert!(
+        line.starts_with(&format!("spec/demo.yaml: at {pointer}: ")),
+        "{line}"
+    );
     assert!(!line.contains('\n'), "one line: {line}");
 }
 
@@ -104,7 +107,10 @@ fn bad_yaml() {
 
 #[test]
 fn dangling_ref() {
-    let e = err(&GOOD.replace("items: {$ref: \"#/components/schemas/Thing\"}", "items: {$ref: \"#/components/schemas/Thingy\"}"));
+    let e = err(&GOOD.replace(
+        "items: {$ref: \"#/components/schemas/Thing\"}",
+        "items: {$ref: \"#/components/schemas/Thingy\"}",
+    ));
     assert_err(
         &e,
         "/paths/~1v2~1things/get/responses/200/content/application~1json/schema/properties/things/items/$ref",
@@ -116,19 +122,33 @@ fn dangling_ref() {
 #[test]
 fn duplicate_entity_action() {
     let e = err(&GOOD.replace("x-airbyte-action: get", "x-airbyte-action: list"));
-    assert_err(&e, "/paths/~1v2~1things~1{id}/get", "duplicate entity+action `things`/`list`");
-    assert!(e.message.contains("already defined at /paths/~1v2~1things/get"), "{e}");
+    assert_err(
+        &e,
+        "/paths/~1v2~1things~1{id}/get",
+        "duplicate entity+action `things`/`list`",
+    );
+    assert!(
+        e.message
+            .contains("already defined at /paths/~1v2~1things/get"),
+        "{e}"
+    );
 }
 
 #[test]
 fn extractor_naming_no_field() {
-    let e = err(&GOOD.replace("x-airbyte-record-extractor: $.things", "x-airbyte-record-extractor: $.thingz"));
+    let e = err(&GOOD.replace(
+        "x-airbyte-record-extractor: $.things",
+        "x-airbyte-record-extractor: $.thingz",
+    ));
     assert_err(
         &e,
         "/paths/~1v2~1things/get/x-airbyte-record-extractor",
         "`$.thingz` names no field of the 200 response (its fields: things, pagination_meta)",
     );
-    let e = err(&GOOD.replace("next_cursor: $.pagination_meta.after", "next_cursor: $.pagination_meta.next"));
+    let e = err(&GOOD.replace(
+        "next_cursor: $.pagination_meta.after",
+        "next_cursor: $.pagination_meta.next",
+    ));
     assert_err(
         &e,
         "/paths/~1v2~1things/get/x-airbyte-meta-extractor/next_cursor",
@@ -139,29 +159,78 @@ fn extractor_naming_no_field() {
 #[test]
 fn unsupported_constructs() {
     let e = err(&GOOD.replace("x-airbyte-action: get", "x-airbyte-action: download"));
-    assert_err(&e, "/paths/~1v2~1things~1{id}/get/x-airbyte-action", "unsupported construct: action `download`");
+    assert_err(
+        &e,
+        "/paths/~1v2~1things~1{id}/get/x-airbyte-action",
+        "unsupported construct: action `download`",
+    );
 
-    let e = err(&GOOD.replace("in: query\n          schema: {type: string}", "in: cookie\n          schema: {type: string}"));
-    assert_err(&e, "/paths/~1v2~1things/get/parameters/1/in", "unsupported construct: parameter `after` is `in: cookie`");
+    let e = err(&GOOD.replace(
+        "in: query\n          schema: {type: string}",
+        "in: cookie\n          schema: {type: string}",
+    ));
+    assert_err(
+        &e,
+        "/paths/~1v2~1things/get/parameters/1/in",
+        "unsupported construct: parameter `after` is `in: cookie`",
+    );
 
-    let e = err(&GOOD.replace("id: {type: string}\n        kind", "id: {type: [string, integer]}\n        kind"));
-    assert_err(&e, "/components/schemas/Thing/properties/id/type", "unsupported construct: a union of types");
+    let e = err(&GOOD.replace(
+        "id: {type: string}\n        kind",
+        "id: {type: [string, integer]}\n        kind",
+    ));
+    assert_err(
+        &e,
+        "/components/schemas/Thing/properties/id/type",
+        "unsupported construct: a union of types",
+    );
 
-    let e = err(&GOOD.replace("  /v2/things/{id}:\n    get:", "  /v2/things/{id}:\n    post:"));
-    assert_err(&e, "/paths/~1v2~1things~1{id}/post", "unsupported construct: `post` operations");
+    let e = err(&GOOD.replace(
+        "  /v2/things/{id}:\n    get:",
+        "  /v2/things/{id}:\n    post:",
+    ));
+    assert_err(
+        &e,
+        "/paths/~1v2~1things~1{id}/post",
+        "unsupported construct: `post` operations",
+    );
 
-    let e = err(&GOOD.replace("x-airbyte-record-extractor: $.things", "x-airbyte-record-extractor: $.things[*]"));
-    assert_err(&e, "/paths/~1v2~1things/get/x-airbyte-record-extractor", "unsupported construct: extractor");
+    let e = err(&GOOD.replace(
+        "x-airbyte-record-extractor: $.things",
+        "x-airbyte-record-extractor: $.things[*]",
+    ));
+    assert_err(
+        &e,
+        "/paths/~1v2~1things/get/x-airbyte-record-extractor",
+        "unsupported construct: extractor",
+    );
 
-    let e = err(&GOOD.replace("        kind: {type: string, enum: [a, b]}", "        kind: {oneOf: [{type: string}, {type: integer}]}"));
-    assert_err(&e, "/components/schemas/Thing/properties/kind/oneOf", "unsupported construct: `oneOf`");
+    let e = err(&GOOD.replace(
+        "        kind: {type: string, enum: [a, b]}",
+        "        kind: {oneOf: [{type: string}, {type: integer}]}",
+    ));
+    assert_err(
+        &e,
+        "/components/schemas/Thing/properties/kind/oneOf",
+        "unsupported construct: `oneOf`",
+    );
 }
 
 #[test]
 fn missing_airbyte_fields() {
-    let e = err(&GOOD.replace("      x-airbyte-entity: things\n      x-airbyte-action: get\n", "      x-airbyte-action: get\n"));
-    assert_err(&e, "/paths/~1v2~1things~1{id}/get/x-airbyte-entity", "missing");
-    let e = err(&GOOD.replace("  x-airbyte-connector-definition-id: 00000000-0000-0000-0000-000000000000\n", ""));
+    let e = err(&GOOD.replace(
+        "      x-airbyte-entity: things\n      x-airbyte-action: get\n",
+        "      x-airbyte-action: get\n",
+    ));
+    assert_err(
+        &e,
+        "/paths/~1v2~1things~1{id}/get/x-airbyte-entity",
+        "missing",
+    );
+    let e = err(&GOOD.replace(
+        "  x-airbyte-connector-definition-id: 00000000-0000-0000-0000-000000000000\n",
+        "",
+    ));
     assert_err(&e, "/info/x-airbyte-connector-definition-id", "missing");
 }
 
@@ -172,7 +241,9 @@ fn generation_is_deterministic() {
 }
 
 fn shared(path: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference").join(path);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference")
+        .join(path);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
@@ -186,8 +257,16 @@ fn upstream_reference_spec_generates_and_parses() {
     let out = generate(&spec).unwrap();
     let file = syn::parse_file(&out.code).expect("generated code parses");
     assert!(file.items.len() > 5);
-    for entity in ["incidents", "incident_updates", "catalog_types", "schedules"] {
-        assert!(out.code.contains(&format!("pub fn {entity}(&self)")), "{entity}");
+    for entity in [
+        "incidents",
+        "incident_updates",
+        "catalog_types",
+        "schedules",
+    ] {
+        assert!(
+            out.code.contains(&format!("pub fn {entity}(&self)")),
+            "{entity}"
+        );
     }
     assert!(!out.code.contains("/**"), "docs are emitted as /// lines");
 }
