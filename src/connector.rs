@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::auth::Auth;
+use crate::auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
 use crate::transport::direct::{DirectTransport, HttpSettings};
+use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
 use crate::{meta, Error};
 
@@ -43,9 +44,162 @@ impl IncidentIoConnector {
         &self.inner.transport
     }
 
-    /// The incident.io base URL calls go to.
+    /// The incident.io base URL calls go to (direct mode), or the Airbyte API URL (hosted).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// Whether calls go through Airbyte (hosted mode).
+    pub fn is_hosted(&self) -> bool {
+        matches!(self.inner.transport, Transport::Hosted(_))
+    }
+
+    /// The hosted connector's id, once known (configured, looked up by the first call, or
+    /// created); `None` in direct mode and before the lookup.
+    pub fn connector_id(&self) -> Option<&str> {
+        match &self.inner.transport {
+            Transport::Hosted(h) => h.known_connector_id(),
+            Transport::Direct(_) => None,
+        }
+    }
+
+    /// Hosted mode: resolves the connector id now (configured, or looked up once by workspace
+    /// and definition id), so a missing or ambiguous connector is reported here rather than on
+    /// the first call. Direct mode: an [`Error::HostedOnly`].
+    pub async fn resolve_connector_id(&self) -> Result<String, Error> {
+        match &self.inner.transport {
+            Transport::Hosted(h) => h.connector_id().await.map(str::to_string),
+            Transport::Direct(_) => Err(Error::HostedOnly {
+                operation: "resolve_connector_id".to_string(),
+            }),
+        }
+    }
+
+    /// Creates a hosted incident.io connector in Airbyte holding `credentials`, and returns a
+    /// connector bound to it. Await the returned builder; `.name(..)`,
+    /// `.replication_config(..)` and `.source_template_id(..)` are optional. The Airbyte config
+    /// must name a workspace.
+    ///
+    /// ```no_run
+    /// # use incident_io_connector::{AirbyteAuthConfig, IncidentIoAuthConfig, IncidentIoConnector};
+    /// # async fn run() -> Result<(), incident_io_connector::Error> {
+    /// let airbyte = AirbyteAuthConfig::new("client-id", "client-secret").workspace_name("acme");
+    /// let connector = IncidentIoConnector::create(airbyte, IncidentIoAuthConfig::new("inc-key"))
+    ///     .name("incident.io for Acme")
+    ///     .await?;
+    /// println!("created {:?}", connector.connector_id());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create(
+        airbyte: AirbyteAuthConfig,
+        credentials: IncidentIoAuthConfig,
+    ) -> CreateConnector {
+        CreateConnector {
+            airbyte,
+            credentials,
+            name: None,
+            replication_config: None,
+            source_template_id: None,
+            http: HttpSettings::default(),
+        }
+    }
+
+    /// Builds a connector from environment variables.
+    ///
+    /// Direct mode when `INCIDENT_IO_API_KEY` is set (with optional `INCIDENT_IO_BASE_URL`);
+    /// otherwise hosted mode from `AIRBYTE_CLIENT_ID` and `AIRBYTE_CLIENT_SECRET` (with
+    /// optional `AIRBYTE_ORGANIZATION_ID`, `AIRBYTE_WORKSPACE_NAME`, `AIRBYTE_CONNECTOR_ID`,
+    /// `AIRBYTE_API_URL`). If neither set is complete, the error lists what is missing.
+    pub fn from_env() -> Result<IncidentIoConnector, Error> {
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with a custom lookup (a config map, a test fixture).
+    pub fn from_env_with(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<IncidentIoConnector, Error> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(key) = get("INCIDENT_IO_API_KEY") {
+            let mut builder = Self::builder().auth(IncidentIoAuthConfig::new(key));
+            if let Some(url) = get("INCIDENT_IO_BASE_URL") {
+                builder = builder.base_url(&url)?;
+            }
+            return builder.build();
+        }
+        match (get("AIRBYTE_CLIENT_ID"), get("AIRBYTE_CLIENT_SECRET")) {
+            (Some(id), Some(secret)) => {
+                let mut config = AirbyteAuthConfig::new(id, secret);
+                if let Some(v) = get("AIRBYTE_ORGANIZATION_ID") {
+                    config = config.organization_id(v);
+                }
+                if let Some(v) = get("AIRBYTE_WORKSPACE_NAME") {
+                    config = config.workspace_name(v);
+                }
+                if let Some(v) = get("AIRBYTE_CONNECTOR_ID") {
+                    config = config.connector_id(v);
+                }
+                if let Some(v) = get("AIRBYTE_API_URL") {
+                    config = config.airbyte_api_url(v);
+                }
+                Self::builder().auth(config).build()
+            }
+            (id, secret) => {
+                let mut missing = Vec::new();
+                if id.is_none() {
+                    missing.push("AIRBYTE_CLIENT_ID");
+                }
+                if secret.is_none() {
+                    missing.push("AIRBYTE_CLIENT_SECRET");
+                }
+                Err(Error::invalid(
+                    "environment",
+                    format!(
+                        "no complete credentials: set INCIDENT_IO_API_KEY for direct mode, or AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET for hosted mode (missing: INCIDENT_IO_API_KEY, or {})",
+                        missing.join(" and ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Checks that the connector can read data: a one-record list of the spec's preferred
+    /// check entity (users). Never fails; the outcome is in the result.
+    pub async fn check(&self) -> CheckResult {
+        let op = meta::operations()
+            .iter()
+            .copied()
+            .find(|o| o.preferred_for_check)
+            .or_else(|| {
+                meta::operations().iter().copied().find(|o| {
+                    o.action == meta::Action::List
+                        && o.params.iter().all(|p| !p.required || p.default.is_some())
+                })
+            });
+        let Some(op) = op else {
+            return CheckResult {
+                status: CheckStatus::Unhealthy,
+                error: Some("the spec has no list operation to check with".to_string()),
+                checked_entity: None,
+                checked_action: None,
+            };
+        };
+        let params = if op.param("page_size").is_some() {
+            serde_json::json!({"page_size": 1})
+        } else {
+            serde_json::json!({})
+        };
+        let outcome = self.execute(op.entity, op.action.as_str(), params).await;
+        CheckResult {
+            status: if outcome.is_ok() {
+                CheckStatus::Healthy
+            } else {
+                CheckStatus::Unhealthy
+            },
+            error: outcome.err().map(|e| e.to_string()),
+            checked_entity: Some(op.entity.to_string()),
+            checked_action: Some(op.action.as_str().to_string()),
+        }
     }
 
     /// Runs `action` on `entity` with untyped `params`, the single tool an agent calls.
@@ -88,8 +242,120 @@ impl IncidentIoConnector {
                 ))
             }
         };
-        crate::generated::dispatch(self, op, params).await
+        match &self.inner.transport {
+            Transport::Direct(_) => crate::generated::dispatch(self, op, params).await,
+            Transport::Hosted(h) => {
+                crate::generated::check_params(op, params.clone())?;
+                let params = crate::transport::params_object(op, &params)?;
+                h.execute_json(op, params).await
+            }
+        }
     }
+}
+
+/// The outcome of [`IncidentIoConnector::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckResult {
+    /// Healthy or not.
+    pub status: CheckStatus,
+    /// What went wrong, when unhealthy.
+    pub error: Option<String>,
+    /// The entity the check read.
+    pub checked_entity: Option<String>,
+    /// The action the check ran.
+    pub checked_action: Option<String>,
+}
+
+/// Health of a connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckStatus {
+    /// The check call succeeded.
+    Healthy,
+    /// The check call failed; see [`CheckResult::error`].
+    Unhealthy,
+}
+
+/// A pending [`IncidentIoConnector::create`]; await it.
+#[derive(Debug)]
+#[must_use = "nothing is created until this is awaited"]
+pub struct CreateConnector {
+    airbyte: AirbyteAuthConfig,
+    credentials: IncidentIoAuthConfig,
+    name: Option<String>,
+    replication_config: Option<Value>,
+    source_template_id: Option<String>,
+    http: HttpSettings,
+}
+
+impl CreateConnector {
+    /// The connector's name in Airbyte (default `incident-io - <workspace>`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Replication settings passed through to Airbyte as given.
+    pub fn replication_config(mut self, config: Value) -> Self {
+        self.replication_config = Some(config);
+        self
+    }
+
+    /// An Airbyte source template to create the connector from.
+    pub fn source_template_id(mut self, id: impl Into<String>) -> Self {
+        self.source_template_id = Some(id.into());
+        self
+    }
+
+    async fn run(self) -> Result<IncidentIoConnector, Error> {
+        let workspace = self.airbyte.workspace_name.clone().ok_or_else(|| {
+            Error::invalid(
+                "workspace_name",
+                "creating a hosted connector needs a workspace: call .workspace_name(..) on AirbyteAuthConfig",
+            )
+        })?;
+        self.credentials.validate()?;
+        let mut config = self.airbyte;
+        config.connector_id = None;
+        let hosted = HostedTransport::new(&config, &self.http)?;
+        let name = self
+            .name
+            .unwrap_or_else(|| format!("{} - {workspace}", crate::CONNECTOR_NAME));
+        hosted
+            .create(
+                &workspace,
+                &name,
+                &self.credentials,
+                self.replication_config.as_ref(),
+                self.source_template_id.as_deref(),
+            )
+            .await?;
+        let base_url = hosted_base(&config);
+        Ok(IncidentIoConnector {
+            inner: Arc::new(Inner {
+                transport: Transport::Hosted(Box::new(hosted)),
+                base_url,
+            }),
+        })
+    }
+}
+
+impl std::future::IntoFuture for CreateConnector {
+    type Output = Result<IncidentIoConnector, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+fn hosted_base(config: &AirbyteAuthConfig) -> String {
+    config
+        .api_url
+        .clone()
+        .unwrap_or_else(|| crate::transport::hosted::DEFAULT_AIRBYTE_API_URL.to_string())
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Builds an [`IncidentIoConnector`]; every setting is checked in [`build`](Self::build) or
@@ -103,7 +369,8 @@ pub struct IncidentIoConnectorBuilder {
 }
 
 impl IncidentIoConnectorBuilder {
-    /// The credentials: [`IncidentIoAuthConfig`](crate::IncidentIoAuthConfig) for direct mode.
+    /// The credentials: [`IncidentIoAuthConfig`] for direct mode, [`AirbyteAuthConfig`] for
+    /// hosted mode.
     pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
         self.auth = Some(auth.into());
         self
@@ -141,15 +408,26 @@ impl IncidentIoConnectorBuilder {
         let auth = self.auth.ok_or_else(|| {
             Error::invalid(
                 "auth",
-                "no credentials: call .auth(IncidentIoAuthConfig::new(api_key)) on the builder",
+                "no credentials: call .auth(IncidentIoAuthConfig::new(api_key)) (direct) or .auth(AirbyteAuthConfig::new(client_id, client_secret)) (hosted) on the builder",
             )
         })?;
-        let base_url = self
-            .base_url
-            .unwrap_or_else(|| crate::generated::ops::DEFAULT_BASE_URL.to_string());
-        let transport = match auth {
+        let (transport, base_url) = match auth {
             Auth::IncidentIo(config) => {
-                Transport::Direct(DirectTransport::new(&config, &base_url, &self.http)?)
+                let base_url = self
+                    .base_url
+                    .unwrap_or_else(|| crate::generated::ops::DEFAULT_BASE_URL.to_string());
+                let t = DirectTransport::new(&config, &base_url, &self.http)?;
+                (Transport::Direct(t), base_url)
+            }
+            Auth::Airbyte(config) => {
+                if self.base_url.is_some() {
+                    return Err(Error::invalid(
+                        "base_url",
+                        "hosted mode calls Airbyte, not incident.io: set the Airbyte URL with AirbyteAuthConfig::airbyte_api_url(..) instead",
+                    ));
+                }
+                let t = HostedTransport::new(&config, &self.http)?;
+                (Transport::Hosted(Box::new(t)), hosted_base(&config))
             }
         };
         Ok(IncidentIoConnector {

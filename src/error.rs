@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub enum Error {
     /// 401 or 403: the API key (or Airbyte credentials) was missing, invalid, or lacks the scope
     /// the endpoint needs.
-    #[error("{0}; check the credentials: the incident.io API key (INCIDENT_IO_API_KEY) must be valid and carry the scope this endpoint needs (e.g. incidents.view)")]
+    #[error("{0}; {hint}", hint = auth_hint(.0))]
     Auth(Box<ApiError>),
 
     /// 404: no record with that id (or an unknown route).
@@ -80,6 +80,31 @@ pub enum Error {
         message: String,
     },
 
+    /// Hosted mode: no incident.io connector exists in the Airbyte workspace.
+    #[error("{message}")]
+    ConnectorNotFound {
+        /// The workspace searched.
+        workspace: String,
+        /// What to do about it.
+        message: String,
+    },
+
+    /// Hosted mode: several incident.io connectors exist in the workspace; pick one by id.
+    #[error("several incident.io connectors exist in Airbyte workspace {workspace:?}: {}; pass one of them with AirbyteAuthConfig::connector_id(..)", ids.join(", "))]
+    AmbiguousConnector {
+        /// The workspace searched.
+        workspace: String,
+        /// The connector ids found.
+        ids: Vec<String>,
+    },
+
+    /// The operation exists only in hosted mode (context-store search).
+    #[error("{operation} needs hosted mode: build the connector with AirbyteAuthConfig (Airbyte credentials) instead of an incident.io API key")]
+    HostedOnly {
+        /// The operation asked for (`incidents.search`).
+        operation: String,
+    },
+
     /// The API broke the paging protocol (for example, it returned the same cursor twice).
     #[error("pagination error in {entity}.list: {message}")]
     Pagination {
@@ -88,6 +113,16 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+fn auth_hint(e: &ApiError) -> &'static str {
+    if e.entity == "airbyte" {
+        "check the Airbyte application credentials (AIRBYTE_CLIENT_ID, AIRBYTE_CLIENT_SECRET) and the organization id"
+    } else if e.status == 403 {
+        "the credentials are valid but lack permission: give the incident.io API key the scope this endpoint needs (e.g. incidents.view)"
+    } else {
+        "check the credentials: the incident.io API key (INCIDENT_IO_API_KEY) must be valid and not revoked"
+    }
 }
 
 fn retry_hint(after: Option<Duration>) -> String {

@@ -17,8 +17,10 @@ mod transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 
-pub use auth::{Auth, IncidentIoAuthConfig};
-pub use connector::{IncidentIoConnector, IncidentIoConnectorBuilder};
+pub use auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
+pub use connector::{
+    CheckResult, CheckStatus, CreateConnector, IncidentIoConnector, IncidentIoConnectorBuilder,
+};
 pub use error::{ApiError, ApiErrorDetail, Error};
 pub use generated::entities;
 pub use generated::models;

@@ -805,7 +805,27 @@ fn dispatch(spec: &Spec) -> TokenStream {
             }
         }
     });
+    let check_arms = spec.operations().map(|op| {
+        let entity = &op.entity;
+        let action = op.action.as_str();
+        let params_ty = params_ident(op);
+        let st = op_static(op);
+        quote! {
+            (#entity, #action) => crate::runtime::parse_params::<entities::#params_ty>(&ops::#st, params)?.validate(),
+        }
+    });
     quote! {
+        /// Checks untyped params against the operation (names, types, bounds) without sending.
+        pub(crate) fn check_params(
+            op: &'static crate::meta::OperationMeta,
+            params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> ::std::result::Result<(), crate::Error> {
+            match (op.entity, op.action.as_str()) {
+                #(#check_arms)*
+                _ => ::std::result::Result::Err(crate::runtime::unknown_operation(op.entity, op.action.as_str())),
+            }
+        }
+
         /// Runs one operation from untyped params (the `execute` path), returning the
         /// reference's JSON envelopes.
         pub(crate) async fn dispatch(

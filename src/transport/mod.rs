@@ -1,14 +1,17 @@
 //! The seam between the typed API and the wire. Generated request builders hand a transport
-//! the operation's metadata, its params and a closure that runs the progenitor method; the
-//! transport decides how the call travels:
+//! the operation's metadata and its params (which know how to run themselves over progenitor's
+//! client, see [`DirectCall`]); the transport decides how the call travels:
 //!
-//! - [`direct`]: the closure runs against incident.io with the user's API key.
+//! - [`direct`]: progenitor's client calls incident.io with the user's API key.
+//! - [`hosted`]: the same (entity, action, params) go to Airbyte's execute endpoint.
 //!
 //! Tracing lives here: one span per call with entity, action, transport and status.
 
 pub(crate) mod direct;
+pub(crate) mod hosted;
 
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
 
 use crate::generated::raw;
 use crate::meta::OperationMeta;
@@ -22,6 +25,30 @@ pub(crate) type RawError = progenitor_client::Error<()>;
 pub(crate) enum Transport {
     /// Straight to incident.io.
     Direct(direct::DirectTransport),
+    /// Through Airbyte's execute endpoint.
+    Hosted(Box<hosted::HostedTransport>),
+}
+
+/// The params as the JSON object sent to Airbyte, with defaults filled in for required
+/// parameters (alerts always send `page_size`, in both modes).
+pub(crate) fn params_object<P: Serialize>(
+    op: &OperationMeta,
+    params: &P,
+) -> Result<Map<String, Value>, Error> {
+    let value = serde_json::to_value(params)
+        .map_err(|e| Error::invalid("params", format!("cannot encode the parameters: {e}")))?;
+    let mut map = match value {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    for p in op.params {
+        if p.required && !map.contains_key(p.name) {
+            if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {
+                map.insert(p.name.to_string(), d);
+            }
+        }
+    }
+    Ok(map)
 }
 
 /// How a params type runs its operation over the direct transport: a call of the progenitor
@@ -50,6 +77,7 @@ impl Transport {
     {
         match self {
             Transport::Direct(d) => d.call(op, params).await,
+            Transport::Hosted(h) => h.list(op, params_object(op, params)?).await,
         }
     }
 
@@ -61,6 +89,7 @@ impl Transport {
     {
         match self {
             Transport::Direct(d) => d.call(op, params).await,
+            Transport::Hosted(h) => h.get(op, params_object(op, params)?).await,
         }
     }
 
@@ -68,6 +97,7 @@ impl Transport {
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Transport::Direct(_) => "direct",
+            Transport::Hosted(_) => "hosted",
         }
     }
 }

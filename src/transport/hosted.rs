@@ -1,0 +1,440 @@
+//! Hosted transport: every call goes through Airbyte's API, and the incident.io credentials stay
+//! in Airbyte.
+//!
+//! - Token exchange: `POST /api/v1/account/applications/token` with `{client_id, client_secret}`.
+//!   The token is cached until a minute before `expires_in` (15 minutes when absent), measured
+//!   on the monotonic clock. Refresh is single-flight: concurrent callers on a cold or expired
+//!   cache wait for one exchange. A 401 on an API call drops the token and replays the call
+//!   once.
+//! - Connector resolution: the configured `connector_id`, else one lookup by workspace and
+//!   definition id (`GET /api/v1/integrations/connectors`), remembered for the connector's life.
+//! - Execute: `POST /api/v1/integrations/connectors/{id}/execute` with `{entity, action,
+//!   params}`. `result` holds the data and `connector_metadata.next_cursor` the cursor.
+//!
+//! Every request sends `Authorization: Bearer <token>` (except the token exchange itself),
+//! `X-Organization-Id` when one is set, and this crate's user agent.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::{Mutex, OnceCell, RwLock};
+use tracing::Instrument;
+
+use super::direct::{from_reqwest, http_client, HttpSettings};
+use crate::auth::{AirbyteAuthConfig, IncidentIoAuthConfig};
+use crate::error::Context;
+use crate::meta::OperationMeta;
+use crate::{Error, Page};
+
+/// Airbyte's API, when no URL is configured.
+pub const DEFAULT_AIRBYTE_API_URL: &str = "https://api.airbyte.ai";
+
+/// Token lifetime assumed when the exchange does not say (`expires_in` absent).
+const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// Refresh this long before the token expires.
+const REFRESH_EARLY: Duration = Duration::from_secs(60);
+
+struct CachedToken {
+    token: SecretString,
+    refresh_at: Instant,
+}
+
+/// Calls incident.io through Airbyte.
+pub(crate) struct HostedTransport {
+    http: reqwest::Client,
+    api_url: String,
+    client_id: String,
+    client_secret: SecretString,
+    organization_id: Option<String>,
+    workspace_name: String,
+    connector_id: OnceCell<String>,
+    token: RwLock<Option<CachedToken>>,
+    refresh: Mutex<()>,
+}
+
+impl std::fmt::Debug for HostedTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedTransport")
+            .field("api_url", &self.api_url)
+            .field("client_id", &self.client_id)
+            .field("organization_id", &self.organization_id)
+            .field("workspace_name", &self.workspace_name)
+            .field("connector_id", &self.connector_id.get())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct ConnectorList {
+    #[serde(default)]
+    data: Vec<ConnectorSummary>,
+}
+
+#[derive(Deserialize)]
+struct ConnectorSummary {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    result: T,
+    #[serde(default)]
+    connector_metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+impl HostedTransport {
+    pub(crate) fn new(config: &AirbyteAuthConfig, settings: &HttpSettings) -> Result<Self, Error> {
+        config.validate()?;
+        let api_url = crate::connector::check_base_url(
+            "airbyte_api_url",
+            config.api_url.as_deref().unwrap_or(DEFAULT_AIRBYTE_API_URL),
+        )?;
+        let mut headers = HeaderMap::new();
+        if let Some(org) = &config.organization_id {
+            let value = HeaderValue::from_str(org).map_err(|_| {
+                Error::invalid("organization_id", "it is not a valid HTTP header value")
+            })?;
+            headers.insert("x-organization-id", value);
+        }
+        let connector_id = OnceCell::new();
+        if let Some(id) = &config.connector_id {
+            connector_id
+                .set(id.clone())
+                .expect("a fresh OnceCell takes one value");
+        }
+        Ok(HostedTransport {
+            http: http_client(settings, headers)?,
+            api_url,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            organization_id: config.organization_id.clone(),
+            workspace_name: config
+                .workspace_name
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
+            connector_id,
+            token: RwLock::new(None),
+            refresh: Mutex::new(()),
+        })
+    }
+
+    /// The connector id, once configured or looked up.
+    pub(crate) fn known_connector_id(&self) -> Option<&str> {
+        self.connector_id.get().map(String::as_str)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api_url)
+    }
+
+    /// A valid access token: cached, or exchanged once for all concurrent callers.
+    async fn token(&self) -> Result<SecretString, Error> {
+        if let Some(t) = self.token.read().await.as_ref() {
+            if Instant::now() < t.refresh_at {
+                return Ok(t.token.clone());
+            }
+        }
+        let _guard = self.refresh.lock().await;
+        if let Some(t) = self.token.read().await.as_ref() {
+            if Instant::now() < t.refresh_at {
+                return Ok(t.token.clone());
+            }
+        }
+        let (token, ttl) = self.exchange().await?;
+        let refresh_at = Instant::now()
+            + if ttl > REFRESH_EARLY * 2 {
+                ttl - REFRESH_EARLY
+            } else {
+                ttl / 2
+            };
+        *self.token.write().await = Some(CachedToken {
+            token: token.clone(),
+            refresh_at,
+        });
+        Ok(token)
+    }
+
+    /// Drops the cached token if it is still the one that was just refused.
+    async fn invalidate(&self, refused: &SecretString) {
+        let mut slot = self.token.write().await;
+        if slot
+            .as_ref()
+            .is_some_and(|t| t.token.expose_secret() == refused.expose_secret())
+        {
+            *slot = None;
+        }
+    }
+
+    async fn exchange(&self) -> Result<(SecretString, Duration), Error> {
+        let ctx = Context::new("airbyte", "token");
+        let span = tracing::debug_span!("airbyte.token", status = tracing::field::Empty);
+        async {
+            let resp = self
+                .http
+                .post(self.url("/api/v1/account/applications/token"))
+                .json(&json!({
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret.expose_secret(),
+                }))
+                .send()
+                .await
+                .map_err(|e| from_reqwest(&ctx, e))?;
+            let status = resp.status().as_u16();
+            tracing::Span::current().record("status", status);
+            let body = read_ok(&ctx, resp).await?;
+            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+                // Never echo the body: it may hold a token.
+                Error::decode(&ctx, format!("token response: {e}"), b"[redacted]")
+            })?;
+            if parsed.access_token.trim().is_empty() {
+                return Err(Error::decode(
+                    &ctx,
+                    "token response has an empty access_token",
+                    b"",
+                ));
+            }
+            let ttl = parsed
+                .expires_in
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+                .unwrap_or(DEFAULT_TOKEN_TTL);
+            Ok((SecretString::from(parsed.access_token), ttl))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends an authenticated request; on 401 drops the token and replays once.
+    async fn send_authed(
+        &self,
+        ctx: &Context,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Bytes, Error> {
+        let mut replayed = false;
+        loop {
+            let token = self.token().await?;
+            let resp = build(&self.http)
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+                .map_err(|e| from_reqwest(ctx, e))?;
+            if resp.status().as_u16() == 401 && !replayed {
+                tracing::debug!("airbyte answered 401; refreshing the token and replaying once");
+                self.invalidate(&token).await;
+                replayed = true;
+                continue;
+            }
+            return read_ok(ctx, resp).await;
+        }
+    }
+
+    /// The connector id: configured, or looked up once by workspace and definition id.
+    pub(crate) async fn connector_id(&self) -> Result<&str, Error> {
+        self.connector_id
+            .get_or_try_init(|| self.lookup())
+            .await
+            .map(String::as_str)
+    }
+
+    async fn lookup(&self) -> Result<String, Error> {
+        let ctx = Context::new("airbyte", "connector lookup");
+        let workspace = self.workspace_name.clone();
+        let body = self
+            .send_authed(&ctx, |http| {
+                http.get(self.url("/api/v1/integrations/connectors"))
+                    .query(&[
+                        ("workspace_name", workspace.as_str()),
+                        ("definition_id", crate::DEFINITION_ID),
+                    ])
+            })
+            .await?;
+        let list: ConnectorList =
+            serde_json::from_slice(&body).map_err(|e| Error::decode(&ctx, e, &body))?;
+        match list.data.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(Error::ConnectorNotFound {
+                workspace: workspace.clone(),
+                message: format!(
+                    "no incident.io connector exists in Airbyte workspace {workspace:?} (definition {}); create one with IncidentIoConnector::create(..), or pass .connector_id(..) / .workspace_name(..) on AirbyteAuthConfig",
+                    crate::DEFINITION_ID
+                ),
+            }),
+            many => Err(Error::AmbiguousConnector {
+                workspace: workspace.clone(),
+                ids: many.iter().map(|c| c.id.clone()).collect(),
+            }),
+        }
+    }
+
+    /// Runs one execute call and returns the raw response body.
+    async fn execute_raw(
+        &self,
+        op: &OperationMeta,
+        params: &Map<String, Value>,
+    ) -> Result<Bytes, Error> {
+        let ctx = Context::new(op.entity, op.action.as_str());
+        let span = tracing::debug_span!(
+            "incident_io.call",
+            entity = op.entity,
+            action = op.action.as_str(),
+            transport = "hosted",
+            status = tracing::field::Empty,
+        );
+        async {
+            let id = self.connector_id().await?.to_string();
+            let url = self.url(&format!(
+                "/api/v1/integrations/connectors/{}/execute",
+                progenitor_client::encode_path(&id)
+            ));
+            let body = json!({"entity": op.entity, "action": op.action.as_str(), "params": params});
+            let result = self
+                .send_authed(&ctx, |http| http.post(&url).json(&body))
+                .await;
+            tracing::Span::current().record(
+                "status",
+                match &result {
+                    Ok(_) => 200,
+                    Err(e) => e.status().unwrap_or(0),
+                },
+            );
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A typed list call: records decode into the same models as direct mode.
+    pub(crate) async fn list<T: DeserializeOwned>(
+        &self,
+        op: &OperationMeta,
+        params: Map<String, Value>,
+    ) -> Result<Page<T>, Error> {
+        let body = self.execute_raw(op, &params).await?;
+        let env: Envelope<Vec<T>> = decode(op, &body)?;
+        let cursor = env
+            .connector_metadata
+            .and_then(|m| m.next_cursor)
+            .filter(|c| !c.is_empty());
+        Ok(Page::new(env.result, cursor))
+    }
+
+    /// A typed get call.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        op: &OperationMeta,
+        params: Map<String, Value>,
+    ) -> Result<T, Error> {
+        let body = self.execute_raw(op, &params).await?;
+        let env: Envelope<T> = decode(op, &body)?;
+        Ok(env.result)
+    }
+
+    /// The `execute` path: the reference's envelopes, built from Airbyte's raw JSON (no typed
+    /// round trip, so fields unknown to this SDK are kept).
+    pub(crate) async fn execute_json(
+        &self,
+        op: &OperationMeta,
+        params: Map<String, Value>,
+    ) -> Result<Value, Error> {
+        let body = self.execute_raw(op, &params).await?;
+        let env: Envelope<Value> = decode(op, &body)?;
+        Ok(match op.action {
+            crate::meta::Action::List => {
+                let cursor = env.connector_metadata.unwrap_or_default().next_cursor;
+                json!({"data": env.result, "meta": {"next_cursor": cursor}})
+            }
+            _ => env.result,
+        })
+    }
+
+    /// Creates a hosted incident.io connector in a workspace; returns its id.
+    pub(crate) async fn create(
+        &self,
+        workspace: &str,
+        name: &str,
+        credentials: &IncidentIoAuthConfig,
+        replication_config: Option<&Value>,
+        source_template_id: Option<&str>,
+    ) -> Result<String, Error> {
+        let ctx = Context::new("airbyte", "create connector");
+        let mut body = json!({
+            "name": name,
+            "definition_id": crate::DEFINITION_ID,
+            "workspace_name": workspace,
+            "credentials": {"api_key": credentials.api_key().expose_secret()},
+        });
+        if let Some(rc) = replication_config {
+            body["replication_config"] = rc.clone();
+        }
+        if let Some(t) = source_template_id {
+            body["source_template_id"] = json!(t);
+        }
+        let resp = self
+            .send_authed(&ctx, |http| {
+                http.post(self.url("/api/v1/integrations/connectors"))
+                    .json(&body)
+            })
+            .await?;
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let created: Created =
+            serde_json::from_slice(&resp).map_err(|e| Error::decode(&ctx, e, &resp))?;
+        self.connector_id.set(created.id.clone()).map_err(|_| {
+            Error::invalid(
+                "connector_id",
+                "this connector is already bound to a connector id",
+            )
+        })?;
+        Ok(created.id)
+    }
+}
+
+fn decode<T: DeserializeOwned>(op: &OperationMeta, body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::decode(
+            &Context::new(op.entity, op.action.as_str()),
+            format!("Airbyte execute response: {e}"),
+            body,
+        )
+    })
+}
+
+/// The body of a 2xx response, or the mapped error.
+async fn read_ok(ctx: &Context, resp: reqwest::Response) -> Result<Bytes, Error> {
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return resp.bytes().await.map_err(|e| from_reqwest(ctx, e));
+    }
+    let retry_after = resp
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = resp.bytes().await.map_err(|e| from_reqwest(ctx, e))?;
+    Err(Error::from_response(
+        ctx.clone(),
+        status,
+        retry_after.as_deref(),
+        &body,
+    ))
+}
