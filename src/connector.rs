@@ -223,15 +223,6 @@ impl IncidentIoConnector {
                 ),
             )
         })?;
-        let op = ent.operation(action).ok_or_else(|| {
-            Error::invalid(
-                "action",
-                format!(
-                    "`{entity}` has no action `{action}`; valid actions: {}",
-                    ent.action_names().join(", ")
-                ),
-            )
-        })?;
         let params = match params {
             Value::Null => serde_json::Map::new(),
             Value::Object(map) => map,
@@ -242,6 +233,30 @@ impl IncidentIoConnector {
                 ))
             }
         };
+        if (action == "search" || action == crate::search::SEARCH_ACTION)
+            && !ent.search_fields.is_empty()
+        {
+            crate::search::check_params(ent, &params)?;
+            return match &self.inner.transport {
+                Transport::Hosted(h) => h.search_json(entity, params).await,
+                Transport::Direct(_) => Err(Error::HostedOnly {
+                    operation: format!("{entity}.search"),
+                }),
+            };
+        }
+        let op = ent.operation(action).ok_or_else(|| {
+            let mut valid = ent.action_names();
+            if !ent.search_fields.is_empty() {
+                valid.push("search");
+            }
+            Error::invalid(
+                "action",
+                format!(
+                    "`{entity}` has no action `{action}`; valid actions: {}",
+                    valid.join(", ")
+                ),
+            )
+        })?;
         match &self.inner.transport {
             Transport::Direct(_) => crate::generated::dispatch(self, op, params).await,
             Transport::Hosted(h) => {

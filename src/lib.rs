@@ -11,6 +11,7 @@ pub mod meta;
 pub mod open_enum;
 mod pagination;
 mod runtime;
+pub mod search;
 mod transport;
 
 #[cfg(feature = "emulator")]

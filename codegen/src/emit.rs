@@ -766,6 +766,23 @@ fn entity_handle(entity: &Entity) -> TokenStream {
             }
         }
     });
+    let search = search_items(entity);
+    let search_method = if entity.search_fields.is_empty() {
+        quote!()
+    } else {
+        let field_ty = format_ident!("{}SearchField", entity.name.to_upper_camel_case());
+        let record_ty = format_ident!("{}SearchRecord", entity.name.to_upper_camel_case());
+        let doc = docs::raw_attrs(&format!(
+            " Searches `{}` in Airbyte's context store (hosted mode only; in direct mode the call\n fails with `Error::HostedOnly` before any request). Fields are checked at compile time\n through [`{field_ty}`].",
+            entity.name
+        ));
+        quote! {
+            #doc
+            pub fn search(&self, query: crate::search::SearchQuery<#field_ty>) -> crate::search::Search<#field_ty, #record_ty> {
+                crate::search::Search::new(self.connector.clone(), query)
+            }
+        }
+    };
     quote! {
         #handle_doc
         #[derive(Clone, Debug)]
@@ -775,13 +792,114 @@ fn entity_handle(entity: &Entity) -> TokenStream {
 
         impl #handle {
             #(#methods)*
+            #search_method
         }
+
+        #search
 
         impl crate::IncidentIoConnector {
             #accessor_doc
             pub fn #accessor(&self) -> #handle {
                 #handle { connector: self.clone() }
             }
+        }
+    }
+}
+
+/// The search field enum and search record struct of an entity (nothing if it has no
+/// searchable fields).
+fn search_items(entity: &Entity) -> TokenStream {
+    if entity.search_fields.is_empty() {
+        return quote!();
+    }
+    let camel = entity.name.to_upper_camel_case();
+    let field_ty = format_ident!("{camel}SearchField");
+    let record_ty = format_ident!("{camel}SearchRecord");
+    let entity_name = &entity.name;
+    let paths: Vec<String> = entity
+        .search_fields
+        .iter()
+        .map(|f| f.name.replace('.', "_"))
+        .collect();
+    let variants = variant_names(&paths);
+    let wires: Vec<&str> = entity
+        .search_fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    let vdocs = entity.search_fields.iter().map(|f| {
+        docs::attrs(&format!(
+            "`{}` ({}){}",
+            f.name,
+            f.json_type,
+            if f.description.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", f.description)
+            }
+        ))
+    });
+    let fields = entity
+        .search_fields
+        .iter()
+        .filter(|f| f.top_level)
+        .map(|f| {
+            let ident = field_ident(&f.name);
+            let wire = &f.name;
+            let ty = match f.json_type.as_str() {
+                "string" => quote!(::std::string::String),
+                "integer" => quote!(i64),
+                "number" => quote!(f64),
+                "boolean" => quote!(bool),
+                "array" => quote!(::std::vec::Vec<::serde_json::Value>),
+                _ => quote!(::serde_json::Value),
+            };
+            let doc = docs::attrs(if f.description.is_empty() {
+                &f.name
+            } else {
+                &f.description
+            });
+            let rename = if ident != wire.as_str() {
+                quote!(#[serde(rename = #wire)])
+            } else {
+                quote!()
+            };
+            quote! {
+                #doc
+                #rename
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub #ident: ::std::option::Option<#ty>,
+            }
+        });
+    let field_doc = docs::raw_attrs(&format!(
+        " The fields of `{entity_name}` that Airbyte's context store can search, sort and return\n (nested fields are joined with `_`; their wire paths are dotted)."
+    ));
+    let record_doc = docs::raw_attrs(&format!(
+        " One `{entity_name}` search hit: the searchable top-level fields, each optional (a\n `fields` projection returns only some)."
+    ));
+    let v2 = variants.clone();
+    quote! {
+        #field_doc
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #field_ty {
+            #( #vdocs #variants, )*
+        }
+
+        impl crate::search::SearchField for #field_ty {
+            const ENTITY: &'static str = #entity_name;
+            fn path(self) -> &'static str {
+                match self {
+                    #( Self::#v2 => #wires, )*
+                }
+            }
+        }
+
+        #record_doc
+        #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #record_ty {
+            #(#fields)*
         }
     }
 }
@@ -852,6 +970,7 @@ fn entity_metas(spec: &Spec) -> TokenStream {
             let n = &f.name;
             let t = &f.json_type;
             let d = &f.description;
+            let _ = f.top_level;
             quote!(crate::meta::SearchFieldMeta { name: #n, json_type: #t, description: #d })
         });
         quote! {

@@ -111,11 +111,13 @@ pub struct Operation {
     pub pointer: String,
 }
 
-/// A searchable field of an entity (`x-airbyte-context-store`).
+/// A searchable field of an entity (`x-airbyte-context-store`), top-level or nested.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchField {
-    /// Field name (top level of the record).
+    /// Field path, dotted for nested fields (`creator.user.email`).
     pub name: String,
+    /// Whether it is a top-level field of the search record.
+    pub top_level: bool,
     /// JSON type without `null` (`string`, `integer`, `number`, `boolean`, `array`, `object`).
     pub json_type: String,
     /// Description.
@@ -694,6 +696,43 @@ fn check_path(doc: &Value, root: &Value, at: &str, steps: &[String]) -> Result<(
     Ok(())
 }
 
+fn collect_search_field(
+    node: &Value,
+    path: &str,
+    at: &str,
+    top_level: bool,
+    out: &mut Vec<SearchField>,
+) -> Result<(), SpecError> {
+    let ty = non_null_type(node)
+        .map_err(|m| SpecError::new(ptr(at, "type"), m))?
+        .unwrap_or_else(|| "string".to_string());
+    if out.iter().any(|f| f.name == path) {
+        return Err(SpecError::new(
+            at,
+            format!("search field `{path}` is declared twice"),
+        ));
+    }
+    out.push(SearchField {
+        name: path.to_string(),
+        json_type: ty,
+        description: text(node, "description"),
+        top_level,
+    });
+    if let Some(Value::Mapping(props)) = node.get("properties") {
+        for (k, sub) in props {
+            let key = k.as_str().unwrap_or_default();
+            collect_search_field(
+                sub,
+                &format!("{path}.{key}"),
+                &ptr(&ptr(at, "properties"), key),
+                false,
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn read_search_fields(doc: &Value, entities: &mut [Entity]) -> Result<(), SpecError> {
     let base = "/info/x-airbyte-context-store/entities";
     let Some(Value::Sequence(list)) = resolve_pointer(doc, base) else {
@@ -711,14 +750,14 @@ fn read_search_fields(doc: &Value, entities: &mut [Entity]) -> Result<(), SpecEr
         if let Some(Value::Sequence(fields)) = item.get("fields") {
             for (j, f) in fields.iter().enumerate() {
                 let f_at = ptr(&ptr(&at, "fields"), &j.to_string());
-                let ty = non_null_type(f)
-                    .map_err(|m| SpecError::new(ptr(&f_at, "type"), m))?
-                    .unwrap_or_else(|| "string".to_string());
-                entity.search_fields.push(SearchField {
-                    name: text(f, "name"),
-                    json_type: ty,
-                    description: text(f, "description"),
-                });
+                let name = text(f, "name");
+                if name.is_empty() {
+                    return Err(SpecError::new(
+                        ptr(&f_at, "name"),
+                        "a context-store field needs a name",
+                    ));
+                }
+                collect_search_field(f, &name, &f_at, true, &mut entity.search_fields)?;
             }
         }
     }

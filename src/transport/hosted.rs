@@ -287,14 +287,15 @@ impl HostedTransport {
     /// Runs one execute call and returns the raw response body.
     async fn execute_raw(
         &self,
-        op: &OperationMeta,
+        entity: &str,
+        action: &str,
         params: &Map<String, Value>,
     ) -> Result<Bytes, Error> {
-        let ctx = Context::new(op.entity, op.action.as_str());
+        let ctx = Context::new(entity, action);
         let span = tracing::debug_span!(
             "incident_io.call",
-            entity = op.entity,
-            action = op.action.as_str(),
+            entity = entity,
+            action = action,
             transport = "hosted",
             status = tracing::field::Empty,
         );
@@ -304,7 +305,7 @@ impl HostedTransport {
                 "/api/v1/integrations/connectors/{}/execute",
                 progenitor_client::encode_path(&id)
             ));
-            let body = json!({"entity": op.entity, "action": op.action.as_str(), "params": params});
+            let body = json!({"entity": entity, "action": action, "params": params});
             let result = self
                 .send_authed(&ctx, |http| http.post(&url).json(&body))
                 .await;
@@ -327,7 +328,9 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<Page<T>, Error> {
-        let body = self.execute_raw(op, &params).await?;
+        let body = self
+            .execute_raw(op.entity, op.action.as_str(), &params)
+            .await?;
         let env: Envelope<Vec<T>> = decode(op, &body)?;
         let cursor = env
             .connector_metadata
@@ -342,7 +345,9 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<T, Error> {
-        let body = self.execute_raw(op, &params).await?;
+        let body = self
+            .execute_raw(op.entity, op.action.as_str(), &params)
+            .await?;
         let env: Envelope<T> = decode(op, &body)?;
         Ok(env.result)
     }
@@ -354,7 +359,9 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<Value, Error> {
-        let body = self.execute_raw(op, &params).await?;
+        let body = self
+            .execute_raw(op.entity, op.action.as_str(), &params)
+            .await?;
         let env: Envelope<Value> = decode(op, &body)?;
         Ok(match op.action {
             crate::meta::Action::List => {
@@ -363,6 +370,33 @@ impl HostedTransport {
             }
             _ => env.result,
         })
+    }
+
+    /// A context-store search: `result` is `{data, meta: {has_more, cursor, took_ms}}`.
+    pub(crate) async fn search<R: DeserializeOwned>(
+        &self,
+        entity: &str,
+        params: Map<String, Value>,
+    ) -> Result<crate::search::SearchPage<R>, Error> {
+        let body = self
+            .execute_raw(entity, crate::search::SEARCH_ACTION, &params)
+            .await?;
+        let env: Envelope<crate::search::WirePage<R>> =
+            decode_for(entity, crate::search::SEARCH_ACTION, &body)?;
+        Ok(crate::search::SearchPage::from_wire(env.result))
+    }
+
+    /// A context-store search returning Airbyte's raw `result` (the `execute` path).
+    pub(crate) async fn search_json(
+        &self,
+        entity: &str,
+        params: Map<String, Value>,
+    ) -> Result<Value, Error> {
+        let body = self
+            .execute_raw(entity, crate::search::SEARCH_ACTION, &params)
+            .await?;
+        let env: Envelope<Value> = decode_for(entity, crate::search::SEARCH_ACTION, &body)?;
+        Ok(env.result)
     }
 
     /// Creates a hosted incident.io connector in a workspace; returns its id.
@@ -410,9 +444,13 @@ impl HostedTransport {
 }
 
 fn decode<T: DeserializeOwned>(op: &OperationMeta, body: &[u8]) -> Result<T, Error> {
+    decode_for(op.entity, op.action.as_str(), body)
+}
+
+fn decode_for<T: DeserializeOwned>(entity: &str, action: &str, body: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| {
         Error::decode(
-            &Context::new(op.entity, op.action.as_str()),
+            &Context::new(entity, action),
             format!("Airbyte execute response: {e}"),
             body,
         )
