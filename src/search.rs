@@ -16,6 +16,33 @@
 //! - logic `{"not": <condition>}`, `{"and": [<condition>...]}`, `{"or": [...]}`.
 //!
 //! The result is `{"data": [...], "meta": {"has_more", "cursor", "took_ms"}}`.
+//!
+//! ```no_run
+//! use incident_io_connector::entities::IncidentsSearchField as F;
+//! use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
+//! # async fn run(connector: incident_io_connector::IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
+//! let query = SearchQuery::new()
+//!     .filter(Condition::eq(F::Mode, "standard").and(Condition::gte(F::CreatedAt, "2026-11-01")))
+//!     .sort(F::CreatedAt, SortOrder::Desc)
+//!     .limit(20);
+//! let page = connector.incidents().search(query).await?;
+//! for hit in page.data {
+//!     println!("{:?} {:?}", hit.reference, hit.name);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A field of another entity does not compile:
+//!
+//! ```compile_fail
+//! use incident_io_connector::entities::AlertsSearchField;
+//! use incident_io_connector::search::{Condition, SearchQuery};
+//! # fn run(connector: incident_io_connector::IncidentIoConnector) {
+//! let query = SearchQuery::new().filter(Condition::eq(AlertsSearchField::Status, "firing"));
+//! let _ = connector.incidents().search(query);
+//! # }
+//! ```
 
 use std::fmt::Debug;
 use std::marker::PhantomData;
