@@ -2,10 +2,22 @@
 //!
 //! With `INCIDENT_IO_API_KEY` set, it reads your incident.io account (read-only). Without it, it
 //! starts the in-process emulator (a stand-in incident.io server on 127.0.0.1) and says so.
+//! The last part shows hosted mode (calls through Airbyte's API) against the emulator's Airbyte
+//! endpoints.
 
 use futures::TryStreamExt;
 use incident_io_connector::emulator::Emulator;
-use incident_io_connector::{Error, IncidentIoAuthConfig, IncidentIoConnector};
+use incident_io_connector::entities::IncidentsSearchField;
+use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
+use incident_io_connector::{AirbyteAuthConfig, Error, IncidentIoAuthConfig, IncidentIoConnector};
+
+fn emulator_error(e: std::io::Error) -> Error {
+    Error::Network {
+        context: "emulator".into(),
+        message: e.to_string(),
+        source: None,
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -24,11 +36,7 @@ async fn main() -> Result<(), Error> {
                 .count("users", 300)
                 .start()
                 .await
-                .map_err(|e| Error::Network {
-                    context: "emulator".into(),
-                    message: e.to_string(),
-                    source: None,
-                })?;
+                .map_err(emulator_error)?;
             println!(
                 "INCIDENT_IO_API_KEY is not set: using the in-process emulator at {} (synthetic data).",
                 emulator.base_url()
@@ -98,5 +106,46 @@ async fn main() -> Result<(), Error> {
         raw["data"].as_array().map(Vec::len).unwrap_or(0),
         raw["meta"]
     );
+
+    // 6. Hosted mode: the same typed calls through Airbyte's API (here the emulator's), with
+    //    the incident.io key stored on the Airbyte side.
+    let emulator = match _emulator.take() {
+        Some(e) => e,
+        None => Emulator::start().await.map_err(emulator_error)?,
+    };
+    println!(
+        "\nHosted mode through the emulator's Airbyte API at {}:",
+        emulator.airbyte_api_url()
+    );
+    let hosted = IncidentIoConnector::builder()
+        .auth(
+            AirbyteAuthConfig::new(
+                emulator.airbyte_client_id(),
+                emulator.airbyte_client_secret(),
+            )
+            .workspace_name(emulator.airbyte_workspace())
+            .airbyte_api_url(emulator.airbyte_api_url()),
+        )
+        .build()?;
+    let page = hosted.incidents().list().page_size(3).await?;
+    println!(
+        "  {} incidents via /execute; connector {} found by workspace lookup",
+        page.data.len(),
+        hosted.connector_id().unwrap_or("?")
+    );
+    let query = SearchQuery::new()
+        .filter(Condition::eq(IncidentsSearchField::Mode, "standard"))
+        .sort(IncidentsSearchField::CreatedAt, SortOrder::Desc)
+        .limit(3);
+    let hits = hosted.incidents().search(query).await?;
+    println!("  context-store search (mode = standard, newest first):");
+    for hit in hits.data {
+        println!(
+            "    {} {}",
+            hit.reference.as_deref().unwrap_or("-"),
+            hit.name.as_deref().unwrap_or("-")
+        );
+    }
+    println!("  health check: {:?}", hosted.check().await.status);
     Ok(())
 }

@@ -175,6 +175,16 @@ impl Backend {
         serde_json::from_str(&out).ok()
     }
 
+    /// One top-level field of record `index` of `entity`, rendered on its own (cheaper than
+    /// the whole record, and equal to the record's value); `None` when the record omits it.
+    pub(crate) fn field_value(&self, entity: &str, index: usize, field: &str) -> Option<Value> {
+        let e = self.synth.catalog.entity_index(entity)?;
+        if index >= self.synth.counts[e] {
+            return None;
+        }
+        self.synth.field_value(e, index, field)
+    }
+
     fn push_record(&self, e: usize, i: usize, out: &mut String) {
         match self.caches[e].as_ref().and_then(|c| c.get(i)) {
             Some(cell) => {

@@ -26,12 +26,70 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The Airbyte-hosted API
+//!
+//! The same server also stands in for Airbyte's API, so the SDK's hosted mode runs without
+//! Airbyte: point the hosted config's API URL at [`Emulator::airbyte_api_url`] and use
+//! [`Emulator::airbyte_client_id`] / [`Emulator::airbyte_client_secret`]. Served routes:
+//!
+//! - `POST /api/v1/account/applications/token` — `{client_id, client_secret}` →
+//!   `{access_token, token_type: "Bearer", expires_in}`, a new token per call; wrong
+//!   credentials → 401 `{"message": "Invalid client credentials"}`.
+//! - `GET /api/v1/integrations/connectors?workspace_name=&definition_id=` — connector
+//!   lookup, `{data: [{id, name, workspace_name, definition_id}]}`.
+//! - `POST /api/v1/integrations/connectors` — creates a connector (201).
+//! - `POST /api/v1/integrations/connectors/{id}/execute` — `{entity, action, params}` →
+//!   `{result, connector_metadata}` for `list` (`connector_metadata.next_cursor` is
+//!   incident.io's `pagination_meta.after`), `get` and `context_store_search`.
+//!
+//! Every route but the token exchange needs `Authorization: Bearer <issued, unexpired
+//! token>` (else 401) and, if [`EmulatorBuilder::airbyte_organization_id`] is set, a matching
+//! `X-Organization-Id` (else 403). Errors are `{"message": "...", "errors": ["..."]}`;
+//! incident.io errors keep their status and message. `list` and `get` go through the same
+//! code as the incident.io routes, so both transports see identical records, cursors and
+//! validation. Faults, latency and the request log apply to these routes as to the
+//! incident.io ones.
+//!
+//! `context_store_search` (wire format in the SDK's `search` module) evaluates its filter
+//! over every record of the entity. Fields are the spec's `x-airbyte-context-store` fields
+//! plus their nested `properties` as dotted paths; naming any other field, an unknown
+//! operator or parameter, or searching an entity without context-store fields is a 422.
+//! - `eq`/`neq`/`in`: JSON equality, numbers by value; a missing field equals `null`, and
+//!   `neq` is exactly `not eq`.
+//! - `gt`/`gte`/`lt`/`lte`: numbers numerically, strings lexicographically (RFC3339
+//!   timestamps order correctly), booleans `false < true`; mixed kinds and `null` never match.
+//! - `like`: whole-value match where only `%` is a wildcard, case-insensitive.
+//! - `fuzzy`: every query word occurs, in order, as a case-insensitive substring.
+//! - `keyword`: the value shares a word (run of letters and digits) with the query,
+//!   case-insensitive.
+//! - `contains` / `any`: an array field holds the value / one of the values.
+//! - `not`, `and` (empty: true), `or` (empty: false); a leaf naming several fields needs all.
+//! - `sort`: keys in order, `null`/missing last in both directions, ties in server order.
+//! - `limit` defaults to 1000; `cursor` is opaque (checksummed; a forged one is a 422);
+//!   `fields` projects to those paths, and without it records keep their searchable
+//!   top-level fields. `took_ms` is the real evaluation time.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use incident_io_connector::emulator::Emulator;
+//!
+//! let emulator = Emulator::builder().count("incidents", 1_000).start().await?;
+//! // Hosted mode: api url emulator.airbyte_api_url(), credentials
+//! // emulator.airbyte_client_id() / emulator.airbyte_client_secret(); the seeded connector
+//! // "conn-emulator" in workspace "default" is found by lookup.
+//! assert_eq!(emulator.airbyte_connector_id(), "conn-emulator");
+//! # Ok(()) }
+//! ```
+//!
 //! Module layout: `spec` reads the spec into routes and compiled record shapes; `data`
 //! generates records; `backend` answers (entity, action, params) with JSON (shared by
-//! every transport); `server` holds the router, middleware and listener; `faults` and
-//! `log` own fault injection and the request log.
+//! every transport); `server` holds the router, middleware and listener; `airbyte` serves
+//! the Airbyte API and `context_store` its search; `faults` and `log` own fault injection
+//! and the request log.
 
+mod airbyte;
 mod backend;
+mod context_store;
 mod data;
 mod faults;
 mod log;
@@ -51,6 +109,7 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, Faults};
 pub use log::RecordedRequest;
 
+use airbyte::{Airbyte, AirbyteConfig};
 use backend::Backend;
 use server::{KillableListener, Shared};
 
@@ -82,6 +141,7 @@ pub struct EmulatorBuilder {
     counts: HashMap<String, usize>,
     default_count: Option<usize>,
     spec_json: Option<String>,
+    airbyte: AirbyteConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -92,6 +152,7 @@ impl Default for EmulatorBuilder {
             counts: HashMap::new(),
             default_count: None,
             spec_json: None,
+            airbyte: AirbyteConfig::default(),
         }
     }
 }
@@ -128,13 +189,67 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The Airbyte application credentials the token exchange accepts (default
+    /// `emulator-client-id` / `emulator-client-secret`).
+    pub fn airbyte_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.airbyte.client_id = client_id.into();
+        self.airbyte.client_secret = client_secret.into();
+        self
+    }
+
+    /// The Airbyte workspace the seeded connectors live in (default `default`).
+    pub fn airbyte_workspace(mut self, name: impl Into<String>) -> Self {
+        self.airbyte.workspace = name.into();
+        self
+    }
+
+    /// Id of the first seeded connector (default `conn-emulator`); further seeded
+    /// connectors get `<id>-2`, `<id>-3`, ...
+    pub fn airbyte_connector_id(mut self, id: impl Into<String>) -> Self {
+        self.airbyte.connector_id = id.into();
+        self
+    }
+
+    /// Requires `X-Organization-Id: <id>` on every Airbyte route except the token exchange
+    /// (a missing or different value gets a 403). Default: no organization, header ignored.
+    pub fn airbyte_organization_id(mut self, id: impl Into<String>) -> Self {
+        self.airbyte.organization_id = Some(id.into());
+        self
+    }
+
+    /// Lifetime of issued Airbyte access tokens (default 900 s), measured on the monotonic
+    /// clock; sent as `expires_in` in seconds (fractional when the duration is). A zero TTL
+    /// issues tokens that are already expired.
+    pub fn airbyte_token_ttl(mut self, ttl: Duration) -> Self {
+        self.airbyte.token_ttl = ttl;
+        self
+    }
+
+    /// Number of incident.io connectors present at start in the Airbyte workspace (default
+    /// 1), all holding the emulator's incident.io API key: `conn-emulator` named
+    /// `incident-io - <workspace>`, then `conn-emulator-2` (`incident-io - <workspace> 2`),
+    /// and so on. 0 makes a lookup find nothing; 2 or more make it ambiguous.
+    pub fn airbyte_seed_connectors(mut self, n: usize) -> Self {
+        self.airbyte.seed_connectors = n;
+        self
+    }
+
     /// Binds `127.0.0.1` on a free port and starts serving. Must be called inside a Tokio
     /// runtime. Fails with `InvalidData` if the spec cannot be read.
     pub async fn start(self) -> io::Result<Emulator> {
         let spec = self.spec_json.as_deref().unwrap_or(crate::SPEC_JSON);
-        let backend = Backend::new(spec, self.seed, &self.counts, self.default_count)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("emulator: {e}")))?;
-        let shared = Arc::new(Shared::new(backend, self.api_key, self.seed));
+        let invalid =
+            |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("emulator: {e}"));
+        let backend =
+            Backend::new(spec, self.seed, &self.counts, self.default_count).map_err(invalid)?;
+        let root: serde_json::Value = serde_json::from_str(spec)
+            .map_err(|e| invalid(format!("spec is not valid JSON: {e}")))?;
+        let airbyte = Airbyte::new(self.airbyte, &root, &self.api_key, self.seed);
+        let shared = Arc::new(Shared::new(backend, self.api_key, self.seed, airbyte));
 
         let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
@@ -161,7 +276,9 @@ impl EmulatorBuilder {
 }
 
 impl Emulator {
-    /// A builder with the defaults (seed 1, key `emulator-api-key`, the SDK's spec).
+    /// A builder with the defaults: seed 1, key `emulator-api-key`, the SDK's spec; for
+    /// Airbyte, credentials `emulator-client-id` / `emulator-client-secret`, workspace
+    /// `default`, one seeded connector `conn-emulator`, 900 s tokens, no organization id.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -219,6 +336,58 @@ impl Emulator {
     /// The served entity names, sorted by name.
     pub fn entities(&self) -> Vec<String> {
         self.shared.backend.entities()
+    }
+
+    /// The Airbyte API base URL to give the SDK's hosted mode: the same as
+    /// [`base_url`](Self::base_url), since both APIs share the server.
+    pub fn airbyte_api_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// The Airbyte `client_id` the token exchange accepts.
+    pub fn airbyte_client_id(&self) -> &str {
+        &self.shared.airbyte.config.client_id
+    }
+
+    /// The Airbyte `client_secret` the token exchange accepts.
+    pub fn airbyte_client_secret(&self) -> &str {
+        &self.shared.airbyte.config.client_secret
+    }
+
+    /// The Airbyte workspace of the seeded connectors.
+    pub fn airbyte_workspace(&self) -> &str {
+        &self.shared.airbyte.config.workspace
+    }
+
+    /// Id of the first seeded connector (`conn-emulator` unless configured). With
+    /// [`airbyte_seed_connectors(0)`](EmulatorBuilder::airbyte_seed_connectors) no connector
+    /// has this id.
+    pub fn airbyte_connector_id(&self) -> &str {
+        &self.shared.airbyte.config.connector_id
+    }
+
+    /// The `X-Organization-Id` the Airbyte routes require, if any.
+    pub fn airbyte_organization_id(&self) -> Option<&str> {
+        self.shared.airbyte.config.organization_id.as_deref()
+    }
+
+    /// The connector definition id served (the spec's
+    /// `info.x-airbyte-connector-definition-id`); seeded connectors carry it.
+    pub fn airbyte_definition_id(&self) -> &str {
+        &self.shared.airbyte.definition_id
+    }
+
+    /// Number of Airbyte access tokens issued since start.
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.airbyte.tokens_issued()
+    }
+
+    /// Connectors created through `POST /api/v1/integrations/connectors` (not the seeded
+    /// ones), oldest first, each as stored: the request body (`name`, `definition_id`,
+    /// `workspace_name`, `credentials` with the `api_key`, and `replication_config` /
+    /// `source_template_id` when sent) plus the assigned `id`.
+    pub fn airbyte_connectors(&self) -> Vec<serde_json::Value> {
+        self.shared.airbyte.created_connectors()
     }
 
     /// Stops accepting connections, lets open ones finish (up to 2 s), then stops.

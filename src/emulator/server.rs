@@ -2,13 +2,14 @@
 //! the spec-driven incident.io handler, and a TCP listener whose connections a
 //! [`Fault::ResetConnection`](super::Fault::ResetConnection) can kill.
 //!
-//! # Adding routes (e.g. the Airbyte API)
+//! # Adding routes
 //!
 //! Add them in [`router`] with `.merge(...)`/`.route(...)` *before* the `.layer(...)` call,
-//! so they are logged and faulted like the incident.io routes. They share [`Shared`]
-//! (and through it the [`Backend`], whose `execute(entity, action, params)` answers exactly
-//! what the incident.io routes answer). The incident.io routes live in the fallback, so
-//! explicit routes win and the merged router must not set another fallback.
+//! so they are logged and faulted like the incident.io routes (the Airbyte API in
+//! `airbyte.rs` is merged this way). They share [`Shared`] (and through it the
+//! [`Backend`], whose `execute(entity, action, params)` answers exactly what the
+//! incident.io routes answer). The incident.io routes live in the fallback, so explicit
+//! routes win and the merged router must not set another fallback.
 
 use std::io;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::airbyte::{self, Airbyte};
 use super::backend::{ApiError, Backend, Params};
 use super::faults::{self, Faults};
 use super::log::{RecordedRequest, RequestLog};
@@ -52,18 +54,21 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     /// The bearer token incident.io routes accept.
     pub api_key: String,
+    /// The emulated Airbyte API (credentials, tokens, connectors).
+    pub airbyte: Airbyte,
     seed: u64,
     seq: AtomicU64,
     bucket: Mutex<(f64, Instant)>,
 }
 
 impl Shared {
-    pub(crate) fn new(backend: Backend, api_key: String, seed: u64) -> Shared {
+    pub(crate) fn new(backend: Backend, api_key: String, seed: u64, airbyte: Airbyte) -> Shared {
         Shared {
             backend,
             faults: Faults::default(),
             log: RequestLog::default(),
             api_key,
+            airbyte,
             seed,
             seq: AtomicU64::new(0),
             bucket: Mutex::new((RATE_LIMIT, Instant::now())),
@@ -136,11 +141,13 @@ pub(crate) fn unix_now_us() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// The complete emulator router: incident.io routes (spec-driven, in the fallback), the
-/// control path, and the wire middleware around everything but the control path.
+/// The complete emulator router: the Airbyte API routes, incident.io routes (spec-driven,
+/// in the fallback), the control path, and the wire middleware around everything but the
+/// control path.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        // Later: `.merge(airbyte::routes())` — explicit routes, logged and faulted too.
+        // Explicit routes, logged and faulted like the incident.io fallback.
+        .merge(airbyte::routes())
         .fallback(incident_io)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), wire))
         .route(&format!("{CONTROL_PREFIX}health"), get(|| async { "ok" }))

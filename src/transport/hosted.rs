@@ -213,7 +213,7 @@ impl HostedTransport {
             }
             let ttl = parsed
                 .expires_in
-                .filter(|s| s.is_finite() && *s > 0.0)
+                .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(Duration::from_secs_f64)
                 .unwrap_or(DEFAULT_TOKEN_TTL);
             Ok((SecretString::from(parsed.access_token), ttl))
