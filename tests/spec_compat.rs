@@ -1,6 +1,8 @@
 //! Builds copies of this crate with other specs, the way a maintainer or user would:
-//! the upstream reference spec (unchanged) must compile, and a broken spec must stop the build
-//! with one clear message (file, JSON pointer, fix) and no panic backtrace.
+//! the upstream reference spec (unchanged) must compile; a broken spec must stop the build
+//! with one clear message (file, JSON pointer, fix) and no panic backtrace; and a newer spec
+//! with one more entity, imported with `cargo xtask regen --spec`, must give a crate whose
+//! typed API, `execute` and emulator serve it with no hand-written code.
 //!
 //! Slow (it runs `cargo check` on a copy, ~1-2 minutes cold); it shares one target directory
 //! under `target/spec-compat` so later runs are incremental.
@@ -41,20 +43,14 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
         copy_dir(&root().join(sub), &dir.join(sub));
     }
     std::fs::create_dir_all(dir.join("spec")).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(dir.join("spec/incident-io.yaml"), spec_text).unwrap();
     dir
 }
 
-fn cargo_check(dir: &Path) -> (bool, String) {
+fn cargo(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO"))
-        .args([
-            "check",
-            "--offline",
-            "--quiet",
-            "--lib",
-            "-p",
-            "incident-io-connector",
-        ])
+        .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", root().join("target/spec-compat/target"))
         .env_remove("RUSTFLAGS")
@@ -62,9 +58,122 @@ fn cargo_check(dir: &Path) -> (bool, String) {
         .expect("cargo runs");
     (
         out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+fn cargo_check(dir: &Path) -> (bool, String) {
+    let args = [
+        "check",
+        "--offline",
+        "--quiet",
+        "--lib",
+        "-p",
+        "incident-io-connector",
+    ];
+    let (ok, _, stderr) = cargo(dir, &args);
+    (ok, stderr)
+}
+
+const TEAMS_PATHS: &str = r##"paths:
+  /v3/teams:
+    get:
+      summary: Page through teams
+      description: Lists the teams of the organisation, page by page.
+      operationId: listTeams
+      x-airbyte-entity: teams
+      x-airbyte-action: list
+      x-airbyte-record-extractor: $.teams
+      x-airbyte-meta-extractor:
+        next_cursor: $.pagination_meta.after
+      parameters:
+        - name: page_size
+          in: query
+          description: How many teams per page.
+          schema: {type: integer, format: int64, minimum: 1, maximum: 100, default: 25}
+        - name: after
+          in: query
+          description: ID of the last team seen.
+          schema: {type: string}
+      responses:
+        "200":
+          description: A page of teams.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [teams]
+                properties:
+                  teams: {type: array, items: {$ref: "#/components/schemas/Team"}}
+                  pagination_meta: {$ref: "#/components/schemas/PaginationMeta"}
+  /v3/teams/{id}:
+    get:
+      summary: Fetch one team
+      description: Returns a single team by ID.
+      operationId: getTeam
+      x-airbyte-entity: teams
+      x-airbyte-action: get
+      x-airbyte-record-extractor: $.team
+      parameters:
+        - {name: id, in: path, required: true, description: Team ID., schema: {type: string}}
+      responses:
+        "200":
+          description: The team.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [team]
+                properties:
+                  team: {$ref: "#/components/schemas/Team"}
+"##;
+
+const TEAMS_SCHEMA: &str = r##"  schemas:
+    Team:
+      type: object
+      description: A group of people who own services and respond to incidents together.
+      required: [id, name]
+      properties:
+        id: {type: string, description: Team ID.}
+        name: {type: string, description: Team name.}
+        created_at: {type: ["string", "null"], format: date-time, description: When the team was created.}
+"##;
+
+/// Our spec plus a `teams` entity (list + get, paginated), as a newer upstream spec adds it.
+fn spec_with_teams(ours: &str) -> String {
+    let with = ours
+        .replacen("paths:\n", TEAMS_PATHS, 1)
+        .replacen("  schemas:\n", TEAMS_SCHEMA, 1);
+    assert_ne!(with, ours);
+    with
+}
+
+const TEAMS_TEST: &str = r##"
+use futures::TryStreamExt;
+use incident_io_connector::emulator::Emulator;
+use incident_io_connector::{meta, IncidentIoAuthConfig, IncidentIoConnector};
+
+#[tokio::test]
+async fn teams_work_with_no_hand_written_code() {
+    let emu = Emulator::builder().count("teams", 7).start().await.unwrap();
+    let c = IncidentIoConnector::builder()
+        .auth(IncidentIoAuthConfig::new(emu.api_key()))
+        .base_url(&emu.base_url()).unwrap()
+        .build().unwrap();
+    let all: Vec<incident_io_connector::models::Team> =
+        c.teams().list().page_size(3).stream().try_collect().await.unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(emu.request_count(), 3);
+    let one = c.teams().get(all[4].id.clone()).await.unwrap();
+    assert_eq!(one.name, all[4].name);
+    let raw = c.execute("teams", "list", serde_json::json!({"page_size": 100})).await.unwrap();
+    assert_eq!(raw["data"].as_array().unwrap().len(), 7);
+    let e = c.execute("teams", "list", serde_json::json!({"page_size": 101})).await.unwrap_err();
+    assert!(e.to_string().contains("from 1 to 100"), "{e}");
+    assert!(meta::entity("teams").is_some());
+}
+"##;
 
 #[test]
 fn other_specs_build_or_fail_clearly() {
@@ -99,4 +208,53 @@ fn other_specs_build_or_fail_clearly() {
         !stderr.contains("panicked"),
         "no panic backtrace:\n{stderr}"
     );
+
+    // 3. A newer spec with one more entity: `cargo xtask regen --spec` imports it, prints the
+    //    change and refreshes the docs; the crate then exposes and serves `teams` with no code
+    //    written.
+    let dir = crate_copy("teams", &ours);
+    std::fs::copy(root().join("REFERENCE.md"), dir.join("REFERENCE.md")).unwrap();
+    copy_dir(&root().join("snapshot"), &dir.join("snapshot"));
+    std::fs::write(dir.join("newer-upstream.yaml"), spec_with_teams(&ours)).unwrap();
+    let regen = ["run", "--offline", "--quiet", "-p", "xtask", "--", "regen"];
+    let (ok, stdout, stderr) = cargo(
+        &dir,
+        &[&regen[..], &["--spec", "newer-upstream.yaml"]].concat(),
+    );
+    assert!(ok, "regen --spec failed:\n{stdout}\n{stderr}");
+    for needle in [
+        "+ entity teams",
+        "+ action teams.list",
+        "+ action teams.get",
+        "Semver: additive only",
+    ] {
+        assert!(stdout.contains(needle), "{needle} in:\n{stdout}");
+    }
+    let reference = std::fs::read_to_string(dir.join("REFERENCE.md")).unwrap();
+    assert!(reference.contains("### teams.list") && reference.contains("`GET /v3/teams`"));
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `teams` | list, get | `/v3/teams` | 25 / 100 |"),
+        "README table"
+    );
+    let snapshot = std::fs::read_to_string(dir.join("snapshot/generated.rs")).unwrap();
+    assert!(snapshot.contains("pub fn teams(&self) -> Teams"));
+    let (ok, stdout, stderr) = cargo(&dir, &[&regen[..], &["--check"]].concat());
+    assert!(ok, "regen --check after the import:\n{stdout}\n{stderr}");
+
+    std::fs::write(dir.join("tests/teams.rs"), TEAMS_TEST).unwrap();
+    let test = [
+        "test",
+        "--offline",
+        "-p",
+        "incident-io-connector",
+        "--test",
+        "teams",
+    ];
+    let (ok, stdout, stderr) = cargo(&dir, &test);
+    assert!(
+        ok,
+        "the teams test must pass in the regenerated crate:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
 }

@@ -231,6 +231,52 @@ pub fn fill_field_docs(tokens: TokenStream, doc: &serde_yaml_ng::Value) -> Token
     }
 }
 
+/// Marks every model struct `#[non_exhaustive]` (new fields from a newer spec are then not a
+/// breaking change) and gives undocumented items of the raw module a doc line.
+pub fn mark_models(tokens: TokenStream) -> TokenStream {
+    struct Marker;
+    fn has_doc(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| a.path().is_ident("doc"))
+    }
+    impl syn::visit_mut::VisitMut for Marker {
+        fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
+            let is_model = item.attrs.iter().any(|a| {
+                a.path().is_ident("derive")
+                    && a.meta.to_token_stream().to_string().contains("Deserialize")
+            });
+            if is_model {
+                item.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+            if !has_doc(&item.attrs) {
+                let text = format!(" The `{}` object.", item.ident);
+                item.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+            }
+            syn::visit_mut::visit_item_struct_mut(self, item);
+        }
+        fn visit_item_enum_mut(&mut self, item: &mut syn::ItemEnum) {
+            if !has_doc(&item.attrs) {
+                let text = format!(" The `{}` values.", item.ident);
+                item.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+            }
+            for v in item.variants.iter_mut() {
+                if !has_doc(&v.attrs) {
+                    let text = format!(" `{}`.", v.ident);
+                    v.attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+                }
+            }
+            syn::visit_mut::visit_item_enum_mut(self, item);
+        }
+    }
+    use quote::ToTokens;
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(mut f) => {
+            syn::visit_mut::VisitMut::visit_file_mut(&mut Marker, &mut f);
+            quote!(#f)
+        }
+        Err(_) => tokens,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -282,3 +282,52 @@ fn our_spec_generates_clean_docs() {
     assert!(!out.code.contains("<details>"));
     assert!(!out.code.contains("IncidentIncidentStatus"));
 }
+
+#[test]
+fn change_summary_and_semver_advice() {
+    let old = parse("spec/demo.yaml", GOOD).unwrap();
+    // Additive: a new optional param and a new record field.
+    let added = GOOD
+        .replace(
+            "        - name: after\n",
+            "        - name: team\n          in: query\n          schema: {type: string}\n        - name: after\n",
+        )
+        .replace("        id: {type: string}\n", "        id: {type: string}\n        owner: {type: string}\n");
+    let change = incident_io_connector_codegen::diff::compare(
+        &old,
+        &parse("spec/demo.yaml", &added).unwrap(),
+    );
+    assert!(!change.is_breaking(), "{change}");
+    assert!(
+        change
+            .added
+            .contains(&"param things.list(team)".to_string()),
+        "{change}"
+    );
+    assert!(
+        change.added.contains(&"field Thing.owner".to_string()),
+        "{change}"
+    );
+    assert!(change.to_string().contains("Semver: additive only"));
+
+    // Breaking: an action removed, a bound narrowed, a field's type changed.
+    let broken = GOOD.replace("maximum: 50", "maximum: 10").replace(
+        "        kind: {type: string, enum: [a, b]}",
+        "        kind: {type: integer}",
+    );
+    let change = incident_io_connector_codegen::diff::compare(
+        &old,
+        &parse("spec/demo.yaml", &broken).unwrap(),
+    );
+    assert!(change.is_breaking(), "{change}");
+    let text = change.to_string();
+    assert!(
+        text.contains("param things.list(page_size)") && text.contains("[breaking]"),
+        "{text}"
+    );
+    assert!(text.contains("field Thing.kind"), "{text}");
+    assert!(text.contains("Semver: BREAKING"), "{text}");
+
+    let same = incident_io_connector_codegen::diff::compare(&old, &old);
+    assert!(same.is_empty());
+}
