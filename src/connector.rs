@@ -11,7 +11,7 @@ use crate::auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
 use crate::transport::direct::{DirectTransport, HttpSettings};
 use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
-use crate::{meta, Error};
+use crate::{meta, Error, RetryPolicy};
 
 /// A connection to incident.io. Cheap to clone (it is an `Arc`); clones share one connection
 /// pool. Entity handles (`incidents()`, `users()`, …) are generated from the spec.
@@ -381,6 +381,7 @@ pub struct IncidentIoConnectorBuilder {
     auth: Option<Auth>,
     base_url: Option<String>,
     http: HttpSettings,
+    rate_limit: Option<u32>,
 }
 
 impl IncidentIoConnectorBuilder {
@@ -412,6 +413,26 @@ impl IncidentIoConnectorBuilder {
         self
     }
 
+    /// How failed requests are retried (default [`RetryPolicy::default`]: 4 attempts, jittered
+    /// exponential backoff, `Retry-After` honoured). See [`crate::retry`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.http.sender.policy = policy;
+        self
+    }
+
+    /// Tries every request once, with no retries.
+    pub fn no_retries(self) -> Self {
+        self.retry_policy(RetryPolicy::none())
+    }
+
+    /// Keeps this connector (and all its clones) under `per_minute` requests per minute, by
+    /// waiting before sending instead of collecting 429s. incident.io allows 1,200 per minute
+    /// per API key. Off by default. Retries count against the limit too.
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = Some(per_minute);
+        self
+    }
+
     /// Appends a product token to the `User-Agent` (default `incident-io-connector/<version>`).
     pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
         self.http.user_agent = format!("{} {suffix}", crate::USER_AGENT);
@@ -419,7 +440,16 @@ impl IncidentIoConnectorBuilder {
     }
 
     /// Builds the connector (no request is made).
-    pub fn build(self) -> Result<IncidentIoConnector, Error> {
+    pub fn build(mut self) -> Result<IncidentIoConnector, Error> {
+        if let Some(n) = self.rate_limit {
+            let n = std::num::NonZeroU32::new(n).ok_or_else(|| {
+                Error::invalid(
+                    "rate_limit",
+                    "0 requests per minute would block forever; pass at least 1 (incident.io allows 1200)",
+                )
+            })?;
+            self.http.sender.limiter = Some(crate::retry::limiter(n));
+        }
         let auth = self.auth.ok_or_else(|| {
             Error::invalid(
                 "auth",

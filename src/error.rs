@@ -48,6 +48,9 @@ pub enum Error {
         message: String,
         /// The first bytes of the body (lossy UTF-8).
         snippet: String,
+        /// The body ended early or was not JSON at all (a transport fault, worth a retry),
+        /// rather than JSON of an unexpected shape (an API change).
+        incomplete: bool,
     },
 
     /// The request could not be sent or the response not read (DNS, connect, reset, TLS).
@@ -219,6 +222,25 @@ impl Error {
             action: context.action.clone(),
             message: message.to_string(),
             snippet: snippet(body, 200),
+            incomplete: false,
+        }
+    }
+
+    /// A JSON decode failure; truncated or non-JSON bodies are marked `incomplete`.
+    pub(crate) fn decode_json(context: &Context, e: &serde_json::Error, body: &[u8]) -> Self {
+        use serde_json::error::Category;
+        let incomplete = matches!(e.classify(), Category::Eof | Category::Syntax);
+        let message = if incomplete && matches!(e.classify(), Category::Eof) {
+            format!("the body ended early (truncated?): {e}")
+        } else {
+            e.to_string()
+        };
+        Error::Decode {
+            entity: context.entity.clone(),
+            action: context.action.clone(),
+            message,
+            snippet: snippet(body, 200),
+            incomplete,
         }
     }
 }

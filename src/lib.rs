@@ -10,6 +10,7 @@ pub mod meta;
 #[doc(hidden)]
 pub mod open_enum;
 mod pagination;
+pub mod retry;
 mod runtime;
 pub mod search;
 mod transport;
@@ -27,6 +28,7 @@ pub use generated::entities;
 pub use generated::models;
 pub use generated::ops::{CONNECTOR_NAME, DEFAULT_BASE_URL, DEFINITION_ID, SPEC_VERSION};
 pub use pagination::Page;
+pub use retry::RetryPolicy;
 
 /// The connector spec this crate was generated from, as JSON (same content as
 /// `spec/incident-io.yaml`).

@@ -51,10 +51,23 @@ pub(crate) fn check_str(op: &OperationMeta, idx: usize, value: Option<&str>) -> 
                 ),
             ));
         }
-        if v == "." || v == ".." {
+        // incident.io ids are ULIDs, numbers or Slack-style ids. Anything else cannot be a
+        // record id, and characters such as `/`, `?`, `#`, `%` or `..` could change the request
+        // path or query; refuse them here (progenitor also percent-encodes path segments).
+        let bad = v
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')));
+        if bad.is_some() || v.contains("..") || v == "." {
+            let what = match bad {
+                Some(c) => format!("contains {c:?}"),
+                None => "contains `..`".to_string(),
+            };
             return Err(Error::invalid(
                 p.name,
-                format!("{v:?} is not a record id (it would change the request path); pass the record's id"),
+                format!(
+                    "{v:?} {what}; a {} may contain only ASCII letters, digits, `-`, `_`, `.` and `:` (incident.io ids look like 01FDAG4SAP5TYPT98WGR2N7W91)",
+                    p.name
+                ),
             ));
         }
     }
@@ -140,6 +153,7 @@ fn to_value<T: Serialize>(op: &OperationMeta, value: &T) -> Result<Value, Error>
         action: op.action.to_string(),
         message: format!("cannot re-encode the record as JSON: {e}"),
         snippet: String::new(),
+        incomplete: false,
     })
 }
 

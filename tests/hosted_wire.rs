@@ -23,8 +23,13 @@ fn config(server: &MockServer) -> AirbyteAuthConfig {
         .airbyte_api_url(server.uri())
 }
 
+/// Retries are covered by the fault-injection suite; here every error must surface as is.
 fn connector(config: AirbyteAuthConfig) -> IncidentIoConnector {
-    IncidentIoConnector::builder().auth(config).build().unwrap()
+    IncidentIoConnector::builder()
+        .no_retries()
+        .auth(config)
+        .build()
+        .unwrap()
 }
 
 async fn mount_token(server: &MockServer, expires_in: Option<u64>) {

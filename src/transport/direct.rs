@@ -14,6 +14,7 @@ use crate::auth::IncidentIoAuthConfig;
 use crate::error::Context;
 use crate::generated::raw;
 use crate::meta::OperationMeta;
+use crate::retry::{should_retry, Sender};
 use crate::Error;
 
 /// Settings shared by the transports' HTTP clients.
@@ -22,6 +23,7 @@ pub(crate) struct HttpSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
+    pub(crate) sender: Sender,
 }
 
 impl Default for HttpSettings {
@@ -30,6 +32,7 @@ impl Default for HttpSettings {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             user_agent: crate::USER_AGENT.to_string(),
+            sender: Sender::default(),
         }
     }
 }
@@ -65,6 +68,7 @@ pub(crate) fn http_client(
 #[derive(Debug)]
 pub(crate) struct DirectTransport {
     raw: raw::Client,
+    sender: Sender,
 }
 
 impl DirectTransport {
@@ -89,6 +93,7 @@ impl DirectTransport {
         let client = http_client(settings, headers)?;
         Ok(DirectTransport {
             raw: raw::Client::new_with_client(base_url, client),
+            sender: settings.sender.clone(),
         })
     }
 
@@ -104,12 +109,19 @@ impl DirectTransport {
             action = op.action.as_str(),
             transport = "direct",
             status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
         async {
-            let result = match params.call(&self.raw).await {
-                Ok(r) => Ok(r),
-                Err(e) => Err(map_error(op, e).await),
-            };
+            // Every operation is a GET: safe to repeat (see `retry`).
+            let result = self
+                .sender
+                .run(should_retry, |_| async {
+                    match params.call(&self.raw).await {
+                        Ok(r) => Ok(r),
+                        Err(e) => Err(map_error(op, e).await),
+                    }
+                })
+                .await;
             let status = match &result {
                 Ok(_) => 200,
                 Err(e) => e.status().unwrap_or(0),
@@ -128,7 +140,7 @@ pub(crate) async fn map_error(op: &OperationMeta, e: RawError) -> Error {
     match e {
         RawError::InvalidRequest(msg) => Error::invalid("request", msg),
         RawError::CommunicationError(e) | RawError::ResponseBodyError(e) => from_reqwest(&ctx, e),
-        RawError::InvalidResponsePayload(body, e) => Error::decode(&ctx, e, &body),
+        RawError::InvalidResponsePayload(body, e) => Error::decode_json(&ctx, &e, &body),
         RawError::UnexpectedResponse(resp) => from_response(ctx, resp).await,
         RawError::ErrorResponse(resp) => {
             Error::from_response(ctx, resp.status().as_u16(), None, b"")

@@ -29,6 +29,7 @@ use super::direct::{from_reqwest, http_client, HttpSettings};
 use crate::auth::{AirbyteAuthConfig, IncidentIoAuthConfig};
 use crate::error::Context;
 use crate::meta::OperationMeta;
+use crate::retry::{should_retry, Sender};
 use crate::{Error, Page};
 
 /// Airbyte's API, when no URL is configured.
@@ -55,6 +56,7 @@ pub(crate) struct HostedTransport {
     connector_id: OnceCell<String>,
     token: RwLock<Option<CachedToken>>,
     refresh: Mutex<()>,
+    sender: Sender,
 }
 
 impl std::fmt::Debug for HostedTransport {
@@ -133,6 +135,7 @@ impl HostedTransport {
             connector_id,
             token: RwLock::new(None),
             refresh: Mutex::new(()),
+            sender: settings.sender.clone(),
         })
     }
 
@@ -158,7 +161,7 @@ impl HostedTransport {
                 return Ok(t.token.clone());
             }
         }
-        let (token, ttl) = self.exchange().await?;
+        let (token, ttl) = self.sender.run(should_retry, |_| self.exchange()).await?;
         let refresh_at = Instant::now()
             + if ttl > REFRESH_EARLY * 2 {
                 ttl - REFRESH_EARLY
@@ -202,7 +205,7 @@ impl HostedTransport {
             let body = read_ok(&ctx, resp).await?;
             let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
                 // Never echo the body: it may hold a token.
-                Error::decode(&ctx, format!("token response: {e}"), b"[redacted]")
+                Error::decode_json(&ctx, &e, b"[redacted]")
             })?;
             if parsed.access_token.trim().is_empty() {
                 return Err(Error::decode(
@@ -222,11 +225,27 @@ impl HostedTransport {
         .await
     }
 
-    /// Sends an authenticated request; on 401 drops the token and replays once.
+    /// Sends an authenticated request and decodes its body, with retries (see `retry`); on a
+    /// 401 drops the token and replays once.
+    async fn call_authed<T>(
+        &self,
+        ctx: &Context,
+        retryable: fn(&Error) -> bool,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        decode: impl Fn(&Context, &[u8]) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.sender
+            .run(retryable, |_| async {
+                let body = self.send_authed(ctx, &build).await?;
+                decode(ctx, &body)
+            })
+            .await
+    }
+
     async fn send_authed(
         &self,
         ctx: &Context,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Bytes, Error> {
         let mut replayed = false;
         loop {
@@ -257,17 +276,20 @@ impl HostedTransport {
     async fn lookup(&self) -> Result<String, Error> {
         let ctx = Context::new("airbyte", "connector lookup");
         let workspace = self.workspace_name.clone();
-        let body = self
-            .send_authed(&ctx, |http| {
-                http.get(self.url("/api/v1/integrations/connectors"))
-                    .query(&[
-                        ("workspace_name", workspace.as_str()),
-                        ("definition_id", crate::DEFINITION_ID),
-                    ])
-            })
+        let list: ConnectorList = self
+            .call_authed(
+                &ctx,
+                should_retry,
+                |http| {
+                    http.get(self.url("/api/v1/integrations/connectors"))
+                        .query(&[
+                            ("workspace_name", workspace.as_str()),
+                            ("definition_id", crate::DEFINITION_ID),
+                        ])
+                },
+                decode_body,
+            )
             .await?;
-        let list: ConnectorList =
-            serde_json::from_slice(&body).map_err(|e| Error::decode(&ctx, e, &body))?;
         match list.data.as_slice() {
             [one] => Ok(one.id.clone()),
             [] => Err(Error::ConnectorNotFound {
@@ -284,13 +306,13 @@ impl HostedTransport {
         }
     }
 
-    /// Runs one execute call and returns the raw response body.
-    async fn execute_raw(
+    /// Runs one execute call (with retries, decode included) and returns the decoded envelope.
+    async fn execute<T: DeserializeOwned>(
         &self,
         entity: &str,
         action: &str,
         params: &Map<String, Value>,
-    ) -> Result<Bytes, Error> {
+    ) -> Result<Envelope<T>, Error> {
         let ctx = Context::new(entity, action);
         let span = tracing::debug_span!(
             "incident_io.call",
@@ -298,6 +320,7 @@ impl HostedTransport {
             action = action,
             transport = "hosted",
             status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
         async {
             let id = self.connector_id().await?.to_string();
@@ -307,7 +330,12 @@ impl HostedTransport {
             ));
             let body = json!({"entity": entity, "action": action, "params": params});
             let result = self
-                .send_authed(&ctx, |http| http.post(&url).json(&body))
+                .call_authed(
+                    &ctx,
+                    should_retry,
+                    |http| http.post(&url).json(&body),
+                    decode_body,
+                )
                 .await;
             tracing::Span::current().record(
                 "status",
@@ -328,10 +356,7 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<Page<T>, Error> {
-        let body = self
-            .execute_raw(op.entity, op.action.as_str(), &params)
-            .await?;
-        let env: Envelope<Vec<T>> = decode(op, &body)?;
+        let env: Envelope<Vec<T>> = self.execute(op.entity, op.action.as_str(), &params).await?;
         let cursor = env
             .connector_metadata
             .and_then(|m| m.next_cursor)
@@ -345,10 +370,7 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<T, Error> {
-        let body = self
-            .execute_raw(op.entity, op.action.as_str(), &params)
-            .await?;
-        let env: Envelope<T> = decode(op, &body)?;
+        let env: Envelope<T> = self.execute(op.entity, op.action.as_str(), &params).await?;
         Ok(env.result)
     }
 
@@ -359,10 +381,7 @@ impl HostedTransport {
         op: &OperationMeta,
         params: Map<String, Value>,
     ) -> Result<Value, Error> {
-        let body = self
-            .execute_raw(op.entity, op.action.as_str(), &params)
-            .await?;
-        let env: Envelope<Value> = decode(op, &body)?;
+        let env: Envelope<Value> = self.execute(op.entity, op.action.as_str(), &params).await?;
         Ok(match op.action {
             crate::meta::Action::List => {
                 let cursor = env.connector_metadata.unwrap_or_default().next_cursor;
@@ -378,11 +397,9 @@ impl HostedTransport {
         entity: &str,
         params: Map<String, Value>,
     ) -> Result<crate::search::SearchPage<R>, Error> {
-        let body = self
-            .execute_raw(entity, crate::search::SEARCH_ACTION, &params)
+        let env: Envelope<crate::search::WirePage<R>> = self
+            .execute(entity, crate::search::SEARCH_ACTION, &params)
             .await?;
-        let env: Envelope<crate::search::WirePage<R>> =
-            decode_for(entity, crate::search::SEARCH_ACTION, &body)?;
         Ok(crate::search::SearchPage::from_wire(env.result))
     }
 
@@ -392,10 +409,9 @@ impl HostedTransport {
         entity: &str,
         params: Map<String, Value>,
     ) -> Result<Value, Error> {
-        let body = self
-            .execute_raw(entity, crate::search::SEARCH_ACTION, &params)
+        let env: Envelope<Value> = self
+            .execute(entity, crate::search::SEARCH_ACTION, &params)
             .await?;
-        let env: Envelope<Value> = decode_for(entity, crate::search::SEARCH_ACTION, &body)?;
         Ok(env.result)
     }
 
@@ -421,18 +437,22 @@ impl HostedTransport {
         if let Some(t) = source_template_id {
             body["source_template_id"] = json!(t);
         }
-        let resp = self
-            .send_authed(&ctx, |http| {
-                http.post(self.url("/api/v1/integrations/connectors"))
-                    .json(&body)
-            })
-            .await?;
         #[derive(Deserialize)]
         struct Created {
             id: String,
         }
-        let created: Created =
-            serde_json::from_slice(&resp).map_err(|e| Error::decode(&ctx, e, &resp))?;
+        // Creating is not idempotent: retried only when the request never reached Airbyte.
+        let created: Created = self
+            .call_authed(
+                &ctx,
+                never_sent,
+                |http| {
+                    http.post(self.url("/api/v1/integrations/connectors"))
+                        .json(&body)
+                },
+                decode_body,
+            )
+            .await?;
         self.connector_id.set(created.id.clone()).map_err(|_| {
             Error::invalid(
                 "connector_id",
@@ -443,18 +463,14 @@ impl HostedTransport {
     }
 }
 
-fn decode<T: DeserializeOwned>(op: &OperationMeta, body: &[u8]) -> Result<T, Error> {
-    decode_for(op.entity, op.action.as_str(), body)
+fn decode_body<T: DeserializeOwned>(ctx: &Context, body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::decode_json(ctx, &e, body))
 }
 
-fn decode_for<T: DeserializeOwned>(entity: &str, action: &str, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::decode(
-            &Context::new(entity, action),
-            format!("Airbyte execute response: {e}"),
-            body,
-        )
-    })
+/// Only failures where the request provably never reached the server (connection refused or
+/// DNS): safe to retry even for a write.
+fn never_sent(error: &Error) -> bool {
+    matches!(error, Error::Network { source: Some(e), .. } if e.is_connect())
 }
 
 /// The body of a 2xx response, or the mapped error.

@@ -1,0 +1,237 @@
+//! Retries and client-side rate limiting, shared by every request the SDK sends: direct
+//! incident.io calls, Airbyte `/execute`, connector lookup and creation, and the token
+//! exchange.
+//!
+//! **What is retried, and why it is safe.** Every operation this SDK sends to incident.io is a
+//! read (`GET`), and the Airbyte calls wrap those same reads (`/execute` of `list`, `get` or
+//! `search`; the connector lookup; the token exchange, which just mints another token).
+//! Repeating any of them has no effect on the server, so they are all retryable. The one write,
+//! creating a hosted connector ([`crate::IncidentIoConnector::create`]), is **never** retried
+//! after a response: a repeat could create a second connector. It is retried only when the
+//! request provably never reached the server (connection refused).
+//!
+//! **When.** 429, 500, 502, 503, 504, connection errors, timeouts, and response bodies that end
+//! early or are not JSON at all (a transport fault, unlike a body with an unexpected shape, which
+//! is an API change that retrying cannot fix).
+//!
+//! **How long to wait.** The server's `Retry-After` (delta-seconds or HTTP-date) wins, capped
+//! at [`RetryPolicy::max_retry_after`]. Otherwise the wait is exponential backoff with full
+//! jitter: a random wait in `[0, min(max_backoff, initial_backoff * 2^(attempt-1))]`. Retries
+//! stop at [`RetryPolicy::max_attempts`], or earlier if the next wait would overrun
+//! [`RetryPolicy::total_budget`]; the last error is then returned.
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// When and how often failed requests are repeated. On by default; see the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    total_budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, backoff from 500 ms up to 30 s with full jitter, `Retry-After` honoured up to
+    /// 60 s, at most 2 minutes per call including waits.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+            total_budget: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// No retries: every call is tried once.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// How many times a call is tried in all (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first backoff ceiling; it doubles per attempt.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The largest backoff ceiling.
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; longer requests are waited this long.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// The most time one call may take, waits included; no retry starts that would overrun it.
+    pub fn total_budget(mut self, budget: Duration) -> Self {
+        self.total_budget = budget;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before attempt `attempt + 1` after `error`.
+    fn delay(&self, attempt: u32, error: &Error) -> Duration {
+        if let Some(after) = error.retry_after() {
+            return after.min(self.max_retry_after);
+        }
+        let exp = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
+        let ceiling = exp.min(self.max_backoff);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// Whether `error` is worth another attempt of an idempotent request.
+pub(crate) fn should_retry(error: &Error) -> bool {
+    match error {
+        Error::Decode { incomplete, .. } => *incomplete,
+        other => other.is_retryable(),
+    }
+}
+
+/// Shared client-side rate limiter (a GCRA token bucket from `governor`).
+pub(crate) type Limiter = Arc<
+    governor::RateLimiter<
+        governor::state::NotKeyed,
+        governor::state::InMemoryState,
+        governor::clock::DefaultClock,
+    >,
+>;
+
+/// A limiter allowing `per_minute` requests per minute, with bursts of up to a tenth of that
+/// (at least 1) so callers spread out instead of all firing at once.
+pub(crate) fn limiter(per_minute: NonZeroU32) -> Limiter {
+    let burst = NonZeroU32::new((per_minute.get() / 10).max(1)).expect("at least 1");
+    let quota = governor::Quota::per_minute(per_minute).allow_burst(burst);
+    Arc::new(governor::RateLimiter::direct(quota))
+}
+
+/// How requests go out: retry policy plus optional rate limiter.
+#[derive(Clone, Default)]
+pub(crate) struct Sender {
+    pub(crate) policy: RetryPolicy,
+    pub(crate) limiter: Option<Limiter>,
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("policy", &self.policy)
+            .field("rate_limited", &self.limiter.is_some())
+            .finish()
+    }
+}
+
+impl Sender {
+    /// Runs `attempt` until it succeeds, fails for good, or the policy gives up. Each attempt
+    /// first waits for the rate limiter. `retryable` decides which errors are retried.
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        retryable: fn(&Error) -> bool,
+        mut attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let start = Instant::now();
+        let mut n = 1;
+        loop {
+            if let Some(l) = &self.limiter {
+                l.until_ready().await;
+            }
+            let error = match attempt(n).await {
+                Ok(v) => {
+                    tracing::Span::current().record("attempts", n);
+                    return Ok(v);
+                }
+                Err(e) => e,
+            };
+            tracing::Span::current().record("attempts", n);
+            if n >= self.policy.max_attempts || !retryable(&error) {
+                return Err(error);
+            }
+            let wait = self.policy.delay(n, &error);
+            if start.elapsed() + wait > self.policy.total_budget {
+                tracing::debug!(attempt = n, "retry budget exhausted");
+                return Err(error);
+            }
+            tracing::debug!(attempt = n, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+            tokio::time::sleep(wait).await;
+            n += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Error {
+        Error::from_response(crate::error::Context::new("e", "a"), status, None, b"")
+    }
+
+    #[test]
+    fn backoff_is_jittered_and_capped() {
+        let p = RetryPolicy::new()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(250));
+        for attempt in 1..8 {
+            let ceiling = Duration::from_millis((100u64 << (attempt - 1)).min(250));
+            for _ in 0..50 {
+                assert!(p.delay(attempt, &api(503)) <= ceiling);
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_and_is_capped() {
+        let p = RetryPolicy::new().max_retry_after(Duration::from_secs(5));
+        let e = Error::from_response(crate::error::Context::new("e", "a"), 429, Some("2"), b"");
+        assert_eq!(p.delay(1, &e), Duration::from_secs(2));
+        let e = Error::from_response(crate::error::Context::new("e", "a"), 429, Some("90"), b"");
+        assert_eq!(p.delay(1, &e), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn what_is_retried() {
+        for s in [429, 500, 502, 503, 504] {
+            assert!(should_retry(&api(s)), "{s}");
+        }
+        for s in [400, 401, 403, 404, 422, 501] {
+            assert!(!should_retry(&api(s)), "{s}");
+        }
+    }
+}
