@@ -187,6 +187,18 @@ impl Error {
         }
     }
 
+    /// The error for an incident.io (or Airbyte) error response, exactly as the transports build
+    /// it from the status, the `Retry-After` header and the body. For code that talks to the API
+    /// by other means (and for fuzzing the body parser).
+    pub fn from_error_body(status: u16, retry_after: Option<&str>, body: &[u8]) -> Self {
+        Self::from_response(
+            Context::new("unknown", "request"),
+            status,
+            retry_after,
+            body,
+        )
+    }
+
     /// Maps an error response (status, `Retry-After` header, body) to the right variant.
     pub(crate) fn from_response(
         context: Context,

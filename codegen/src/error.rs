@@ -40,7 +40,9 @@ impl fmt::Display for SpecError {
         } else {
             &self.pointer
         };
-        write!(f, "{}: at {}: {}", self.file, pointer, self.message)
+        // Always one line, whatever the underlying parser's message looked like.
+        let message = self.message.replace(['\n', '\r'], " ");
+        write!(f, "{}: at {}: {}", self.file, pointer, message)
     }
 }
 
