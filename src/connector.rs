@@ -11,7 +11,7 @@ use crate::auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
 use crate::transport::direct::{DirectTransport, HttpSettings};
 use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
-use crate::{meta, Error, RetryPolicy};
+use crate::{introspect, meta, Error, RetryPolicy};
 
 /// A connection to incident.io. Cheap to clone (it is an `Arc`); clones share one connection
 /// pool. Entity handles (`incidents()`, `users()`, …) are generated from the spec.
@@ -209,7 +209,50 @@ impl IncidentIoConnector {
     /// `null` on the last page); for `get`, the record itself. An unknown entity, action or
     /// parameter, or a parameter of the wrong type or out of bounds, is rejected before any
     /// request with an [`Error::InvalidInput`] that lists what is valid.
+    ///
+    /// A result larger than [`DEFAULT_MAX_OUTPUT_CHARS`] (100,000) characters of JSON is
+    /// refused with an [`Error::InvalidInput`] that says what to ask for instead (a smaller
+    /// `page_size`, `limit` or `fields`); it is never truncated. Use
+    /// [`execute_with`](Self::execute_with) to change or lift the limit.
     pub async fn execute(&self, entity: &str, action: &str, params: Value) -> Result<Value, Error> {
+        self.execute_with(entity, action, params, ExecuteOptions::default())
+            .await
+    }
+
+    /// [`execute`](Self::execute) with options: [`ExecuteOptions::max_output_chars`] caps the
+    /// size of the result (`None` or `Some(0)`: no cap).
+    ///
+    /// ```no_run
+    /// # use incident_io_connector::{ExecuteOptions, IncidentIoConnector};
+    /// # async fn run(connector: IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
+    /// let options = ExecuteOptions::new().max_output_chars(Some(20_000));
+    /// let page = connector
+    ///     .execute_with("incidents", "list", serde_json::json!({"page_size": 5}), options)
+    ///     .await?;
+    /// # let _ = page;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn execute_with(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+        options: ExecuteOptions,
+    ) -> Result<Value, Error> {
+        let result = self.execute_unlimited(entity, action, params).await?;
+        match options.max_output_chars {
+            Some(limit) if limit > 0 => check_output_size(entity, action, result, limit),
+            _ => Ok(result),
+        }
+    }
+
+    async fn execute_unlimited(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+    ) -> Result<Value, Error> {
         let ent = meta::entity(entity).ok_or_else(|| {
             Error::invalid(
                 "entity",
@@ -266,6 +309,142 @@ impl IncidentIoConnector {
             }
         }
     }
+}
+
+/// Agent surface: self-description generated from the spec (see [`crate::introspect`]).
+impl IncidentIoConnector {
+    /// Every entity with its actions (`search` included, marked hosted-only) and their params:
+    /// type, whether required, bounds, defaults. See [`introspect::entities`].
+    pub fn entities() -> Vec<introspect::EntityDescription> {
+        introspect::entities()
+    }
+
+    /// The JSON Schema of one record of `entity` (self-contained, draft 2020-12). An unknown
+    /// entity is an [`Error::InvalidInput`] listing the valid ones. See
+    /// [`introspect::entity_schema`].
+    pub fn entity_schema(entity: &str) -> Result<Value, Error> {
+        introspect::entity_schema(entity)
+    }
+
+    /// The docstring for an agent tool that calls [`execute`](Self::execute). See
+    /// [`introspect::tool_description`].
+    pub fn tool_description() -> String {
+        introspect::tool_description()
+    }
+
+    /// The JSON Schema of that tool's `{entity, action, params}` input. See
+    /// [`introspect::tool_input_schema`].
+    pub fn tool_input_schema() -> Value {
+        introspect::tool_input_schema()
+    }
+}
+
+/// The default of [`ExecuteOptions::max_output_chars`]: larger results are refused.
+pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
+
+/// Options of [`IncidentIoConnector::execute_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecuteOptions {
+    /// The largest result, in characters of compact JSON, that is returned; a larger one is
+    /// an [`Error::InvalidInput`] telling the caller to ask for less (a smaller `page_size`
+    /// for lists, a smaller `limit` or fewer `fields` for search). It is never truncated.
+    /// `None` or `Some(0)`: no limit. Default: `Some(`[`DEFAULT_MAX_OUTPUT_CHARS`]`)`.
+    pub max_output_chars: Option<usize>,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions {
+            max_output_chars: Some(DEFAULT_MAX_OUTPUT_CHARS),
+        }
+    }
+}
+
+impl ExecuteOptions {
+    /// The defaults (a 100,000-character limit).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the output limit (`None` or `Some(0)`: no limit).
+    pub fn max_output_chars(mut self, limit: Option<usize>) -> Self {
+        self.max_output_chars = limit;
+        self
+    }
+}
+
+/// Counts the characters of what is written to it (UTF-8 sequences, not bytes).
+struct CharCounter(usize);
+
+impl std::io::Write for CharCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Returns `result` if its compact JSON has at most `limit` characters; otherwise an error
+/// that says how to ask for less.
+fn check_output_size(
+    entity: &str,
+    action: &str,
+    result: Value,
+    limit: usize,
+) -> Result<Value, Error> {
+    let mut counter = CharCounter(0);
+    if serde_json::to_writer(&mut counter, &result).is_err() {
+        return Ok(result);
+    }
+    let chars = counter.0;
+    if chars <= limit {
+        return Ok(result);
+    }
+    let records = result.get("data").and_then(Value::as_array).map(Vec::len);
+    let size = format!(
+        "{entity}.{action} returned {} characters of JSON{}, over the limit of {}, so nothing was returned",
+        introspect::group_thousands(chars),
+        records
+            .map(|n| format!(" ({n} records)"))
+            .unwrap_or_default(),
+        introspect::group_thousands(limit)
+    );
+    // How many records would fit, with some headroom.
+    let fitting = records.map(|n| ((n as f64) * (limit as f64) / (chars as f64) * 0.9) as usize);
+    let op = meta::entity(entity).and_then(|e| e.operation(action));
+    let is_search = action == introspect::SEARCH || action == crate::search::SEARCH_ACTION;
+    let (field, advice) = match (op, fitting) {
+        (Some(op), Some(n)) if op.param("page_size").is_some() && n >= 1 => (
+            "params.page_size",
+            format!(
+                "ask for fewer records: pass page_size {} or less, and follow meta.next_cursor with `after` for the rest",
+                n
+            ),
+        ),
+        _ if is_search && fitting.is_some_and(|n| n >= 1) => (
+            "params.limit",
+            format!(
+                "ask for less: pass limit {} or less and follow meta.cursor, or name only the fields you need in `fields`",
+                fitting.unwrap_or(1)
+            ),
+        ),
+        _ if is_search => (
+            "params.fields",
+            "ask for less: name only the fields you need in `fields` and pass limit 1".to_string(),
+        ),
+        (Some(op), _) if op.action == meta::Action::List && !op.is_paginated() => (
+            "max_output_chars",
+            "this list is not paginated, so it cannot be asked for in smaller pages; raise max_output_chars, or use search with `fields` in hosted mode".to_string(),
+        ),
+        _ => (
+            "max_output_chars",
+            "the result cannot be made smaller with params; raise max_output_chars".to_string(),
+        ),
+    };
+    Err(Error::invalid(field, format!("{size}; {advice}")))
 }
 
 /// The outcome of [`IncidentIoConnector::check`].

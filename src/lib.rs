@@ -6,6 +6,7 @@ mod auth;
 mod connector;
 mod error;
 mod generated;
+pub mod introspect;
 pub mod meta;
 #[doc(hidden)]
 pub mod open_enum;
@@ -21,12 +22,14 @@ pub mod emulator;
 
 pub use auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
 pub use connector::{
-    CheckResult, CheckStatus, CreateConnector, IncidentIoConnector, IncidentIoConnectorBuilder,
+    CheckResult, CheckStatus, CreateConnector, ExecuteOptions, IncidentIoConnector,
+    IncidentIoConnectorBuilder, DEFAULT_MAX_OUTPUT_CHARS,
 };
 pub use error::{ApiError, ApiErrorDetail, Error};
 pub use generated::entities;
 pub use generated::models;
 pub use generated::ops::{CONNECTOR_NAME, DEFAULT_BASE_URL, DEFINITION_ID, SPEC_VERSION};
+pub use introspect::{ActionDescription, AiHints, EntityDescription, ParamDescription};
 pub use pagination::Page;
 pub use retry::RetryPolicy;
 

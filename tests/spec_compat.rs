@@ -36,9 +36,11 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
     let dir = root().join("target/spec-compat").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for file in ["Cargo.toml", "Cargo.lock", "build.rs", "README.md"] {
+    for file in ["Cargo.lock", "build.rs", "README.md"] {
         std::fs::copy(root().join(file), dir.join(file)).unwrap();
     }
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), slim_manifest(&manifest)).unwrap();
     for sub in ["src", "codegen", "xtask", "examples", ".cargo"] {
         copy_dir(&root().join(sub), &dir.join(sub));
     }
@@ -46,6 +48,33 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(dir.join("spec/incident-io.yaml"), spec_text).unwrap();
     dir
+}
+
+/// The manifest without benches and with only the dev-dependencies the copy's own test needs
+/// (the copy builds fast, and does not need `benches/`).
+fn slim_manifest(manifest: &str) -> String {
+    const KEEP_DEV: &[&str] = &["tokio", "serde_json", "futures", "incident-io-connector"];
+    let mut out = String::new();
+    let mut section = String::new();
+    for line in manifest.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            section = trimmed.to_string();
+        }
+        let skip = section == "[[bench]]"
+            || (section == "[dev-dependencies]"
+                && !trimmed.starts_with('[')
+                && !trimmed.is_empty()
+                && !trimmed.starts_with('#')
+                && !KEEP_DEV
+                    .iter()
+                    .any(|k| trimmed.starts_with(&format!("{k} "))));
+        if !skip {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn cargo(dir: &Path, args: &[&str]) -> (bool, String, String) {

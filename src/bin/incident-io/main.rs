@@ -1,7 +1,819 @@
-//! The `incident-io` command-line tool (feature `cli`). Placeholder until the agent-surface work
-//! lands.
+//! `incident-io`: the incident.io SDK on the command line, and an MCP server for agents
+//! (feature `cli`).
+//!
+//! ```text
+//! incident-io <entity> list [--page-size N] [--after C] [--all] [--format json|jsonl|table]
+//! incident-io <entity> get ID [--format json|jsonl|table]
+//! incident-io exec ENTITY ACTION [PARAMS_JSON]
+//! incident-io search ENTITY QUERY_JSON [--limit N] [--cursor C] [--fields a,b] [--all]
+//! incident-io check
+//! incident-io describe [ENTITY] [--tool-description | --tool-schema]
+//! incident-io mcp [--max-output-chars N]
+//! ```
+//!
+//! Credentials come from the environment, as `IncidentIoConnector::from_env()` reads them.
+//! `--emulator` (any position) runs against an in-process emulator instead; `--emulator=hosted`
+//! goes through the emulator's Airbyte API (hosted mode, where `search` works).
+//!
+//! Exit codes: 0 success; 1 any other failure (API or server error, network, timeout, an
+//! unhealthy `check`); 2 usage error (bad arguments or JSON, or params the SDK or the API
+//! rejected); 3 credentials (none in the environment, rejected with 401/403, or no usable hosted
+//! connector); 4 not found (404).
 
-fn main() {
-    eprintln!("incident-io: not implemented yet");
-    std::process::exit(2);
+mod mcp;
+mod output;
+
+use std::collections::HashSet;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::builder::PossibleValuesParser;
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use incident_io_connector::emulator::Emulator;
+use incident_io_connector::meta::{self, EntityMeta, OperationMeta, ParamKind, ParamLocation};
+use incident_io_connector::{
+    AirbyteAuthConfig, Error, ExecuteOptions, IncidentIoAuthConfig, IncidentIoConnector,
+    DEFAULT_MAX_OUTPUT_CHARS,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value};
+
+use output::{Format, Sink};
+
+/// Success.
+const EXIT_OK: u8 = 0;
+/// Any other failure.
+const EXIT_FAILURE: u8 = 1;
+/// Bad arguments, or params rejected by the SDK or the API.
+const EXIT_USAGE: u8 = 2;
+/// Missing or rejected credentials.
+const EXIT_AUTH: u8 = 3;
+/// No such record.
+const EXIT_NOT_FOUND: u8 = 4;
+
+/// Records of each paginated entity the `--emulator` serves (unpaginated ones get 5).
+const DEFAULT_EMULATOR_COUNT: usize = 1000;
+
+const EXIT_CODES_HELP: &str = "\
+Credentials: INCIDENT_IO_API_KEY (direct; optional INCIDENT_IO_BASE_URL), or AIRBYTE_CLIENT_ID and
+AIRBYTE_CLIENT_SECRET (hosted; optional AIRBYTE_WORKSPACE_NAME, AIRBYTE_CONNECTOR_ID,
+AIRBYTE_ORGANIZATION_ID, AIRBYTE_API_URL). --emulator needs none.
+
+Exit codes:
+  0  success
+  1  failure: API or server error, network, timeout, unhealthy check
+  2  usage: bad arguments or JSON, or params rejected by the SDK or the API
+  3  credentials: none in the environment, rejected (401/403), or no usable hosted connector
+  4  not found (404)";
+
+/// What went wrong, and so which exit code.
+enum CliError {
+    /// Bad arguments (exit 2).
+    Usage(String),
+    /// An SDK error (exit code by kind).
+    Sdk(Error),
+    /// Writing the output failed.
+    Io(io::Error),
+    /// Anything else (exit 1).
+    Other(String),
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Sdk(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+/// The exit code for an SDK error.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Auth(_) | Error::ConnectorNotFound { .. } | Error::AmbiguousConnector { .. } => {
+            EXIT_AUTH
+        }
+        Error::InvalidInput { field, .. } if field == "environment" => EXIT_AUTH,
+        Error::InvalidInput { .. } | Error::HostedOnly { .. } | Error::Validation(_) => EXIT_USAGE,
+        Error::NotFound(_) => EXIT_NOT_FOUND,
+        _ => EXIT_FAILURE,
+    }
+}
+
+fn main() -> ExitCode {
+    let matches = cli().get_matches();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("incident-io: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let outcome = runtime.block_on(run(&matches));
+    // MCP mode may leave a blocking stdin read behind; do not wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let code = match outcome {
+        Ok(code) => code,
+        Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(CliError::Io(e)) => {
+            eprintln!("incident-io: cannot write the output: {e}");
+            EXIT_FAILURE
+        }
+        Err(CliError::Usage(msg)) => {
+            eprintln!("incident-io: {msg}");
+            EXIT_USAGE
+        }
+        Err(CliError::Other(msg)) => {
+            eprintln!("incident-io: {msg}");
+            EXIT_FAILURE
+        }
+        Err(CliError::Sdk(e)) => {
+            let code = exit_code(&e);
+            let retry = if e.is_retryable() { " (retryable)" } else { "" };
+            eprintln!("incident-io: {e}{retry}");
+            if matches!(e, Error::HostedOnly { .. })
+                && matches.get_one::<String>("emulator").is_some()
+            {
+                eprintln!(
+                    "incident-io: with the emulator, pass --emulator=hosted to use hosted mode"
+                );
+            }
+            code
+        }
+    };
+    ExitCode::from(code)
+}
+
+// ── Command line ────────────────────────────────────────────────────────────────────────
+
+const BUILTINS: &[&str] = &["exec", "search", "check", "describe", "mcp", "help"];
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn format_arg() -> Arg {
+    Arg::new("format")
+        .long("format")
+        .value_parser(["json", "jsonl", "table"])
+        .default_value("json")
+        .help("Output format: json (as execute returns it), jsonl (one record per line) or table")
+}
+
+fn columns_arg() -> Arg {
+    Arg::new("columns")
+        .long("columns")
+        .value_name("A,B")
+        .value_delimiter(',')
+        .help("Columns of --format table, as dotted paths (default: a few top-level fields)")
+}
+
+/// A `--kebab-name` flag for an operation parameter, typed by the spec.
+fn param_arg(p: &'static meta::ParamMeta) -> Arg {
+    let mut arg = Arg::new(p.name)
+        .long(leak(p.name.replace('_', "-")))
+        .value_name(leak(p.name.to_uppercase()))
+        .help(
+            p.description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    arg = match p.kind {
+        ParamKind::Integer => arg.value_parser(value_parser!(i64)),
+        ParamKind::Number => arg.value_parser(value_parser!(f64)),
+        ParamKind::Boolean => arg.value_parser(value_parser!(bool)),
+        ParamKind::String { allowed } if !allowed.is_empty() => {
+            arg.value_parser(PossibleValuesParser::new(allowed.iter().copied()))
+        }
+        _ => arg,
+    };
+    if let (Some(lo), Some(hi)) = (p.minimum, p.maximum) {
+        let default = p
+            .default
+            .map(|d| format!(", default {d}"))
+            .unwrap_or_default();
+        arg = arg.help(leak(format!(
+            "{} ({lo}..={hi}{default})",
+            p.description.trim_end_matches('.')
+        )));
+    }
+    arg
+}
+
+fn entity_command(e: &'static EntityMeta) -> Command {
+    let mut cmd = Command::new(e.name)
+        .about(e.description)
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    if let Some(op) = e.operation("list") {
+        let mut list = Command::new("list")
+            .about(op.summary)
+            .long_about(op.description);
+        for p in op.params {
+            list = list.arg(param_arg(p));
+        }
+        list = list
+            .arg(
+                Arg::new("all")
+                    .long("all")
+                    .action(ArgAction::SetTrue)
+                    .help("Stream every page (following next_cursor), with a progress bar on stderr when it is a terminal"),
+            )
+            .arg(format_arg())
+            .arg(columns_arg());
+        cmd = cmd.subcommand(list);
+    }
+    if let Some(op) = e.operation("get") {
+        let mut get = Command::new("get")
+            .about(op.summary)
+            .long_about(op.description);
+        for p in op.params {
+            if p.location == ParamLocation::Path {
+                get = get.arg(
+                    Arg::new(p.name)
+                        .value_name(leak(p.name.to_uppercase()))
+                        .required(true)
+                        .help(p.description),
+                );
+            } else {
+                get = get.arg(param_arg(p));
+            }
+        }
+        cmd = cmd.subcommand(get.arg(format_arg()).arg(columns_arg()));
+    }
+    cmd
+}
+
+fn cli() -> Command {
+    let mut cmd = Command::new("incident-io")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Read incident.io from the shell, or serve it to agents over MCP")
+        .after_help(EXIT_CODES_HELP)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(
+            Arg::new("emulator")
+                .long("emulator")
+                .global(true)
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("direct")
+                .value_parser(["direct", "hosted"])
+                .value_name("MODE")
+                .help("Run against an in-process emulator instead of the real API (no credentials needed); --emulator=hosted goes through its Airbyte API"),
+        )
+        .arg(
+            Arg::new("emulator_count")
+                .long("emulator-count")
+                .global(true)
+                .value_name("N")
+                .value_parser(value_parser!(usize))
+                .help("Records of each paginated entity the emulator serves [default: 1000]"),
+        );
+    for e in meta::entities() {
+        if !BUILTINS.contains(&e.name) {
+            cmd = cmd.subcommand(entity_command(e));
+        }
+    }
+    cmd.subcommand(
+        Command::new("exec")
+            .about("Run any action the way an agent does: execute(ENTITY, ACTION, PARAMS_JSON)")
+            .arg(Arg::new("entity").value_name("ENTITY").required(true))
+            .arg(Arg::new("action").value_name("ACTION").required(true).help("list, get or search"))
+            .arg(Arg::new("params").value_name("PARAMS_JSON").help("A JSON object, e.g. '{\"page_size\": 5}'"))
+            .arg(
+                Arg::new("max_output_chars")
+                    .long("max-output-chars")
+                    .value_name("N")
+                    .value_parser(value_parser!(usize))
+                    .help("Refuse results larger than N characters of JSON, as agents get them (default: no limit)"),
+            )
+            .arg(format_arg())
+            .arg(columns_arg()),
+    )
+    .subcommand(
+        Command::new("search")
+            .about("Search an entity's hosted copy (hosted mode only)")
+            .arg(Arg::new("entity").value_name("ENTITY").required(true))
+            .arg(
+                Arg::new("query")
+                    .value_name("QUERY_JSON")
+                    .required(true)
+                    .help("Search params {\"query\": {\"filter\": ..., \"sort\": [...]}, \"limit\": ..}, or just the query {\"filter\": ..., \"sort\": [...]}"),
+            )
+            .arg(Arg::new("limit").long("limit").value_name("N").value_parser(value_parser!(u64)).help("Records per page"))
+            .arg(Arg::new("cursor").long("cursor").value_name("C").help("meta.cursor of the previous page"))
+            .arg(
+                Arg::new("fields")
+                    .long("fields")
+                    .value_name("A,B")
+                    .value_delimiter(',')
+                    .help("Return only these fields (dotted paths)"),
+            )
+            .arg(
+                Arg::new("all")
+                    .long("all")
+                    .action(ArgAction::SetTrue)
+                    .help("Follow meta.cursor while meta.has_more"),
+            )
+            .arg(format_arg())
+            .arg(columns_arg()),
+    )
+    .subcommand(Command::new("check").about("Check that the credentials can read data (prints JSON)"))
+    .subcommand(
+        Command::new("describe")
+            .about("Describe the entities, actions and params (JSON), or print the agent tool's description or input schema")
+            .arg(Arg::new("entity").value_name("ENTITY").help("One entity, with its record's JSON Schema"))
+            .arg(
+                Arg::new("tool_description")
+                    .long("tool-description")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with_all(["entity", "tool_schema"])
+                    .help("Print the agent tool's description (text)"),
+            )
+            .arg(
+                Arg::new("tool_schema")
+                    .long("tool-schema")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("entity")
+                    .help("Print the agent tool's input JSON Schema"),
+            ),
+    )
+    .subcommand(
+        Command::new("mcp")
+            .about("Serve the Model Context Protocol over stdio: tools incident_io_execute and incident_io_check")
+            .arg(
+                Arg::new("max_output_chars")
+                    .long("max-output-chars")
+                    .value_name("N")
+                    .value_parser(value_parser!(usize))
+                    .default_value(leak(DEFAULT_MAX_OUTPUT_CHARS.to_string()))
+                    .help("Refuse results larger than N characters of JSON with an error telling the agent to ask for less (0: no limit)"),
+            ),
+    )
+}
+
+// ── Running ─────────────────────────────────────────────────────────────────────────────
+
+/// A connector, and the emulator behind it when `--emulator` is given (kept alive with it).
+struct Session {
+    connector: IncidentIoConnector,
+    _emulator: Option<Emulator>,
+}
+
+async fn connect(m: &ArgMatches) -> Result<Session, CliError> {
+    let Some(mode) = m.get_one::<String>("emulator") else {
+        return Ok(Session {
+            connector: IncidentIoConnector::from_env()?,
+            _emulator: None,
+        });
+    };
+    let count = m
+        .get_one::<usize>("emulator_count")
+        .copied()
+        .unwrap_or(DEFAULT_EMULATOR_COUNT);
+    let mut builder = Emulator::builder();
+    for e in meta::entities() {
+        if e.operation("list").is_some_and(OperationMeta::is_paginated) {
+            builder = builder.count(e.name, count);
+        }
+    }
+    let emulator = builder
+        .start()
+        .await
+        .map_err(|e| CliError::Other(format!("cannot start the emulator: {e}")))?;
+    let connector = if mode == "hosted" {
+        IncidentIoConnector::builder()
+            .auth(
+                AirbyteAuthConfig::new(
+                    emulator.airbyte_client_id(),
+                    emulator.airbyte_client_secret(),
+                )
+                .workspace_name(emulator.airbyte_workspace())
+                .airbyte_api_url(emulator.airbyte_api_url()),
+            )
+            .build()?
+    } else {
+        IncidentIoConnector::builder()
+            .auth(IncidentIoAuthConfig::new(emulator.api_key()))
+            .base_url(&emulator.base_url())?
+            .build()?
+    };
+    Ok(Session {
+        connector,
+        _emulator: Some(emulator),
+    })
+}
+
+async fn run(m: &ArgMatches) -> Result<u8, CliError> {
+    let (name, sub) = m.subcommand().expect("a subcommand is required");
+    match name {
+        "describe" => describe(sub).map(|()| EXIT_OK),
+        "exec" => {
+            let s = connect(m).await?;
+            exec(&s.connector, sub).await.map(|()| EXIT_OK)
+        }
+        "search" => {
+            let s = connect(m).await?;
+            search(&s.connector, sub).await.map(|()| EXIT_OK)
+        }
+        "check" => {
+            let s = connect(m).await?;
+            check(&s.connector).await
+        }
+        "mcp" => {
+            let s = connect(m).await?;
+            let limit = sub
+                .get_one::<usize>("max_output_chars")
+                .copied()
+                .filter(|n| *n > 0);
+            mcp::serve(s.connector, limit)
+                .await
+                .map_err(CliError::Other)?;
+            Ok(EXIT_OK)
+        }
+        entity => {
+            let e = meta::entity(entity).expect("entity subcommands come from meta");
+            let (action, args) = sub.subcommand().expect("an action is required");
+            let s = connect(m).await?;
+            match action {
+                "list" => list(&s.connector, e, args).await?,
+                _ => get(&s.connector, e, args).await?,
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// The params of `op` given as flags (and positionals), as JSON.
+fn op_params(op: &OperationMeta, args: &ArgMatches) -> Map<String, Value> {
+    let mut params = Map::new();
+    for p in op.params {
+        let v = match p.kind {
+            ParamKind::Integer => args.get_one::<i64>(p.name).map(|v| json!(v)),
+            ParamKind::Number => args.get_one::<f64>(p.name).map(|v| json!(v)),
+            ParamKind::Boolean => args.get_one::<bool>(p.name).map(|v| json!(v)),
+            _ => args.get_one::<String>(p.name).map(|v| json!(v)),
+        };
+        if let Some(v) = v {
+            params.insert(p.name.to_string(), v);
+        }
+    }
+    params
+}
+
+fn format_of(args: &ArgMatches) -> Format {
+    Format::parse(
+        args.get_one::<String>("format")
+            .map_or("json", String::as_str),
+    )
+}
+
+fn columns_of(args: &ArgMatches) -> Option<Vec<String>> {
+    args.get_many::<String>("columns")
+        .map(|c| c.cloned().collect())
+}
+
+fn stdout_sink(entity: &'static str, args: &ArgMatches) -> Sink<io::BufWriter<io::Stdout>> {
+    Sink::new(
+        io::BufWriter::new(io::stdout()),
+        format_of(args),
+        entity,
+        columns_of(args),
+    )
+}
+
+fn unlimited() -> ExecuteOptions {
+    ExecuteOptions::new().max_output_chars(None)
+}
+
+/// Prints `--after <cursor>` on stderr for a human reading a single page.
+fn hint_next(cursor: Option<&str>, flag: &str) {
+    if let Some(c) = cursor {
+        if io::stderr().is_terminal() {
+            eprintln!("more records: pass {flag} {c}");
+        }
+    }
+}
+
+/// Records so far, pages so far and the rate, on the progress bar.
+fn advance(bar: &ProgressBar, records: usize, pages: u64) {
+    bar.inc(records as u64);
+    let secs = bar.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        format!(", {:.0} records/s", bar.position() as f64 / secs)
+    } else {
+        String::new()
+    };
+    bar.set_message(format!(
+        "{pages} page{}{rate}",
+        if pages == 1 { "" } else { "s" }
+    ));
+}
+
+fn progress(entity: &str) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {prefix}: {human_pos} records, {msg} [{elapsed}]")
+    {
+        bar.set_style(style);
+    }
+    bar.set_prefix(entity.to_string());
+    bar.set_message("0 pages");
+    bar.set_position(0);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+async fn list(
+    conn: &IncidentIoConnector,
+    e: &'static EntityMeta,
+    args: &ArgMatches,
+) -> Result<(), CliError> {
+    let op = e.operation("list").expect("list subcommand exists");
+    let mut params = op_params(op, args);
+    let mut sink = stdout_sink(e.name, args);
+    if !args.get_flag("all") {
+        let page = conn
+            .execute_with(e.name, "list", Value::Object(params), unlimited())
+            .await?;
+        sink.value(&page)?;
+        sink.finish()?;
+        if sink.format() != Format::Json {
+            let flag = op
+                .cursor_param
+                .map(|c| format!("--{}", c.replace('_', "-")));
+            hint_next(
+                page.pointer("/meta/next_cursor").and_then(Value::as_str),
+                flag.as_deref().unwrap_or("--after"),
+            );
+        }
+        return Ok(());
+    }
+    let bar = progress(e.name);
+    let outcome = stream_pages(conn, e.name, op, &mut params, &mut sink, &bar).await;
+    bar.finish();
+    outcome?;
+    sink.finish()?;
+    Ok(())
+}
+
+/// Every page of a list, records streamed into `sink` page by page.
+async fn stream_pages<W: Write>(
+    conn: &IncidentIoConnector,
+    entity: &str,
+    op: &OperationMeta,
+    params: &mut Map<String, Value>,
+    sink: &mut Sink<W>,
+    bar: &ProgressBar,
+) -> Result<(), CliError> {
+    sink.begin_stream()?;
+    let mut seen = HashSet::new();
+    let mut pages = 0u64;
+    loop {
+        let page = conn
+            .execute_with(entity, "list", Value::Object(params.clone()), unlimited())
+            .await?;
+        let records = page
+            .get("data")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        sink.records(records)?;
+        pages += 1;
+        advance(bar, records.len(), pages);
+        let (Some(cursor_param), Some(next)) = (
+            op.cursor_param,
+            page.pointer("/meta/next_cursor").and_then(Value::as_str),
+        ) else {
+            return Ok(());
+        };
+        if next.is_empty() {
+            return Ok(());
+        }
+        if !seen.insert(next.to_string()) {
+            return Err(CliError::Other(format!(
+                "pagination error in {entity}.list: the API returned the cursor {next:?} twice; stopping instead of looping"
+            )));
+        }
+        params.insert(cursor_param.to_string(), json!(next));
+    }
+}
+
+async fn get(
+    conn: &IncidentIoConnector,
+    e: &'static EntityMeta,
+    args: &ArgMatches,
+) -> Result<(), CliError> {
+    let op = e.operation("get").expect("get subcommand exists");
+    let params = op_params(op, args);
+    let record = conn
+        .execute_with(e.name, "get", Value::Object(params), unlimited())
+        .await?;
+    let mut sink = stdout_sink(e.name, args);
+    sink.value(&record)?;
+    sink.finish()?;
+    Ok(())
+}
+
+fn parse_json_object(text: &str, what: &str) -> Result<Map<String, Value>, CliError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(CliError::Usage(format!(
+            "{what} must be a JSON object like {{\"page_size\": 5}}, got {other}"
+        ))),
+        Err(e) => Err(CliError::Usage(format!("{what} is not valid JSON: {e}"))),
+    }
+}
+
+fn unknown_entity(name: &str) -> Error {
+    Error::InvalidInput {
+        field: "entity".to_string(),
+        message: format!(
+            "unknown entity `{name}`; valid entities: {}",
+            meta::entities()
+                .iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+async fn exec(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), CliError> {
+    let entity = args.get_one::<String>("entity").expect("required");
+    let action = args.get_one::<String>("action").expect("required");
+    let params = match args.get_one::<String>("params") {
+        Some(text) => Value::Object(parse_json_object(text, "PARAMS_JSON")?),
+        None => Value::Null,
+    };
+    let options =
+        ExecuteOptions::new().max_output_chars(args.get_one::<usize>("max_output_chars").copied());
+    let result = conn.execute_with(entity, action, params, options).await?;
+    let name = meta::entity(entity).map_or("record", |e| e.name);
+    let mut sink = stdout_sink(name, args);
+    sink.value(&result)?;
+    sink.finish()?;
+    Ok(())
+}
+
+async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), CliError> {
+    let name = args.get_one::<String>("entity").expect("required");
+    let entity = meta::entity(name)
+        .map(|e| e.name)
+        .ok_or_else(|| CliError::Sdk(unknown_entity(name)))?;
+    let text = args.get_one::<String>("query").expect("required");
+    let given = parse_json_object(text, "QUERY_JSON")?;
+    let is_params = given
+        .keys()
+        .any(|k| matches!(k.as_str(), "query" | "limit" | "cursor" | "fields"));
+    let mut params = if is_params || given.is_empty() {
+        given
+    } else {
+        let mut p = Map::new();
+        p.insert("query".into(), Value::Object(given));
+        p
+    };
+    if let Some(n) = args.get_one::<u64>("limit") {
+        params.insert("limit".into(), json!(n));
+    }
+    if let Some(c) = args.get_one::<String>("cursor") {
+        params.insert("cursor".into(), json!(c));
+    }
+    if let Some(f) = args.get_many::<String>("fields") {
+        params.insert("fields".into(), json!(f.collect::<Vec<_>>()));
+    }
+    let mut sink = stdout_sink(entity, args);
+    if !args.get_flag("all") {
+        let page = conn
+            .execute_with(entity, "search", Value::Object(params), unlimited())
+            .await?;
+        sink.value(&page)?;
+        sink.finish()?;
+        if sink.format() != Format::Json && page.pointer("/meta/has_more") == Some(&json!(true)) {
+            hint_next(
+                page.pointer("/meta/cursor").and_then(Value::as_str),
+                "--cursor",
+            );
+        }
+        return Ok(());
+    }
+    let bar = progress(entity);
+    sink.begin_stream()?;
+    let mut seen = HashSet::new();
+    let mut pages = 0u64;
+    let outcome: Result<(), CliError> = async {
+        loop {
+            let page = conn
+                .execute_with(entity, "search", Value::Object(params.clone()), unlimited())
+                .await?;
+            let records = page
+                .get("data")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            sink.records(records)?;
+            pages += 1;
+            advance(&bar, records.len(), pages);
+            let more = page.pointer("/meta/has_more") == Some(&json!(true));
+            match page.pointer("/meta/cursor").and_then(Value::as_str) {
+                Some(c) if more && !c.is_empty() => {
+                    if !seen.insert(c.to_string()) {
+                        return Err(CliError::Other(format!(
+                            "pagination error in {entity}.search: the cursor {c:?} came back twice"
+                        )));
+                    }
+                    params.insert("cursor".into(), json!(c));
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+    .await;
+    bar.finish();
+    outcome?;
+    sink.finish()?;
+    Ok(())
+}
+
+/// Like `IncidentIoConnector::check`, but keeps the error so the exit code can say what kind
+/// of failure it was. Prints `{"status", "checked_entity", "checked_action", "error"?}`.
+async fn check(conn: &IncidentIoConnector) -> Result<u8, CliError> {
+    let ops = meta::operations();
+    let op = ops
+        .iter()
+        .copied()
+        .find(|o| o.preferred_for_check)
+        .or_else(|| {
+            ops.iter().copied().find(|o| {
+                o.action == meta::Action::List
+                    && o.params.iter().all(|p| !p.required || p.default.is_some())
+            })
+        })
+        .ok_or_else(|| CliError::Other("the spec has no list operation to check with".into()))?;
+    let params = if op.param("page_size").is_some() {
+        json!({"page_size": 1})
+    } else {
+        json!({})
+    };
+    let outcome = conn.execute(op.entity, op.action.as_str(), params).await;
+    let mut report = json!({
+        "status": if outcome.is_ok() { "healthy" } else { "unhealthy" },
+        "checked_entity": op.entity,
+        "checked_action": op.action.as_str(),
+    });
+    let code = match &outcome {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            report["error"] = json!(e.to_string());
+            report["retryable"] = json!(e.is_retryable());
+            exit_code(e)
+        }
+    };
+    let mut out = io::BufWriter::new(io::stdout());
+    serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
+    writeln!(out)?;
+    out.flush()?;
+    if let Err(e) = outcome {
+        eprintln!("incident-io: unhealthy: {e}");
+    }
+    Ok(code)
+}
+
+fn describe(args: &ArgMatches) -> Result<(), CliError> {
+    let mut out = io::BufWriter::new(io::stdout());
+    if args.get_flag("tool_description") {
+        writeln!(out, "{}", IncidentIoConnector::tool_description())?;
+    } else if args.get_flag("tool_schema") {
+        serde_json::to_writer_pretty(&mut out, &IncidentIoConnector::tool_input_schema())
+            .map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else if let Some(name) = args.get_one::<String>("entity") {
+        let schema = IncidentIoConnector::entity_schema(name)?;
+        let description = IncidentIoConnector::entities()
+            .into_iter()
+            .find(|e| e.entity == name)
+            .ok_or_else(|| CliError::Sdk(unknown_entity(name)))?;
+        let mut value = serde_json::to_value(description).map_err(io::Error::from)?;
+        value["record_json_schema"] = schema;
+        serde_json::to_writer_pretty(&mut out, &value).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        serde_json::to_writer_pretty(&mut out, &IncidentIoConnector::entities())
+            .map_err(io::Error::from)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -1,0 +1,233 @@
+//! `incident-io mcp`: the Model Context Protocol over stdio (rmcp), with two tools.
+//!
+//! - `incident_io_execute`: the SDK's `execute(entity, action, params)`. Its description is
+//!   `IncidentIoConnector::tool_description()` and its input schema
+//!   `IncidentIoConnector::tool_input_schema()`. Results are compact JSON text; results over
+//!   the output limit are refused with an error that says how to ask for less.
+//! - `incident_io_check`: `IncidentIoConnector::check()`.
+//!
+//! Failures are tool errors (`isError: true`) whose text starts with what kind of failure it
+//! is, whether retrying can help, and what to change. Only a call to an unknown tool is a
+//! protocol error. stdout carries the protocol only; nothing else is printed there.
+
+use std::sync::Arc;
+
+use incident_io_connector::{meta, CheckStatus, Error, ExecuteOptions, IncidentIoConnector};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{json, Value};
+
+/// Name of the execute tool.
+pub(crate) const EXECUTE_TOOL: &str = "incident_io_execute";
+/// Name of the check tool.
+pub(crate) const CHECK_TOOL: &str = "incident_io_check";
+
+/// The MCP server: a connector and the two tool definitions.
+#[derive(Clone)]
+struct IncidentIoMcp {
+    connector: IncidentIoConnector,
+    max_output_chars: Option<usize>,
+    tools: Arc<Vec<Tool>>,
+}
+
+fn object(v: Value) -> JsonObject {
+    match v {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    }
+}
+
+impl IncidentIoMcp {
+    fn new(connector: IncidentIoConnector, max_output_chars: Option<usize>) -> Self {
+        let read_only = ToolAnnotations::new()
+            .read_only(true)
+            .destructive(false)
+            .idempotent(true)
+            .open_world(true);
+        let execute = Tool::new(
+            EXECUTE_TOOL,
+            IncidentIoConnector::tool_description(),
+            object(IncidentIoConnector::tool_input_schema()),
+        )
+        .with_title("Read incident.io")
+        .with_annotations(read_only.clone());
+        let check = Tool::new(
+            CHECK_TOOL,
+            "Checks that the incident.io connection works: reads one record with the configured credentials. Returns {\"status\": \"healthy\"} or an error saying what is wrong. Takes no arguments.",
+            object(json!({"type": "object", "properties": {}, "additionalProperties": false})),
+        )
+        .with_title("Check the incident.io connection")
+        .with_annotations(read_only);
+        IncidentIoMcp {
+            connector,
+            max_output_chars,
+            tools: Arc::new(vec![execute, check]),
+        }
+    }
+
+    async fn execute(&self, args: JsonObject) -> CallToolResult {
+        let entities = || {
+            meta::entities()
+                .iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(extra) = args
+            .keys()
+            .find(|k| !matches!(k.as_str(), "entity" | "action" | "params"))
+        {
+            return tool_error(format!(
+                "Invalid call, nothing was sent to incident.io; not retryable as is. The arguments are entity, action and params; `{extra}` is not one of them (put action parameters inside params, e.g. {{\"entity\": \"incidents\", \"action\": \"list\", \"params\": {{\"page_size\": 25}}}})."
+            ));
+        }
+        let Some(entity) = args.get("entity").and_then(Value::as_str) else {
+            return tool_error(format!(
+                "Invalid call, nothing was sent to incident.io; not retryable as is. Pass `entity` as a string, one of: {}.",
+                entities()
+            ));
+        };
+        let Some(action) = args.get("action").and_then(Value::as_str) else {
+            return tool_error(
+                "Invalid call, nothing was sent to incident.io; not retryable as is. Pass `action` as a string: list, get or search.".to_string(),
+            );
+        };
+        let params = args.get("params").cloned().unwrap_or(Value::Null);
+        let options = ExecuteOptions::new().max_output_chars(self.max_output_chars);
+        match self
+            .connector
+            .execute_with(entity, action, params, options)
+            .await
+        {
+            Ok(result) => CallToolResult::success(vec![ContentBlock::text(result.to_string())]),
+            Err(e) => tool_error(agent_message(&e)),
+        }
+    }
+
+    async fn check(&self) -> CallToolResult {
+        let result = self.connector.check().await;
+        let report = json!({
+            "status": match result.status {
+                CheckStatus::Healthy => "healthy",
+                _ => "unhealthy",
+            },
+            "checked_entity": result.checked_entity,
+            "checked_action": result.checked_action,
+            "error": result.error,
+        });
+        if result.status == CheckStatus::Healthy {
+            CallToolResult::success(vec![ContentBlock::text(report.to_string())])
+        } else {
+            tool_error(format!(
+                "The incident.io connection is unhealthy: {}. Retrying will not help until the server's credentials or network are fixed; report this to the user. Details: {report}",
+                result.error.as_deref().unwrap_or("unknown error")
+            ))
+        }
+    }
+}
+
+fn tool_error(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// The text of a tool error: the kind of failure, whether a retry can help, what to change,
+/// then the SDK's own message (which names the field and the valid values).
+pub(crate) fn agent_message(e: &Error) -> String {
+    let lead = match e {
+        Error::InvalidInput { .. } => {
+            "Invalid call; not retryable as is: change the call as described".to_string()
+        }
+        Error::HostedOnly { .. } => {
+            "Not available in this mode; not retryable: use list (and get) instead of search".to_string()
+        }
+        Error::Validation(_) => {
+            "incident.io rejected the params; not retryable as is: change the params it names".to_string()
+        }
+        Error::NotFound(_) => {
+            "Not found; not retryable with the same id: take ids from the id field of list results".to_string()
+        }
+        Error::Auth(_) | Error::ConnectorNotFound { .. } | Error::AmbiguousConnector { .. } => {
+            "Authentication or configuration failure; not retryable and not fixable by changing params: tell the user the server's incident.io credentials need fixing".to_string()
+        }
+        Error::RateLimited { retry_after, .. } => match retry_after {
+            Some(d) => format!(
+                "Rate limited; retryable: wait {:.0} seconds, then make the same call again",
+                d.as_secs_f64().ceil()
+            ),
+            None => "Rate limited; retryable: wait a few seconds, then make the same call again".to_string(),
+        },
+        e if e.is_retryable() => {
+            "Temporary failure; retryable: make the same call again in a few seconds".to_string()
+        }
+        _ => "Failed; not retryable".to_string(),
+    };
+    format!("{lead}. {e}")
+}
+
+impl ServerHandler for IncidentIoMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(
+                "incident-io",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
+                "Read-only access to incident.io. Call incident_io_execute with {entity, action, params}; its description lists the entities, their actions and params, and how paging works (pass meta.next_cursor back as after). incident_io_check verifies the connection.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let args = request.arguments.unwrap_or_default();
+        let result = match request.name.as_ref() {
+            EXECUTE_TOOL => self.execute(args).await,
+            CHECK_TOOL => self.check().await,
+            other => {
+                return Err(ErrorData::invalid_params(
+                    format!(
+                        "unknown tool `{other}`; the tools are {EXECUTE_TOOL} and {CHECK_TOOL}"
+                    ),
+                    None,
+                ))
+            }
+        };
+        Ok(result.into())
+    }
+}
+
+/// Serves MCP on stdin/stdout until the client disconnects.
+pub(crate) async fn serve(
+    connector: IncidentIoConnector,
+    max_output_chars: Option<usize>,
+) -> Result<(), String> {
+    let server = IncidentIoMcp::new(connector, max_output_chars);
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| format!("MCP session failed to start: {e}"))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| format!("MCP session ended abnormally: {e}"))?;
+    Ok(())
+}
