@@ -4799,6 +4799,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Fetch one incident
@@ -5150,6 +5151,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Fetch one alert
@@ -5283,6 +5285,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Fetch one escalation
@@ -5467,6 +5470,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Fetch one user
@@ -5607,6 +5611,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Searches `incident_updates` in Airbyte's context store (hosted mode only; in direct mode the call
@@ -6515,6 +6520,7 @@ pub mod entities {
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
                 },
+                prefetch: false,
             }
         }
         /// Fetch one schedule
@@ -6667,6 +6673,7 @@ pub mod entities {
     pub struct IncidentsList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: IncidentsListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for IncidentsListParams {
         type Output = crate::Page<crate::models::Incident>;
@@ -6701,6 +6708,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &IncidentsListParams {
             &self.params
@@ -6714,7 +6730,8 @@ pub mod entities {
         }
         /// Every page of `incidents`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -6726,6 +6743,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "incidents",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -6848,6 +6866,7 @@ pub mod entities {
     pub struct AlertsList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: AlertsListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for AlertsListParams {
         type Output = crate::Page<crate::models::Alert>;
@@ -6882,6 +6901,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &AlertsListParams {
             &self.params
@@ -6895,7 +6923,8 @@ pub mod entities {
         }
         /// Every page of `alerts`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -6904,6 +6933,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "alerts",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -7024,6 +7054,7 @@ pub mod entities {
     pub struct EscalationsList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: EscalationsListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for EscalationsListParams {
         type Output = crate::Page<crate::models::Escalation>;
@@ -7058,6 +7089,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &EscalationsListParams {
             &self.params
@@ -7074,7 +7114,8 @@ pub mod entities {
         }
         /// Every page of `escalations`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -7086,6 +7127,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "escalations",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -7208,6 +7250,7 @@ pub mod entities {
     pub struct UsersList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: UsersListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for UsersListParams {
         type Output = crate::Page<crate::models::User>;
@@ -7239,6 +7282,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &UsersListParams {
             &self.params
@@ -7252,7 +7304,8 @@ pub mod entities {
         }
         /// Every page of `users`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -7261,6 +7314,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "users",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -7393,6 +7447,7 @@ pub mod entities {
     pub struct IncidentUpdatesList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: IncidentUpdatesListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for IncidentUpdatesListParams {
         type Output = crate::Page<crate::models::IncidentUpdate>;
@@ -7439,6 +7494,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &IncidentUpdatesListParams {
             &self.params
@@ -7455,7 +7519,8 @@ pub mod entities {
         }
         /// Every page of `incident_updates`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -7467,6 +7532,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "incident_updates",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -8394,6 +8460,7 @@ pub mod entities {
     pub struct SchedulesList {
         pub(crate) connector: crate::IncidentIoConnector,
         pub(crate) params: SchedulesListParams,
+        pub(crate) prefetch: bool,
     }
     impl crate::transport::DirectCall for SchedulesListParams {
         type Output = crate::Page<crate::models::Schedule>;
@@ -8428,6 +8495,15 @@ pub mod entities {
             self.params.after = ::std::option::Option::Some(value.into());
             self
         }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(mut self, on: bool) -> Self {
+            self.prefetch = on;
+            self
+        }
         /// The parameters this request will send.
         pub fn params(&self) -> &SchedulesListParams {
             &self.params
@@ -8441,7 +8517,8 @@ pub mod entities {
         }
         /// Every page of `schedules`, fetched lazily one request at a time.
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
-        ///  starting from this request's own `after` if set.
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -8453,6 +8530,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             crate::pagination::pages(
                 "schedules",
+                self.prefetch,
                 self,
                 |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                     let mut b = b.clone();
@@ -8715,6 +8793,7 @@ pub(crate) async fn dispatch(
             let page = entities::IncidentsList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;
@@ -8741,6 +8820,7 @@ pub(crate) async fn dispatch(
             let page = entities::AlertsList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;
@@ -8767,6 +8847,7 @@ pub(crate) async fn dispatch(
             let page = entities::EscalationsList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;
@@ -8793,6 +8874,7 @@ pub(crate) async fn dispatch(
             let page = entities::UsersList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;
@@ -8819,6 +8901,7 @@ pub(crate) async fn dispatch(
             let page = entities::IncidentUpdatesList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;
@@ -8988,6 +9071,7 @@ pub(crate) async fn dispatch(
             let page = entities::SchedulesList {
                 connector: connector.clone(),
                 params,
+                prefetch: false,
             }
                 .send()
                 .await?;

@@ -444,6 +444,24 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
         quote!(Default,)
     };
     let checks = param_checks(op, &infos);
+    let (prefetch_field, prefetch_setter) = if paginated(op) {
+        (
+            quote!(pub(crate) prefetch: bool,),
+            quote! {
+                /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+                /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+                /// soon as page n arrives, so it travels while you consume page n. At most one
+                /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+                /// stop early has sent one request more than it used.
+                pub fn prefetch(mut self, on: bool) -> Self {
+                    self.prefetch = on;
+                    self
+                }
+            },
+        )
+    } else {
+        (quote!(), quote!())
+    };
     let params_doc = docs::raw_attrs(&format!(
         "Parameters of `{}.{}` (`GET {}`), as sent to either transport.\n\nAlso the accepted `params` of `execute(\"{}\", \"{}\", params)`: unknown keys are rejected.",
         op.entity, action_name, op.path, op.entity, action_name
@@ -529,7 +547,7 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
                 Some(p) => {
                     let cursor_field = field_ident(&p.cursor_param);
                     quote! {
-                        crate::pagination::pages(#entity_name, self, |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
+                        crate::pagination::pages(#entity_name, self.prefetch, self, |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                             let mut b = b.clone();
                             if cursor.is_some() {
                                 b.params.#cursor_field = cursor;
@@ -542,7 +560,7 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
             };
             let start_doc = match &op.pagination {
                 Some(p) => format!(
-                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set.",
+                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set. With [`prefetch(true)`](Self::prefetch),\n the next page is requested while you consume this one.",
                     p.cursor_param, p.cursor_param
                 ),
                 None => " This list is not paginated (the API returns the whole set), so there is one page.".to_string(),
@@ -624,12 +642,14 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
         pub struct #builder {
             pub(crate) connector: crate::IncidentIoConnector,
             pub(crate) params: #params_ty,
+            #prefetch_field
         }
 
         #body
 
         impl #builder {
             #(#setters)*
+            #prefetch_setter
 
             /// The parameters this request will send.
             pub fn params(&self) -> &#params_ty {
@@ -653,6 +673,20 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
                 ::std::boxed::Box::pin(self.send())
             }
         }
+    }
+}
+
+/// Whether the operation is a cursor-paginated list (its builder has `prefetch`).
+fn paginated(op: &Operation) -> bool {
+    matches!(op.action, Action::List) && op.pagination.is_some()
+}
+
+/// The `prefetch` field's initializer in a builder literal (paginated lists only).
+fn prefetch_init(op: &Operation) -> TokenStream {
+    if paginated(op) {
+        quote!(prefetch: false,)
+    } else {
+        quote!()
     }
 }
 
@@ -746,6 +780,7 @@ fn entity_handle(entity: &Entity) -> TokenStream {
             }
         });
         let method = Ident::new(op.action.as_str(), Span::call_site());
+        let prefetch_init = prefetch_init(op);
         let doc = docs::attrs(&format!(
             "{}\n\n{}\n\n`GET {}`",
             if op.summary.is_empty() {
@@ -762,6 +797,7 @@ fn entity_handle(entity: &Entity) -> TokenStream {
                 #builder {
                     connector: self.connector.clone(),
                     params: #params_ty { #(#inits),* },
+                    #prefetch_init
                 }
             }
         }
@@ -911,6 +947,7 @@ fn dispatch(spec: &Spec) -> TokenStream {
         let builder = builder_ident(op);
         let params_ty = params_ident(op);
         let st = op_static(op);
+        let prefetch_init = prefetch_init(op);
         let finish = match op.action {
             Action::List => quote!(crate::runtime::list_envelope(&#st, page)),
             Action::Get => quote!(crate::runtime::record_value(&#st, page)),
@@ -918,7 +955,7 @@ fn dispatch(spec: &Spec) -> TokenStream {
         quote! {
             (#entity, #action) => {
                 let params: entities::#params_ty = crate::runtime::parse_params(&ops::#st, params)?;
-                let page = entities::#builder { connector: connector.clone(), params }.send().await?;
+                let page = entities::#builder { connector: connector.clone(), params, #prefetch_init }.send().await?;
                 #finish
             }
         }

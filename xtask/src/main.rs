@@ -8,8 +8,12 @@
 //!   API with semver advice. With `--check`, writes nothing and fails with a diff if anything
 //!   checked in is stale (CI runs this).
 //! - `generate [SPEC]`: prints the generated code for a spec (default: ours).
+//! - `bench [--runs N] [--quick] ...`: runs the benchmarks and writes `BENCHMARKS.md` (see
+//!   `bench.rs`).
 //!
 //! All the work is done by `incident-io-connector-codegen`, the same crate build.rs uses.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(args.get(1).map(PathBuf::from)),
         Some("regen") => regen(&args[1..]),
+        Some("bench") => bench::bench(&root(), &args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -33,7 +38,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask regen [--spec PATH] [--check] | cargo xtask generate [SPEC]".to_string()
+    "usage: cargo xtask regen [--spec PATH] [--check] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
 }
 
 fn root() -> PathBuf {
