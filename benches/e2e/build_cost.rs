@@ -335,11 +335,7 @@ impl BuildCost {
         })
         .collect();
         if !named.is_empty() {
-            let _ = writeln!(
-                w,
-                "Runtime crates people ask about: {}.\n",
-                named.join(", ")
-            );
+            let _ = writeln!(w, "Selected runtime crates: {}.\n", named.join(", "));
         }
         let _ = writeln!(
             w,
