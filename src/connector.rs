@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
-use crate::transport::direct::{DirectTransport, HttpSettings};
+use crate::decode::RawOutput;
+use crate::http::HttpSettings;
+use crate::transport::direct::DirectTransport;
 use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
 use crate::{introspect, meta, Error, RetryPolicy};
@@ -240,11 +242,39 @@ impl IncidentIoConnector {
         params: Value,
         options: ExecuteOptions,
     ) -> Result<Value, Error> {
+        self.execute_raw(entity, action, params, options)
+            .await?
+            .to_value()
+    }
+
+    /// [`execute_with`](Self::execute_with), returning the result as compact JSON text instead
+    /// of a `serde_json::Value`: the records are the server's own bytes, spliced into the
+    /// envelope without being decoded (only insignificant whitespace is removed). The fastest
+    /// way to move records on (to a file, a socket, an agent).
+    ///
+    /// ```no_run
+    /// # use incident_io_connector::{ExecuteOptions, IncidentIoConnector};
+    /// # async fn run(connector: IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
+    /// let page = connector
+    ///     .execute_raw("incidents", "list", serde_json::json!({"page_size": 250}), ExecuteOptions::new())
+    ///     .await?;
+    /// println!("{} records: {}", page.record_count().unwrap_or(0), page.as_str());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn execute_raw(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Value,
+        options: ExecuteOptions,
+    ) -> Result<RawOutput, Error> {
         let result = self.execute_unlimited(entity, action, params).await?;
         match options.max_output_chars {
-            Some(limit) if limit > 0 => check_output_size(entity, action, result, limit),
-            _ => Ok(result),
+            Some(limit) if limit > 0 => check_output_size(entity, action, &result, limit)?,
+            _ => {}
         }
+        Ok(result)
     }
 
     async fn execute_unlimited(
@@ -252,7 +282,7 @@ impl IncidentIoConnector {
         entity: &str,
         action: &str,
         params: Value,
-    ) -> Result<Value, Error> {
+    ) -> Result<RawOutput, Error> {
         let ent = meta::entity(entity).ok_or_else(|| {
             Error::invalid(
                 "entity",
@@ -281,7 +311,7 @@ impl IncidentIoConnector {
         {
             crate::search::check_params(ent, &params)?;
             return match &self.inner.transport {
-                Transport::Hosted(h) => h.search_json(entity, params).await,
+                Transport::Hosted(h) => h.search_raw(entity, params).await,
                 Transport::Direct(_) => Err(Error::HostedOnly {
                     operation: format!("{entity}.search"),
                 }),
@@ -300,14 +330,8 @@ impl IncidentIoConnector {
                 ),
             )
         })?;
-        match &self.inner.transport {
-            Transport::Direct(_) => crate::generated::dispatch(self, op, params).await,
-            Transport::Hosted(h) => {
-                crate::generated::check_params(op, params.clone())?;
-                let params = crate::transport::params_object(op, &params)?;
-                h.execute_json(op, params).await
-            }
-        }
+        let params = crate::generated::check_params(op, params)?;
+        self.inner.transport.execute(op, &params).await
     }
 }
 
@@ -374,36 +398,28 @@ impl ExecuteOptions {
     }
 }
 
-/// Counts the characters of what is written to it (UTF-8 sequences, not bytes).
-struct CharCounter(usize);
-
-impl std::io::Write for CharCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.iter().filter(|b| (**b & 0xC0) != 0x80).count();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Returns `result` if its compact JSON has at most `limit` characters; otherwise an error
-/// that says how to ask for less.
+/// Checks that `result` has at most `limit` characters; otherwise an error that says how to
+/// ask for less.
 fn check_output_size(
     entity: &str,
     action: &str,
-    result: Value,
+    result: &RawOutput,
     limit: usize,
-) -> Result<Value, Error> {
-    let mut counter = CharCounter(0);
-    if serde_json::to_writer(&mut counter, &result).is_err() {
-        return Ok(result);
-    }
-    let chars = counter.0;
+) -> Result<(), Error> {
+    // Characters, not bytes: count every byte that does not continue a UTF-8 sequence.
+    let chars = result
+        .as_str()
+        .bytes()
+        .filter(|b| (*b & 0xC0) != 0x80)
+        .count();
     if chars <= limit {
-        return Ok(result);
+        return Ok(());
     }
-    let records = result.get("data").and_then(Value::as_array).map(Vec::len);
+    let records = result.record_count().or_else(|| {
+        // A search result: `{data: [...], meta}`; counted only on this error path.
+        let value: Value = serde_json::from_str(result.as_str()).ok()?;
+        value.get("data").and_then(Value::as_array).map(Vec::len)
+    });
     let size = format!(
         "{entity}.{action} returned {} characters of JSON{}, over the limit of {}, so nothing was returned",
         introspect::group_thousands(chars),
@@ -612,6 +628,15 @@ impl IncidentIoConnectorBuilder {
         self
     }
 
+    /// The largest response body accepted, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES), 64 MiB). A larger
+    /// body is refused with [`Error::ResponseTooLarge`] as soon as it is known to be larger,
+    /// before it is read in full; nothing beyond the limit is kept in memory.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.http.max_response_bytes = bytes;
+        self
+    }
+
     /// Appends a product token to the `User-Agent` (default `incident-io-connector/<version>`).
     pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
         self.http.user_agent = format!("{} {suffix}", crate::USER_AGENT);
@@ -620,6 +645,12 @@ impl IncidentIoConnectorBuilder {
 
     /// Builds the connector (no request is made).
     pub fn build(mut self) -> Result<IncidentIoConnector, Error> {
+        if self.http.max_response_bytes == 0 {
+            return Err(Error::invalid(
+                "max_response_bytes",
+                "0 bytes would refuse every response; pass a positive limit (the default is 64 MiB)",
+            ));
+        }
         if let Some(n) = self.rate_limit {
             let n = std::num::NonZeroU32::new(n).ok_or_else(|| {
                 Error::invalid(

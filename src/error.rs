@@ -108,6 +108,18 @@ pub enum Error {
         operation: String,
     },
 
+    /// The response body was larger than the connector accepts (64 MiB by default). Nothing
+    /// beyond the limit was read or kept.
+    #[error("the response of {context} is larger than the limit of {limit} bytes{}; ask for less (a smaller page_size), or raise the limit with .max_response_bytes(..) on the connector builder", declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default())]
+    ResponseTooLarge {
+        /// What was being called (`incidents.list`, `airbyte token`).
+        context: String,
+        /// The limit in bytes ([`crate::DEFAULT_MAX_RESPONSE_BYTES`] unless changed).
+        limit: usize,
+        /// The `Content-Length` the server declared, when it declared one.
+        declared: Option<u64>,
+    },
+
     /// The API broke the paging protocol (for example, it returned the same cursor twice).
     #[error("pagination error in {entity}.list: {message}")]
     Pagination {
@@ -130,6 +142,9 @@ fn auth_hint(e: &ApiError) -> &'static str {
 
 fn retry_hint(after: Option<Duration>) -> String {
     match after {
+        Some(d) if d > Duration::from_secs(365 * 24 * 3600) => {
+            "the server asked to wait more than a year, so no retry was made; the default limit is 1200 requests/minute per API key".to_string()
+        }
         Some(d) => format!(
             "retry after {:.1}s; the default limit is 1200 requests/minute per API key",
             d.as_secs_f64()
@@ -468,15 +483,18 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
 }
 
 /// Parses `Retry-After`: delta-seconds, an HTTP-date (RFC 1123, also with `UTC`), or RFC 3339.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+/// A value beyond what a `Duration` holds saturates at [`Duration::MAX`] (the retry policy then
+/// refuses to wait that long); a negative, non-finite or unreadable one is `None`.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = v.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
+            return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
         }
+        return None;
     }
     let when = chrono::DateTime::parse_from_rfc2822(v)
         .or_else(|_| chrono::DateTime::parse_from_rfc2822(&v.replace(" UTC", " GMT")))

@@ -4,13 +4,17 @@
 
 mod auth;
 mod connector;
+mod decode;
 mod error;
+mod extract;
 mod generated;
+mod http;
 pub mod introspect;
 pub mod meta;
 #[doc(hidden)]
 pub mod open_enum;
 mod pagination;
+mod request;
 pub mod retry;
 mod runtime;
 pub mod search;
@@ -25,10 +29,12 @@ pub use connector::{
     CheckResult, CheckStatus, CreateConnector, ExecuteOptions, IncidentIoConnector,
     IncidentIoConnectorBuilder, DEFAULT_MAX_OUTPUT_CHARS,
 };
+pub use decode::RawOutput;
 pub use error::{ApiError, ApiErrorDetail, Error};
 pub use generated::entities;
 pub use generated::models;
 pub use generated::ops::{CONNECTOR_NAME, DEFAULT_BASE_URL, DEFINITION_ID, SPEC_VERSION};
+pub use http::DEFAULT_MAX_RESPONSE_BYTES;
 pub use introspect::{ActionDescription, AiHints, EntityDescription, ParamDescription};
 pub use pagination::Page;
 pub use retry::RetryPolicy;

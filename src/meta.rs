@@ -109,6 +109,18 @@ pub struct OperationMeta {
     pub record_schema: &'static str,
     /// Envelope field holding the records (`incidents`).
     pub record_field: &'static str,
+    /// Where the records sit in the response body: the field names to walk from the root
+    /// (`["incidents"]`; empty when the whole body is the record).
+    pub record_path: &'static [&'static str],
+    /// Where the next page's cursor sits in the response body (`["pagination_meta", "after"]`);
+    /// empty for lists that are not paginated.
+    pub cursor_path: &'static [&'static str],
+    /// The query parameter that sets the page size (`page_size`), for paginated lists.
+    pub page_size_param: Option<&'static str>,
+    /// The page size that streams and bulk reads use when the caller gives none: the
+    /// parameter's maximum, unless the spec asks for less (`x-sdk-bulk-page-size`, when a
+    /// larger page would leave data out).
+    pub bulk_page_size: Option<i64>,
     /// The query parameter that takes `next_cursor` back, for paginated lists.
     pub cursor_param: Option<&'static str>,
     /// Why the list is not paginated, for lists that return everything at once.

@@ -14,8 +14,10 @@
 //! early or are not JSON at all (a transport fault, unlike a body with an unexpected shape, which
 //! is an API change that retrying cannot fix).
 //!
-//! **How long to wait.** The server's `Retry-After` (delta-seconds or HTTP-date) wins, capped
-//! at [`RetryPolicy::max_retry_after`]. Otherwise the wait is exponential backoff with full
+//! **How long to wait.** The server's `Retry-After` (delta-seconds or HTTP-date) wins. A
+//! server asking for more than [`RetryPolicy::max_retry_after`] (60 s by default) is not
+//! retried at all: the call returns [`Error::RateLimited`] at once, carrying the wait it asked
+//! for, rather than retrying early against its wishes. Otherwise the wait is exponential backoff with full
 //! jitter: a random wait in `[0, min(max_backoff, initial_backoff * 2^(attempt-1))]`. Retries
 //! stop at [`RetryPolicy::max_attempts`], or earlier if the next wait would overrun
 //! [`RetryPolicy::total_budget`]; the last error is then returned.
@@ -83,7 +85,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` honoured; longer requests are waited this long.
+    /// The longest `Retry-After` waited for (default 60 s). A server asking for a longer
+    /// wait ends the retries at once with [`Error::RateLimited`], whose
+    /// [`retry_after`](Error::retry_after) says how long it asked for.
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.max_retry_after = cap;
         self
@@ -100,16 +104,17 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// The wait before attempt `attempt + 1` after `error`.
-    fn delay(&self, attempt: u32, error: &Error) -> Duration {
+    /// The wait before attempt `attempt + 1` after `error`; `None` when the server asked for
+    /// a longer wait than [`max_retry_after`](Self::max_retry_after) allows.
+    fn delay(&self, attempt: u32, error: &Error) -> Option<Duration> {
         if let Some(after) = error.retry_after() {
-            return after.min(self.max_retry_after);
+            return (after <= self.max_retry_after).then_some(after);
         }
         let exp = self
             .initial_backoff
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
         let ceiling = exp.min(self.max_backoff);
-        ceiling.mul_f64(fastrand::f64())
+        Some(ceiling.mul_f64(fastrand::f64()))
     }
 }
 
@@ -183,8 +188,18 @@ impl Sender {
             if n >= self.policy.max_attempts || !retryable(&error) {
                 return Err(error);
             }
-            let wait = self.policy.delay(n, &error);
-            if start.elapsed() + wait > self.policy.total_budget {
+            let Some(wait) = self.policy.delay(n, &error) else {
+                tracing::debug!(
+                    attempt = n,
+                    "Retry-After is longer than max_retry_after; not retrying"
+                );
+                return Err(error);
+            };
+            let fits = start
+                .elapsed()
+                .checked_add(wait)
+                .is_some_and(|end| end <= self.policy.total_budget);
+            if !fits {
                 tracing::debug!(attempt = n, "retry budget exhausted");
                 return Err(error);
             }
@@ -211,18 +226,24 @@ mod tests {
         for attempt in 1..8 {
             let ceiling = Duration::from_millis((100u64 << (attempt - 1)).min(250));
             for _ in 0..50 {
-                assert!(p.delay(attempt, &api(503)) <= ceiling);
+                assert!(p.delay(attempt, &api(503)).unwrap() <= ceiling);
             }
         }
     }
 
     #[test]
-    fn retry_after_wins_and_is_capped() {
+    fn retry_after_wins_and_a_longer_one_ends_the_retries() {
         let p = RetryPolicy::new().max_retry_after(Duration::from_secs(5));
         let e = Error::from_response(crate::error::Context::new("e", "a"), 429, Some("2"), b"");
-        assert_eq!(p.delay(1, &e), Duration::from_secs(2));
-        let e = Error::from_response(crate::error::Context::new("e", "a"), 429, Some("90"), b"");
-        assert_eq!(p.delay(1, &e), Duration::from_secs(5));
+        assert_eq!(p.delay(1, &e), Some(Duration::from_secs(2)));
+        for long in ["90", "1e20", "18446744073709551615", "1e308"] {
+            let e =
+                Error::from_response(crate::error::Context::new("e", "a"), 429, Some(long), b"");
+            assert!(e.retry_after().is_some(), "{long}");
+            assert_eq!(p.delay(1, &e), None, "{long}");
+            // The message never panics on a huge wait either.
+            assert!(!e.to_string().is_empty());
+        }
     }
 
     #[test]

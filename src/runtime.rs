@@ -1,11 +1,11 @@
 //! Helpers the generated entity layer calls: parameter checks against the spec's bounds, the
 //! untyped `execute` path (params parsing, envelopes). Not public API.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::meta::{OperationMeta, ParamKind, ParamLocation, ParamMeta};
-use crate::{Error, Page};
+use crate::Error;
 
 fn allowed_range(p: &ParamMeta) -> String {
     match (p.minimum, p.maximum) {
@@ -145,33 +145,6 @@ pub(crate) fn parse_params<P: DeserializeOwned>(
     let params: Map<String, Value> = params.into_iter().filter(|(_, v)| !v.is_null()).collect();
     serde_json::from_value(Value::Object(params))
         .map_err(|e| Error::invalid("params", format!("{e}; {}", valid())))
-}
-
-fn to_value<T: Serialize>(op: &OperationMeta, value: &T) -> Result<Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::Decode {
-        entity: op.entity.to_string(),
-        action: op.action.to_string(),
-        message: format!("cannot re-encode the record as JSON: {e}"),
-        snippet: String::new(),
-        incomplete: false,
-    })
-}
-
-/// `{"data": [...], "meta": {"next_cursor": ...}}`, the reference's list envelope.
-pub(crate) fn list_envelope<T: Serialize>(
-    op: &OperationMeta,
-    page: Page<T>,
-) -> Result<Value, Error> {
-    let data = to_value(op, &page.data)?;
-    Ok(serde_json::json!({
-        "data": data,
-        "meta": { "next_cursor": page.next_cursor },
-    }))
-}
-
-/// The record itself, the reference's get result.
-pub(crate) fn record_value<T: Serialize>(op: &OperationMeta, record: T) -> Result<Value, Error> {
-    to_value(op, &record)
 }
 
 /// The error for an (entity, action) pair the dispatch table does not know.

@@ -6,10 +6,8 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use serde_yaml_ng::Value;
 
 use crate::docs;
-use crate::load::deref;
 use crate::model::{Action, Entity, Operation, Param, ParamKind, ParamLocation, Spec};
 use crate::normalize::OpenEnum;
 
@@ -142,25 +140,6 @@ fn param_infos(op: &Operation) -> Vec<ParamInfo<'_>> {
         .collect()
 }
 
-fn default_tokens(p: &Param) -> Option<TokenStream> {
-    let d = p.default.as_ref()?;
-    Some(match (&p.kind, d) {
-        (ParamKind::Integer, serde_json::Value::Number(n)) => {
-            let v = n.as_i64()?;
-            quote!(#v)
-        }
-        (ParamKind::Number, serde_json::Value::Number(n)) => {
-            let v = n.as_f64()?;
-            quote!(#v)
-        }
-        (ParamKind::Boolean, serde_json::Value::Bool(b)) => quote!(#b),
-        (ParamKind::String { .. }, serde_json::Value::String(s)) => {
-            quote!(::std::string::String::from(#s))
-        }
-        _ => return None,
-    })
-}
-
 fn op_static(op: &Operation) -> Ident {
     format_ident!(
         "{}_{}",
@@ -208,6 +187,14 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
     let description = &op.description;
     let record = &op.record_component;
     let record_field = &op.record_field;
+    let record_path = &op.record_path;
+    let cursor_path: &[String] = op
+        .pagination
+        .as_ref()
+        .map(|p| p.next_cursor_path.as_slice())
+        .unwrap_or_default();
+    let page_size_param = opt_str(op.page_size_param.as_deref());
+    let bulk_page_size = opt_i64(op.bulk_page_size);
     let cursor_param = opt_str(op.pagination.as_ref().map(|p| p.cursor_param.as_str()));
     let no_pagination = opt_str(op.no_pagination.as_deref());
     let check = op.preferred_for_check;
@@ -261,85 +248,16 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
             description: #description,
             record_schema: #record,
             record_field: #record_field,
+            record_path: &[#(#record_path),*],
+            cursor_path: &[#(#cursor_path),*],
+            page_size_param: #page_size_param,
+            bulk_page_size: #bulk_page_size,
             cursor_param: #cursor_param,
             no_pagination: #no_pagination,
             preferred_for_check: #check,
             params: &[#(#params),*],
         };
     }
-}
-
-/// Whether field `name` of object schema `obj` decodes into an `Option` (not required, or nullable).
-fn field_is_optional(doc: &Value, obj: &Value, name: &str) -> bool {
-    let (obj, _) = deref(doc, obj, "");
-    let required = obj
-        .get("required")
-        .and_then(Value::as_sequence)
-        .map(|s| s.iter().any(|v| v.as_str() == Some(name)))
-        .unwrap_or(false);
-    let nullable = obj
-        .get("properties")
-        .and_then(|p| p.get(name))
-        .and_then(|f| f.get("nullable"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    !required || nullable
-}
-
-fn envelope_schema<'a>(ndoc: &'a Value, op: &Operation) -> &'a Value {
-    let p = format!(
-        "{}/responses/200/content/application~1json/schema",
-        op.pointer
-    );
-    let node = crate::load::resolve_pointer(ndoc, &p).unwrap_or(&Value::Null);
-    deref(ndoc, node, &p).0
-}
-
-fn raw_method(op: &Operation) -> Ident {
-    field_ident(&op.operation_id)
-}
-
-/// Arguments for the progenitor method, in its order: path params in path order, then query
-/// params sorted by name.
-fn raw_args(op: &Operation, infos: &[ParamInfo<'_>]) -> Vec<TokenStream> {
-    let path_names: Vec<&str> = op
-        .path
-        .split('/')
-        .filter(|s| s.starts_with('{'))
-        .map(|s| s.trim_start_matches('{').trim_end_matches('}'))
-        .collect();
-    let mut ordered: Vec<&ParamInfo<'_>> = infos.iter().collect();
-    ordered.sort_by(|a, b| match (a.p.location, b.p.location) {
-        (ParamLocation::Path, ParamLocation::Path) => {
-            let ia = path_names.iter().position(|n| *n == a.p.name);
-            let ib = path_names.iter().position(|n| *n == b.p.name);
-            ia.cmp(&ib)
-        }
-        (ParamLocation::Path, ParamLocation::Query) => std::cmp::Ordering::Less,
-        (ParamLocation::Query, ParamLocation::Path) => std::cmp::Ordering::Greater,
-        (ParamLocation::Query, ParamLocation::Query) => a.p.name.cmp(&b.p.name),
-    });
-    ordered
-        .iter()
-        .map(|i| {
-            let f = &i.ident;
-            let is_str = matches!(i.p.kind, ParamKind::String { .. });
-            let required_on_wire = i.p.required;
-            match (is_str, required_on_wire, i.optional) {
-                // Required with a default: stored as Option, sent as the value or the default.
-                (true, true, true) => quote!(p.#f.as_deref().unwrap_or_default()),
-                (false, true, true) => {
-                    let d = default_tokens(i.p)
-                        .unwrap_or_else(|| quote!(::std::default::Default::default()));
-                    quote!(p.#f.unwrap_or(#d))
-                }
-                (true, true, false) => quote!(&p.#f),
-                (false, true, false) => quote!(p.#f),
-                (true, false, _) => quote!(p.#f.as_deref()),
-                (false, false, _) => quote!(p.#f),
-            }
-        })
-        .collect()
 }
 
 fn param_checks(op: &Operation, infos: &[ParamInfo<'_>]) -> Vec<TokenStream> {
@@ -396,7 +314,7 @@ fn describe_bounds(p: &Param) -> String {
     }
 }
 
-fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> TokenStream {
+fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
     let st = op_static(op);
     let builder = builder_ident(op);
     let params_ty = params_ident(op);
@@ -496,58 +414,31 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
         }
     });
 
-    let method = raw_method(op);
-    let args = raw_args(op, &infos);
-    let record_field = field_ident(&op.record_field);
-    let envelope = envelope_schema(ndoc, op);
-
-    let bind_p = if op.params.is_empty() {
-        quote!()
-    } else {
-        quote!(let p = self;)
-    };
     let transport_method = match op.action {
         Action::List => quote!(list),
         Action::Get => quote!(get),
     };
-    let (output, body, extra) = match op.action {
+    let (output, extra) = match op.action {
         Action::List => {
             let output = quote!(crate::Page<crate::models::#record>);
-            // `r` is moved into `data` first; take what the cursor needs before that.
-            let body = {
-                let cursor_fix = match &op.pagination {
-                    Some(p) => {
-                        let first = field_ident(&p.next_cursor_path[0]);
-                        let rest = cursor_expr_from(ndoc, envelope, &p.next_cursor_path);
-                        quote! {
-                            let r = raw.#method(#(#args),*).await?.into_inner();
-                            let first = r.#first;
-                            let next_cursor = #rest;
-                            let data = r.#record_field;
-                        }
-                    }
-                    None => quote! {
-                        let r = raw.#method(#(#args),*).await?.into_inner();
-                        let next_cursor = ::std::option::Option::None;
-                        let data = r.#record_field;
-                    },
-                };
-                quote! {
-                    impl crate::transport::DirectCall for #params_ty {
-                        type Output = crate::Page<crate::models::#record>;
-                        async fn call(&self, raw: &super::raw::Client) -> ::std::result::Result<Self::Output, crate::transport::RawError> {
-                            #bind_p
-                            #cursor_fix
-                            ::std::result::Result::Ok(crate::Page::new(data, next_cursor))
-                        }
-                    }
-                }
-            };
             let pages = match &op.pagination {
                 Some(p) => {
                     let cursor_field = field_ident(&p.cursor_param);
+                    let bulk = match (&op.page_size_param, op.bulk_page_size) {
+                        (Some(name), Some(n)) => {
+                            let f = field_ident(name);
+                            quote! {
+                                let mut this = self;
+                                if this.params.#f.is_none() {
+                                    this.params.#f = ::std::option::Option::Some(#n);
+                                }
+                            }
+                        }
+                        _ => quote!(let this = self;),
+                    };
                     quote! {
-                        crate::pagination::pages(#entity_name, self.prefetch, self, |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
+                        #bulk
+                        crate::pagination::pages(#entity_name, this.prefetch, this, |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
                             let mut b = b.clone();
                             if cursor.is_some() {
                                 b.params.#cursor_field = cursor;
@@ -558,9 +449,21 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
                 }
                 None => quote!(crate::pagination::single(self.send())),
             };
+            let bulk_doc = match (&op.page_size_param, op.bulk_page_size) {
+                (Some(name), Some(n)) => format!(
+                    "\n\n Without an explicit [`{name}`](Self::{}), pages hold {n} records (the most the endpoint\n allows{}), so the whole set takes as few requests as possible.",
+                    field_ident(name),
+                    if op.params.iter().any(|p| &p.name == name && p.maximum == Some(n)) {
+                        String::new()
+                    } else {
+                        " without leaving data out".to_string()
+                    }
+                ),
+                _ => String::new(),
+            };
             let start_doc = match &op.pagination {
                 Some(p) => format!(
-                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set. With [`prefetch(true)`](Self::prefetch),\n the next page is requested while you consume this one.",
+                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set. With [`prefetch(true)`](Self::prefetch),\n the next page is requested while you consume this one.{bulk_doc}",
                     p.cursor_param, p.cursor_param
                 ),
                 None => " This list is not paginated (the API returns the whole set), so there is one page.".to_string(),
@@ -585,21 +488,9 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
                     crate::pagination::items(self.pages())
                 }
             };
-            (output, body, extra)
+            (output, extra)
         }
-        Action::Get => {
-            let output = quote!(crate::models::#record);
-            let body = quote! {
-                impl crate::transport::DirectCall for #params_ty {
-                    type Output = crate::models::#record;
-                    async fn call(&self, raw: &super::raw::Client) -> ::std::result::Result<Self::Output, crate::transport::RawError> {
-                        #bind_p
-                        ::std::result::Result::Ok(raw.#method(#(#args),*).await?.into_inner().#record_field)
-                    }
-                }
-            };
-            (output, body, quote!())
-        }
+        Action::Get => (quote!(crate::models::#record), quote!()),
     };
     let _ = (spec, entity);
 
@@ -645,8 +536,6 @@ fn operation(spec: &Spec, ndoc: &Value, entity: &Entity, op: &Operation) -> Toke
             #prefetch_field
         }
 
-        #body
-
         impl #builder {
             #(#setters)*
             #prefetch_setter
@@ -688,37 +577,6 @@ fn prefetch_init(op: &Operation) -> TokenStream {
     } else {
         quote!()
     }
-}
-
-/// The cursor expression once the first step's field has been moved into `first`.
-fn cursor_expr_from(ndoc: &Value, envelope: &Value, path: &[String]) -> TokenStream {
-    let first_optional = field_is_optional(ndoc, envelope, &path[0]);
-    let mut expr = if first_optional {
-        quote!(first)
-    } else {
-        quote!(::std::option::Option::Some(first))
-    };
-    let (env, _) = deref(ndoc, envelope, "");
-    let mut cur = env
-        .get("properties")
-        .and_then(|p| p.get(path[0].as_str()))
-        .cloned()
-        .unwrap_or(Value::Null);
-    for step in &path[1..] {
-        let f = field_ident(step);
-        if field_is_optional(ndoc, &cur, step) {
-            expr = quote!(#expr.and_then(|v| v.#f));
-        } else {
-            expr = quote!(#expr.map(|v| v.#f));
-        }
-        let (obj, _) = deref(ndoc, &cur, "");
-        cur = obj
-            .get("properties")
-            .and_then(|p| p.get(step.as_str()))
-            .cloned()
-            .unwrap_or(Value::Null);
-    }
-    quote!(#expr.filter(|c: &::std::string::String| !c.is_empty()))
 }
 
 fn entity_handle(entity: &Entity) -> TokenStream {
@@ -941,56 +799,28 @@ fn search_items(entity: &Entity) -> TokenStream {
 }
 
 fn dispatch(spec: &Spec) -> TokenStream {
-    let arms = spec.operations().map(|op| {
-        let entity = &op.entity;
-        let action = op.action.as_str();
-        let builder = builder_ident(op);
-        let params_ty = params_ident(op);
-        let st = op_static(op);
-        let prefetch_init = prefetch_init(op);
-        let finish = match op.action {
-            Action::List => quote!(crate::runtime::list_envelope(&#st, page)),
-            Action::Get => quote!(crate::runtime::record_value(&#st, page)),
-        };
-        quote! {
-            (#entity, #action) => {
-                let params: entities::#params_ty = crate::runtime::parse_params(&ops::#st, params)?;
-                let page = entities::#builder { connector: connector.clone(), params, #prefetch_init }.send().await?;
-                #finish
-            }
-        }
-    });
     let check_arms = spec.operations().map(|op| {
         let entity = &op.entity;
         let action = op.action.as_str();
         let params_ty = params_ident(op);
         let st = op_static(op);
         quote! {
-            (#entity, #action) => crate::runtime::parse_params::<entities::#params_ty>(&ops::#st, params)?.validate(),
+            (#entity, #action) => {
+                let p: entities::#params_ty = crate::runtime::parse_params(&ops::#st, params)?;
+                p.validate()?;
+                crate::transport::params_object(&ops::#st, &p)
+            }
         }
     });
     quote! {
-        /// Checks untyped params against the operation (names, types, bounds) without sending.
+        /// Checks untyped params against the operation (names, types, bounds) without sending,
+        /// and returns them as sent: defaults of required parameters filled in, `null`s dropped.
         pub(crate) fn check_params(
             op: &'static crate::meta::OperationMeta,
             params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> ::std::result::Result<(), crate::Error> {
+        ) -> ::std::result::Result<::serde_json::Map<::std::string::String, ::serde_json::Value>, crate::Error> {
             match (op.entity, op.action.as_str()) {
                 #(#check_arms)*
-                _ => ::std::result::Result::Err(crate::runtime::unknown_operation(op.entity, op.action.as_str())),
-            }
-        }
-
-        /// Runs one operation from untyped params (the `execute` path), returning the
-        /// reference's JSON envelopes.
-        pub(crate) async fn dispatch(
-            connector: &crate::IncidentIoConnector,
-            op: &'static crate::meta::OperationMeta,
-            params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
-            use ops::*;
-            match (op.entity, op.action.as_str()) {
-                #(#arms)*
                 _ => ::std::result::Result::Err(crate::runtime::unknown_operation(op.entity, op.action.as_str())),
             }
         }
@@ -1027,14 +857,14 @@ fn entity_metas(spec: &Spec) -> TokenStream {
 }
 
 /// The whole entity layer.
-pub fn entity_layer(spec: &Spec, ndoc: &Value) -> TokenStream {
+pub fn entity_layer(spec: &Spec) -> TokenStream {
     let ops_meta = spec.operations().map(|op| op_meta(spec, op));
     let all_ops = spec.operations().map(op_static);
     let per_op = spec
         .entities
         .iter()
         .flat_map(|e| e.operations.iter().map(move |op| (e, op)))
-        .map(|(e, op)| operation(spec, ndoc, e, op));
+        .map(|(e, op)| operation(spec, e, op));
     let handles = spec.entities.iter().map(entity_handle);
     let entity_metas = entity_metas(spec);
     let dispatch = dispatch(spec);

@@ -99,6 +99,13 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// The envelope field holding the records (`incidents` / `incident`).
     pub record_field: String,
+    /// The field names from the response root to the records (`["incidents"]`).
+    pub record_path: Vec<String>,
+    /// The integer query parameter that sets the page size, for paginated lists.
+    pub page_size_param: Option<String>,
+    /// The page size streams use when the caller gives none: `x-sdk-bulk-page-size`, else the
+    /// page-size parameter's maximum.
+    pub bulk_page_size: Option<i64>,
     /// The component schema of one record (`Incident`).
     pub record_component: String,
     /// Pagination, for paginated lists.
@@ -176,6 +183,9 @@ fn text(node: &Value, key: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Names of the query parameter that sets a page's size, in order of preference.
+const PAGE_SIZE_PARAMS: &[&str] = &["page_size", "limit", "per_page", "pageSize", "page[size]"];
 
 /// Builds the IR from a parsed document (refs already checked).
 pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
@@ -526,6 +536,49 @@ fn build_operation(
         .get("x-airbyte-no-pagination")
         .and_then(Value::as_str)
         .map(|s| s.trim().to_string());
+    let page_size_param = pagination.as_ref().and_then(|_| {
+        PAGE_SIZE_PARAMS.iter().find_map(|name| {
+            params
+                .iter()
+                .find(|p| {
+                    p.name == *name
+                        && p.location == ParamLocation::Query
+                        && p.kind == ParamKind::Integer
+                })
+                .map(|p| p.name.clone())
+        })
+    });
+    let bulk_ptr = ptr(at, "x-sdk-bulk-page-size");
+    let bulk_page_size = match node.get("x-sdk-bulk-page-size") {
+        None => page_size_param
+            .as_ref()
+            .and_then(|n| params.iter().find(|p| &p.name == n))
+            .and_then(|p| p.maximum),
+        Some(v) => {
+            let Some(n) = v.as_i64().filter(|n| *n >= 1) else {
+                return Err(SpecError::new(
+                    &bulk_ptr,
+                    "must be a positive integer: the page size streams use when the caller gives none",
+                ));
+            };
+            let Some(p) = page_size_param
+                .as_ref()
+                .and_then(|name| params.iter().find(|p| &p.name == name))
+            else {
+                return Err(SpecError::new(
+                    &bulk_ptr,
+                    "only a paginated list with a page-size query parameter can set a bulk page size",
+                ));
+            };
+            if p.maximum.is_some_and(|m| n > m) || p.minimum.is_some_and(|m| n < m) {
+                return Err(SpecError::new(
+                    &bulk_ptr,
+                    format!("{n} is outside the bounds of `{}`", p.name),
+                ));
+            }
+            Some(n)
+        }
+    };
 
     Ok(Operation {
         entity,
@@ -535,7 +588,10 @@ fn build_operation(
         summary: text(node, "summary"),
         description: text(node, "description"),
         params,
+        record_path: vec![record_field.clone()],
         record_field,
+        page_size_param,
+        bulk_page_size,
         record_component,
         pagination,
         no_pagination,

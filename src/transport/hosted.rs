@@ -16,8 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -25,18 +24,28 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{Mutex, OnceCell, RwLock};
 use tracing::Instrument;
 
-use super::direct::{from_reqwest, http_client, HttpSettings};
 use crate::auth::{AirbyteAuthConfig, IncidentIoAuthConfig};
 use crate::error::Context;
-use crate::meta::OperationMeta;
+use crate::extract::Paths;
+use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
 use crate::retry::{should_retry, Sender};
-use crate::{Error, Page};
+use crate::Error;
 
 /// Airbyte's API, when no URL is configured.
 pub const DEFAULT_AIRBYTE_API_URL: &str = "https://api.airbyte.ai";
 
 /// Token lifetime assumed when the exchange does not say (`expires_in` absent).
 const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// The longest a token is cached, whatever `expires_in` claims (a server value is never
+/// trusted to size a wait).
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Where an `/execute` answer keeps the records (`result`) and the cursor
+/// (`connector_metadata.next_cursor`).
+pub(crate) const RESULT_PATHS: Paths<'static> = Paths {
+    records: &["result"],
+    cursor: &["connector_metadata", "next_cursor"],
+};
 /// Refresh this long before the token expires.
 const REFRESH_EARLY: Duration = Duration::from_secs(60);
 
@@ -57,6 +66,7 @@ pub(crate) struct HostedTransport {
     token: RwLock<Option<CachedToken>>,
     refresh: Mutex<()>,
     sender: Sender,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for HostedTransport {
@@ -87,19 +97,6 @@ struct ConnectorList {
 #[derive(Deserialize)]
 struct ConnectorSummary {
     id: String,
-}
-
-#[derive(Deserialize)]
-struct Envelope<T> {
-    result: T,
-    #[serde(default)]
-    connector_metadata: Option<Metadata>,
-}
-
-#[derive(Deserialize, Default)]
-struct Metadata {
-    #[serde(default)]
-    next_cursor: Option<String>,
 }
 
 impl HostedTransport {
@@ -136,6 +133,7 @@ impl HostedTransport {
             token: RwLock::new(None),
             refresh: Mutex::new(()),
             sender: settings.sender.clone(),
+            max_response_bytes: settings.max_response_bytes,
         })
     }
 
@@ -162,12 +160,8 @@ impl HostedTransport {
             }
         }
         let (token, ttl) = self.sender.run(should_retry, |_| self.exchange()).await?;
-        let refresh_at = Instant::now()
-            + if ttl > REFRESH_EARLY * 2 {
-                ttl - REFRESH_EARLY
-            } else {
-                ttl / 2
-            };
+        let now = Instant::now();
+        let refresh_at = now.checked_add(refresh_after(ttl)).unwrap_or(now);
         *self.token.write().await = Some(CachedToken {
             token: token.clone(),
             refresh_at,
@@ -202,24 +196,8 @@ impl HostedTransport {
                 .map_err(|e| from_reqwest(&ctx, e))?;
             let status = resp.status().as_u16();
             tracing::Span::current().record("status", status);
-            let body = read_ok(&ctx, resp).await?;
-            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-                // Never echo the body: it may hold a token.
-                Error::decode_json(&ctx, &e, b"[redacted]")
-            })?;
-            if parsed.access_token.trim().is_empty() {
-                return Err(Error::decode(
-                    &ctx,
-                    "token response has an empty access_token",
-                    b"",
-                ));
-            }
-            let ttl = parsed
-                .expires_in
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
-                .unwrap_or(DEFAULT_TOKEN_TTL);
-            Ok((SecretString::from(parsed.access_token), ttl))
+            let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+            parse_token_response(&ctx, &body.bytes)
         }
         .instrument(span)
         .await
@@ -232,7 +210,7 @@ impl HostedTransport {
         ctx: &Context,
         retryable: fn(&Error) -> bool,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-        decode: impl Fn(&Context, &[u8]) -> Result<T, Error>,
+        decode: impl Fn(&Context, &Body) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.sender
             .run(retryable, |_| async {
@@ -246,7 +224,7 @@ impl HostedTransport {
         &self,
         ctx: &Context,
         build: &impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-    ) -> Result<Bytes, Error> {
+    ) -> Result<Body, Error> {
         let mut replayed = false;
         loop {
             let token = self.token().await?;
@@ -261,7 +239,7 @@ impl HostedTransport {
                 replayed = true;
                 continue;
             }
-            return read_ok(ctx, resp).await;
+            return read_ok(ctx, resp, self.max_response_bytes).await;
         }
     }
 
@@ -306,13 +284,15 @@ impl HostedTransport {
         }
     }
 
-    /// Runs one execute call (with retries, decode included) and returns the decoded envelope.
-    async fn execute<T: DeserializeOwned>(
+    /// Runs one execute call (with retries, decode included); `decode` reads Airbyte's
+    /// `{result, connector_metadata}` body (see [`RESULT_PATHS`]).
+    pub(crate) async fn execute<R>(
         &self,
         entity: &str,
         action: &str,
         params: &Map<String, Value>,
-    ) -> Result<Envelope<T>, Error> {
+        decode: impl Fn(&Context, &Body) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let ctx = Context::new(entity, action);
         let span = tracing::debug_span!(
             "incident_io.call",
@@ -326,7 +306,7 @@ impl HostedTransport {
             let id = self.connector_id().await?.to_string();
             let url = self.url(&format!(
                 "/api/v1/integrations/connectors/{}/execute",
-                progenitor_client::encode_path(&id)
+                crate::request::encode_segment(&id)
             ));
             let body = json!({"entity": entity, "action": action, "params": params});
             let result = self
@@ -334,7 +314,7 @@ impl HostedTransport {
                     &ctx,
                     should_retry,
                     |http| http.post(&url).json(&body),
-                    decode_body,
+                    &decode,
                 )
                 .await;
             tracing::Span::current().record(
@@ -350,69 +330,36 @@ impl HostedTransport {
         .await
     }
 
-    /// A typed list call: records decode into the same models as direct mode.
-    pub(crate) async fn list<T: DeserializeOwned>(
-        &self,
-        op: &OperationMeta,
-        params: Map<String, Value>,
-    ) -> Result<Page<T>, Error> {
-        let env: Envelope<Vec<T>> = self.execute(op.entity, op.action.as_str(), &params).await?;
-        let cursor = env
-            .connector_metadata
-            .and_then(|m| m.next_cursor)
-            .filter(|c| !c.is_empty());
-        Ok(Page::new(env.result, cursor))
-    }
-
-    /// A typed get call.
-    pub(crate) async fn get<T: DeserializeOwned>(
-        &self,
-        op: &OperationMeta,
-        params: Map<String, Value>,
-    ) -> Result<T, Error> {
-        let env: Envelope<T> = self.execute(op.entity, op.action.as_str(), &params).await?;
-        Ok(env.result)
-    }
-
-    /// The `execute` path: the reference's envelopes, built from Airbyte's raw JSON (no typed
-    /// round trip, so fields unknown to this SDK are kept).
-    pub(crate) async fn execute_json(
-        &self,
-        op: &OperationMeta,
-        params: Map<String, Value>,
-    ) -> Result<Value, Error> {
-        let env: Envelope<Value> = self.execute(op.entity, op.action.as_str(), &params).await?;
-        Ok(match op.action {
-            crate::meta::Action::List => {
-                let cursor = env.connector_metadata.unwrap_or_default().next_cursor;
-                json!({"data": env.result, "meta": {"next_cursor": cursor}})
-            }
-            _ => env.result,
-        })
-    }
-
     /// A context-store search: `result` is `{data, meta: {has_more, cursor, took_ms}}`.
     pub(crate) async fn search<R: DeserializeOwned>(
         &self,
         entity: &str,
         params: Map<String, Value>,
     ) -> Result<crate::search::SearchPage<R>, Error> {
-        let env: Envelope<crate::search::WirePage<R>> = self
-            .execute(entity, crate::search::SEARCH_ACTION, &params)
+        let page: crate::search::WirePage<R> = self
+            .execute(
+                entity,
+                crate::search::SEARCH_ACTION,
+                &params,
+                |ctx, body| crate::decode::one(ctx, body, RESULT_PATHS),
+            )
             .await?;
-        Ok(crate::search::SearchPage::from_wire(env.result))
+        Ok(crate::search::SearchPage::from_wire(page))
     }
 
-    /// A context-store search returning Airbyte's raw `result` (the `execute` path).
-    pub(crate) async fn search_json(
+    /// A context-store search returning Airbyte's `result` as sent (the `execute` path).
+    pub(crate) async fn search_raw(
         &self,
         entity: &str,
         params: Map<String, Value>,
-    ) -> Result<Value, Error> {
-        let env: Envelope<Value> = self
-            .execute(entity, crate::search::SEARCH_ACTION, &params)
-            .await?;
-        Ok(env.result)
+    ) -> Result<crate::decode::RawOutput, Error> {
+        self.execute(
+            entity,
+            crate::search::SEARCH_ACTION,
+            &params,
+            |ctx, body| crate::decode::raw_value(ctx, body, RESULT_PATHS),
+        )
+        .await
     }
 
     /// Creates a hosted incident.io connector in a workspace; returns its id.
@@ -463,32 +410,53 @@ impl HostedTransport {
     }
 }
 
-fn decode_body<T: DeserializeOwned>(ctx: &Context, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::decode_json(ctx, &e, body))
+fn decode_body<T: DeserializeOwned>(ctx: &Context, body: &Body) -> Result<T, Error> {
+    serde_json::from_slice(&body.bytes).map_err(|e| Error::decode_json(ctx, &e, &body.bytes))
+}
+
+/// How long a token is used before it is refreshed: until a minute before it expires (half
+/// its life when that is short), and never longer than [`MAX_TOKEN_TTL`].
+fn refresh_after(ttl: Duration) -> Duration {
+    let ttl = ttl.min(MAX_TOKEN_TTL);
+    if ttl > REFRESH_EARLY * 2 {
+        ttl - REFRESH_EARLY
+    } else {
+        ttl / 2
+    }
+}
+
+/// Reads a token exchange's answer: a non-empty `access_token`, and `expires_in` (seconds,
+/// integer or fractional) as a lifetime; an absent, negative, non-finite or huge `expires_in`
+/// never panics (absent or unusable: 15 minutes; huge: capped at a day).
+pub(crate) fn parse_token_response(
+    ctx: &Context,
+    body: &[u8],
+) -> Result<(SecretString, Duration), Error> {
+    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+        // Never echo the body: it may hold a token.
+        Error::decode_json(ctx, &e, b"[redacted]")
+    })?;
+    if parsed.access_token.trim().is_empty() {
+        return Err(Error::decode(
+            ctx,
+            "token response has an empty access_token",
+            b"",
+        ));
+    }
+    let ttl = parsed
+        .expires_in
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .unwrap_or(MAX_TOKEN_TTL)
+                .min(MAX_TOKEN_TTL)
+        })
+        .unwrap_or(DEFAULT_TOKEN_TTL);
+    Ok((SecretString::from(parsed.access_token), ttl))
 }
 
 /// Only failures where the request provably never reached the server (connection refused or
 /// DNS): safe to retry even for a write.
 fn never_sent(error: &Error) -> bool {
     matches!(error, Error::Network { source: Some(e), .. } if e.is_connect())
-}
-
-/// The body of a 2xx response, or the mapped error.
-async fn read_ok(ctx: &Context, resp: reqwest::Response) -> Result<Bytes, Error> {
-    let status = resp.status().as_u16();
-    if (200..300).contains(&status) {
-        return resp.bytes().await.map_err(|e| from_reqwest(ctx, e));
-    }
-    let retry_after = resp
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body = resp.bytes().await.map_err(|e| from_reqwest(ctx, e))?;
-    Err(Error::from_response(
-        ctx.clone(),
-        status,
-        retry_after.as_deref(),
-        &body,
-    ))
 }

@@ -1,11 +1,13 @@
 //! The seam between the typed API and the wire. Generated request builders hand a transport
-//! the operation's metadata and its params (which know how to run themselves over progenitor's
-//! client, see [`DirectCall`]); the transport decides how the call travels:
+//! the operation's metadata and its params; the transport decides how the call travels:
 //!
-//! - [`direct`]: progenitor's client calls incident.io with the user's API key.
+//! - [`direct`]: straight to the API, the request built from the metadata by
+//!   [`crate::request`], with the user's credentials.
 //! - [`hosted`]: the same (entity, action, params) go to Airbyte's execute endpoint.
 //!
-//! Tracing lives here: one span per call with entity, action, transport and status.
+//! Either way the body is read under the size cap and decoded by [`crate::decode`]: typed
+//! records for the entity methods, the server's own bytes for `execute`. Tracing lives in the
+//! transports: one span per call with entity, action, transport and status.
 
 pub(crate) mod direct;
 pub(crate) mod hosted;
@@ -13,24 +15,24 @@ pub(crate) mod hosted;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
-use crate::generated::raw;
-use crate::meta::OperationMeta;
+use crate::decode::{self, RawOutput};
+use crate::error::Context;
+use crate::extract::Paths;
+use crate::http::Body;
+use crate::meta::{Action, OperationMeta};
 use crate::{Error, Page};
-
-/// The error type of progenitor's generated methods.
-pub(crate) type RawError = progenitor_client::Error<()>;
 
 /// How calls travel.
 #[derive(Debug)]
 pub(crate) enum Transport {
-    /// Straight to incident.io.
+    /// Straight to the API.
     Direct(direct::DirectTransport),
     /// Through Airbyte's execute endpoint.
     Hosted(Box<hosted::HostedTransport>),
 }
 
-/// The params as the JSON object sent to Airbyte, with defaults filled in for required
-/// parameters (alerts always send `page_size`, in both modes).
+/// The params as the JSON object sent on either transport, with defaults filled in for
+/// required parameters (alerts always send `page_size`, in both modes) and `null`s dropped.
 pub(crate) fn params_object<P: Serialize>(
     op: &OperationMeta,
     params: &P,
@@ -41,6 +43,7 @@ pub(crate) fn params_object<P: Serialize>(
         Value::Object(m) => m,
         _ => Map::new(),
     };
+    map.retain(|_, v| !v.is_null());
     for p in op.params {
         if p.required && !map.contains_key(p.name) {
             if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {
@@ -51,20 +54,37 @@ pub(crate) fn params_object<P: Serialize>(
     Ok(map)
 }
 
-/// How a params type runs its operation over the direct transport: a call of the progenitor
-/// method, then extraction of the records (and cursor) from the envelope. Implemented by
-/// generated code for every params type; may be called more than once (retries).
-pub(crate) trait DirectCall: Serialize + Send + Sync {
-    /// What the operation returns (`Page<T>` or `T`).
-    type Output;
-    /// Sends the request with these params.
-    fn call<'a>(
-        &'a self,
-        raw: &'a raw::Client,
-    ) -> impl std::future::Future<Output = Result<Self::Output, RawError>> + Send + 'a;
+/// Where a direct response keeps the records and the cursor: the spec's extractors.
+fn direct_paths(op: &'static OperationMeta) -> Paths<'static> {
+    Paths {
+        records: op.record_path,
+        cursor: op.cursor_path,
+    }
 }
 
 impl Transport {
+    /// Runs `op` with `params` and decodes the body with `decode`, given where the records
+    /// and cursor sit in this transport's response.
+    async fn call<R>(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        decode: impl Fn(&Context, &Body, Paths<'static>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        match self {
+            Transport::Direct(d) => {
+                d.call(op, params, |ctx, body| decode(ctx, body, direct_paths(op)))
+                    .await
+            }
+            Transport::Hosted(h) => {
+                h.execute(op.entity, op.action.as_str(), params, |ctx, body| {
+                    decode(ctx, body, hosted::RESULT_PATHS)
+                })
+                .await
+            }
+        }
+    }
+
     /// Runs a list operation.
     pub(crate) async fn list<T, P>(
         &self,
@@ -73,23 +93,32 @@ impl Transport {
     ) -> Result<Page<T>, Error>
     where
         T: DeserializeOwned,
-        P: DirectCall<Output = Page<T>>,
+        P: Serialize,
     {
-        match self {
-            Transport::Direct(d) => d.call(op, params).await,
-            Transport::Hosted(h) => h.list(op, params_object(op, params)?).await,
-        }
+        let params = params_object(op, params)?;
+        self.call(op, &params, decode::page).await
     }
 
     /// Runs a get operation.
     pub(crate) async fn get<T, P>(&self, op: &'static OperationMeta, params: &P) -> Result<T, Error>
     where
         T: DeserializeOwned,
-        P: DirectCall<Output = T>,
+        P: Serialize,
     {
-        match self {
-            Transport::Direct(d) => d.call(op, params).await,
-            Transport::Hosted(h) => h.get(op, params_object(op, params)?).await,
+        let params = params_object(op, params)?;
+        self.call(op, &params, decode::one).await
+    }
+
+    /// Runs an operation for `execute` (params already checked): the reference's envelope,
+    /// spliced from the server's bytes.
+    pub(crate) async fn execute(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+    ) -> Result<RawOutput, Error> {
+        match op.action {
+            Action::List => self.call(op, params, decode::list_envelope).await,
+            Action::Get => self.call(op, params, decode::raw_value).await,
         }
     }
 

@@ -1,0 +1,295 @@
+//! Turning a response body into what a call returns: typed records (`Page<T>`, `T`) for the
+//! entity methods, or the reference's JSON envelope spliced from the server's own bytes for
+//! `execute`. Both read the body once: one UTF-8 check of the whole text, then one pass of
+//! [`extract`](crate::extract::extract) along the operation's record and cursor paths.
+//!
+//! The untyped output never goes through the models: each record is copied byte for byte,
+//! with only insignificant whitespace removed, so fields this SDK does not know, explicit
+//! `null`s and timestamps keep exactly the form the server sent.
+
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::error::Context;
+use crate::extract::{extract, Extracted, List, One, Paths, RawList};
+use crate::http::{is_json_media_type, Body};
+use crate::{Error, Page};
+
+/// A typed page: the records at `paths.records` and the cursor at `paths.cursor`.
+pub(crate) fn page<T: DeserializeOwned>(
+    ctx: &Context,
+    body: &Body,
+    paths: Paths<'_>,
+) -> Result<Page<T>, Error> {
+    let text = text(ctx, body)?;
+    let got = extract(text, paths, List::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
+    let data = got.records.ok_or_else(|| missing(ctx, paths, body))?;
+    Ok(Page::new(data, got.cursor))
+}
+
+/// One typed record at `paths.records`.
+pub(crate) fn one<T: DeserializeOwned>(
+    ctx: &Context,
+    body: &Body,
+    paths: Paths<'_>,
+) -> Result<T, Error> {
+    let text = text(ctx, body)?;
+    let got = extract(text, paths, One::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
+    got.records.ok_or_else(|| missing(ctx, paths, body))
+}
+
+/// The untyped result of one call: compact JSON text, spliced from the server's bytes.
+#[derive(Debug, Clone)]
+pub struct RawOutput {
+    pub(crate) json: String,
+    pub(crate) records: Option<usize>,
+}
+
+impl RawOutput {
+    /// The result as compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.json
+    }
+
+    /// The number of records, for list results.
+    pub fn record_count(&self) -> Option<usize> {
+        self.records
+    }
+
+    /// The result as a `serde_json::Value`.
+    pub fn to_value(&self) -> Result<serde_json::Value, Error> {
+        serde_json::from_str(&self.json).map_err(|e| Error::Decode {
+            entity: String::new(),
+            action: String::new(),
+            message: format!("internal error: the spliced result is not JSON: {e}"),
+            snippet: crate::error::snippet(self.json.as_bytes(), 200),
+            incomplete: false,
+        })
+    }
+
+    /// The result as JSON text.
+    pub fn into_string(self) -> String {
+        self.json
+    }
+}
+
+/// A list result in the reference's envelope: `{"data":[...],"meta":{"next_cursor":...}}`,
+/// each record copied from the body as sent.
+pub(crate) fn list_envelope(
+    ctx: &Context,
+    body: &Body,
+    paths: Paths<'_>,
+) -> Result<RawOutput, Error> {
+    let text = text(ctx, body)?;
+    let Extracted { records, cursor } =
+        extract(text, paths, RawList::new()).map_err(|e| failed(ctx, &e, body))?;
+    let records = records.ok_or_else(|| missing(ctx, paths, body))?;
+    let mut json = String::with_capacity(text.len() + 48);
+    json.push_str("{\"data\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        minify_into(&mut json, r.get());
+    }
+    json.push_str("],\"meta\":{\"next_cursor\":");
+    match &cursor {
+        Some(c) => push_json_string(&mut json, c),
+        None => json.push_str("null"),
+    }
+    json.push_str("}}");
+    Ok(RawOutput {
+        json,
+        records: Some(records.len()),
+    })
+}
+
+/// The value at `paths.records`, copied as sent (a `get`'s record, a search's result).
+pub(crate) fn raw_value(ctx: &Context, body: &Body, paths: Paths<'_>) -> Result<RawOutput, Error> {
+    let text = text(ctx, body)?;
+    let got = extract(text, paths, One::<&RawValue>::new()).map_err(|e| failed(ctx, &e, body))?;
+    let raw = got.records.ok_or_else(|| missing(ctx, paths, body))?;
+    let mut json = String::with_capacity(raw.get().len());
+    minify_into(&mut json, raw.get());
+    Ok(RawOutput {
+        json,
+        records: None,
+    })
+}
+
+/// The body as text: one UTF-8 check of the whole body (faster than checking string by
+/// string while decoding).
+fn text<'b>(ctx: &Context, body: &'b Body) -> Result<&'b str, Error> {
+    std::str::from_utf8(&body.bytes).map_err(|e| Error::Decode {
+        entity: ctx.entity.clone(),
+        action: ctx.action.clone(),
+        message: format!("the body is not UTF-8 text ({e}){}", not_json_note(body)),
+        snippet: crate::error::snippet(&body.bytes, 200),
+        incomplete: true,
+    })
+}
+
+fn failed(ctx: &Context, e: &serde_json::Error, body: &Body) -> Error {
+    let mut err = Error::decode_json(ctx, e, &body.bytes);
+    let note = not_json_note(body);
+    if let Error::Decode {
+        message,
+        incomplete,
+        ..
+    } = &mut err
+    {
+        if !note.is_empty() {
+            message.push_str(&note);
+            *incomplete = true;
+        }
+    }
+    err
+}
+
+/// `"; the server said Content-Type: text/html, not JSON"` when the declared type is not JSON.
+fn not_json_note(body: &Body) -> String {
+    match body.content_type.as_deref() {
+        Some(ct) if is_json_media_type(ct) != Some(true) => {
+            format!(
+                "; the server declared Content-Type {ct:?}, not JSON (a proxy or gateway page?)"
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn missing(ctx: &Context, paths: Paths<'_>, body: &Body) -> Error {
+    Error::decode(
+        ctx,
+        format!(
+            "the response has no `{}` field, where the records should be",
+            paths.records.join(".")
+        ),
+        &body.bytes,
+    )
+}
+
+/// Appends `s` as a JSON string literal.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    // serde_json's escaping, written straight into the buffer.
+    let mut buf = Vec::new();
+    let _ = serde_json::to_writer(&mut buf, s);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or("null"));
+}
+
+/// Appends `raw` (valid JSON) without insignificant whitespace: bytes inside strings are
+/// copied as they are; spaces, tabs and line breaks between tokens are dropped.
+pub(crate) fn minify_into(out: &mut String, raw: &str) {
+    let bytes = raw.as_bytes();
+    // Compact input (the usual case) is copied in one go.
+    if !needs_minify(bytes) {
+        out.push_str(raw);
+        return;
+    }
+    let mut kept: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' {
+            let end = string_end(bytes, i);
+            kept.extend_from_slice(&bytes[i..end]);
+            i = end;
+        } else {
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                kept.push(b);
+            }
+            i += 1;
+        }
+    }
+    // Only ASCII whitespace outside strings was removed, so the text is still UTF-8.
+    out.push_str(std::str::from_utf8(&kept).unwrap_or(raw));
+}
+
+/// Whether any whitespace sits outside a string.
+fn needs_minify(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => i = string_end(bytes, i),
+            b' ' | b'\t' | b'\n' | b'\r' => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The index just past the string literal that starts at `start` (a `"`).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(off) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        i += off;
+        if bytes[i] == b'\\' {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minify_keeps_strings_and_drops_whitespace() {
+        let mut out = String::new();
+        minify_into(
+            &mut out,
+            "{ \"a b\" : [1, 2],\n\t\"c\": \"x \\\" y\\\\\", \"é\": null }",
+        );
+        assert_eq!(out, "{\"a b\":[1,2],\"c\":\"x \\\" y\\\\\",\"é\":null}");
+        let mut out = String::new();
+        minify_into(&mut out, "{\"compact\":\"stays as is\"}");
+        assert_eq!(out, "{\"compact\":\"stays as is\"}");
+    }
+
+    #[test]
+    fn list_envelope_splices_the_records_as_sent() {
+        let body = Body {
+            bytes: bytes::Bytes::from_static(
+                br#"{"incidents": [{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}], "pagination_meta": {"after": "1"}}"#,
+            ),
+            content_type: Some("application/json".into()),
+        };
+        let paths = Paths {
+            records: &["incidents"],
+            cursor: &["pagination_meta", "after"],
+        };
+        let out = list_envelope(&Context::new("e", "list"), &body, paths).unwrap();
+        assert_eq!(
+            out.as_str(),
+            r#"{"data":[{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}],"meta":{"next_cursor":"1"}}"#
+        );
+        assert_eq!(out.record_count(), Some(1));
+    }
+
+    #[test]
+    fn html_on_200_names_the_content_type() {
+        let body = Body {
+            bytes: bytes::Bytes::from_static(b"<html>gateway</html>"),
+            content_type: Some("text/html".into()),
+        };
+        let paths = Paths {
+            records: &["incidents"],
+            cursor: &[],
+        };
+        let e = page::<serde_json::Value>(&Context::new("e", "list"), &body, paths).unwrap_err();
+        assert!(e.to_string().contains("text/html"), "{e}");
+        assert!(matches!(
+            e,
+            Error::Decode {
+                incomplete: true,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,396 @@
+//! Taking the records and the next cursor out of a response body in one pass, without a typed
+//! envelope. The operation's metadata names where they sit (`record_path`, `cursor_path`: field
+//! names from the root); [`extract`] walks the body's objects along those paths, decodes the
+//! records with the caller's seed (typed models, or borrowed [`RawValue`]s for the untyped
+//! path) and reads the cursor, skipping everything else without allocating.
+//!
+//! The same walk serves both transports: incident.io's own bodies (`incidents`,
+//! `pagination_meta.after`) and Airbyte's `/execute` envelope (`result`,
+//! `connector_metadata.next_cursor`).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Where the records and the cursor sit in a body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paths<'p> {
+    /// Field names from the root to the records; empty: the whole body.
+    pub(crate) records: &'p [&'p str],
+    /// Field names from the root to the cursor; empty: no cursor.
+    pub(crate) cursor: &'p [&'p str],
+}
+
+/// What [`extract`] found.
+#[derive(Debug)]
+pub(crate) struct Extracted<R> {
+    /// The decoded records, or `None` when the body has no value at the record path.
+    pub(crate) records: Option<R>,
+    /// The next cursor: a string (or a number, as its text); `None` when absent, `null` or empty.
+    pub(crate) cursor: Option<String>,
+}
+
+/// Decodes `text` (one JSON document, nothing after it), taking the records at
+/// `paths.records` with `leaf` and the cursor at `paths.cursor`.
+pub(crate) fn extract<'de, S>(
+    text: &'de str,
+    paths: Paths<'_>,
+    leaf: S,
+) -> Result<Extracted<S::Value>, serde_json::Error>
+where
+    S: DeserializeSeed<'de>,
+{
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = if paths.records.is_empty() {
+        Extracted {
+            records: Some(leaf.deserialize(&mut de)?),
+            cursor: None,
+        }
+    } else {
+        Walk {
+            records: Some(paths.records),
+            cursor: (!paths.cursor.is_empty()).then_some(paths.cursor),
+            leaf: Some(leaf),
+        }
+        .deserialize(&mut de)?
+    };
+    de.end()?;
+    Ok(out)
+}
+
+/// One object level of the walk: the remaining paths below it, and the leaf seed (until used).
+struct Walk<'p, S> {
+    records: Option<&'p [&'p str]>,
+    cursor: Option<&'p [&'p str]>,
+    leaf: Option<S>,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Walk<'_, S> {
+    type Value = Extracted<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Walk<'_, S> {
+    type Value = Extracted<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.records {
+            Some(path) => write!(f, "a JSON object with the field `{}`", path.join(".")),
+            None => f.write_str("a JSON object"),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Extracted {
+            records: None,
+            cursor: None,
+        };
+        let names = [
+            self.records.and_then(|p| p.first().copied()),
+            self.cursor.and_then(|p| p.first().copied()),
+        ];
+        while let Some(key) = map.next_key_seed(KeyMatch(names))? {
+            let rec = key.0 && self.leaf.is_some();
+            let cur = key.1;
+            let rec_rest = self.records.map(|p| &p[1..]).unwrap_or_default();
+            let cur_rest = self.cursor.map(|p| &p[1..]).unwrap_or_default();
+            match (rec, cur) {
+                (true, _) if rec_rest.is_empty() => {
+                    let leaf = self.leaf.take().expect("checked above");
+                    out.records = Some(map.next_value_seed(leaf)?);
+                }
+                (false, true) if cur_rest.is_empty() => {
+                    out.cursor = map.next_value_seed(Cursor)?;
+                }
+                (true, _) | (false, true) => {
+                    let sub = Walk {
+                        records: rec.then_some(rec_rest),
+                        cursor: (cur && !cur_rest.is_empty()).then_some(cur_rest),
+                        leaf: if rec { self.leaf.take() } else { None },
+                    };
+                    let found = map.next_value_seed(Nested(sub))?;
+                    if found.records.is_some() {
+                        out.records = found.records;
+                    }
+                    if found.cursor.is_some() {
+                        out.cursor = found.cursor;
+                    }
+                }
+                (false, false) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A nested level: an object continues the walk; any other value (`null`, a string) means
+/// neither path exists below it.
+struct Nested<W>(W);
+
+impl<'de, 'p, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nested<Walk<'p, S>> {
+    type Value = Extracted<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'p, S: DeserializeSeed<'de>> Visitor<'de> for Nested<Walk<'p, S>> {
+    type Value = Extracted<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Extracted {
+            records: None,
+            cursor: None,
+        })
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.visit_unit()
+    }
+}
+
+/// Matches an object key against the next step of the record and cursor paths, without
+/// allocating.
+struct KeyMatch<'p>([Option<&'p str>; 2]);
+
+impl<'de> DeserializeSeed<'de> for KeyMatch<'_> {
+    type Value = (bool, bool);
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyMatch<'_> {
+    type Value = (bool, bool);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok((self.0[0] == Some(key), self.0[1] == Some(key)))
+    }
+}
+
+/// The cursor value: a non-empty string, or a number as its text; anything else is no cursor.
+struct Cursor;
+
+impl<'de> DeserializeSeed<'de> for Cursor {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Cursor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a cursor (string or number)")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok((!v.is_empty()).then(|| v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok((!v.is_empty()).then_some(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.is_finite().then(|| v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// A list of records: an array of `T`; `null` reads as no records.
+pub(crate) struct List<T>(PhantomData<T>);
+
+impl<T> List<T> {
+    pub(crate) fn new() -> Self {
+        List(PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for List<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+}
+
+/// One record of type `T`.
+pub(crate) struct One<T>(PhantomData<T>);
+
+impl<T> One<T> {
+    pub(crate) fn new() -> Self {
+        One(PhantomData)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for One<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        T::deserialize(d)
+    }
+}
+
+/// Borrowed raw records, exactly as the server sent them.
+pub(crate) type RawList<'de> = List<&'de RawValue>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENV: Paths<'static> = Paths {
+        records: &["incidents"],
+        cursor: &["pagination_meta", "after"],
+    };
+
+    #[test]
+    fn records_and_cursor_in_one_pass() {
+        let body = r#"{"pagination_meta": {"page_size": 2, "after": "02"}, "incidents": [{"id": "01", "x": null}, {"id":"02"}], "other": {"incidents": []}}"#;
+        let got = extract(body, ENV, RawList::new()).unwrap();
+        let raw: Vec<&str> = got.records.unwrap().iter().map(|r| r.get()).collect();
+        assert_eq!(raw, [r#"{"id": "01", "x": null}"#, r#"{"id":"02"}"#]);
+        assert_eq!(got.cursor.as_deref(), Some("02"));
+
+        let typed = extract(body, ENV, List::<serde_json::Value>::new()).unwrap();
+        assert_eq!(typed.records.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn absent_null_and_odd_cursors() {
+        for (body, cursor) in [
+            (r#"{"incidents": []}"#, None),
+            (r#"{"incidents": [], "pagination_meta": null}"#, None),
+            (
+                r#"{"incidents": [], "pagination_meta": {"after": null}}"#,
+                None,
+            ),
+            (
+                r#"{"incidents": [], "pagination_meta": {"after": ""}}"#,
+                None,
+            ),
+            (
+                r#"{"incidents": [], "pagination_meta": {"after": 40}}"#,
+                Some("40"),
+            ),
+            (
+                r#"{"incidents": [], "pagination_meta": {"after": {"a": 1}}}"#,
+                None,
+            ),
+            (r#"{"incidents": [], "pagination_meta": "x"}"#, None),
+        ] {
+            let got = extract(body, ENV, RawList::new()).unwrap();
+            assert_eq!(got.cursor.as_deref(), cursor, "{body}");
+        }
+    }
+
+    #[test]
+    fn missing_and_null_records() {
+        let got = extract(r#"{"other": 1}"#, ENV, RawList::new()).unwrap();
+        assert!(got.records.is_none());
+        let got = extract(r#"{"incidents": null}"#, ENV, RawList::new()).unwrap();
+        assert_eq!(got.records.unwrap().len(), 0);
+        assert!(extract(r#"[1, 2]"#, ENV, RawList::new()).is_err());
+        assert!(extract(r#"{"incidents": []} x"#, ENV, RawList::new()).is_err());
+    }
+
+    #[test]
+    fn shared_prefix_and_whole_body() {
+        let paths = Paths {
+            records: &["data", "items"],
+            cursor: &["data", "next"],
+        };
+        let got = extract(
+            r#"{"data": {"next": "n", "items": [1, 2, 3]}}"#,
+            paths,
+            List::<u8>::new(),
+        )
+        .unwrap();
+        assert_eq!(got.records.unwrap(), vec![1, 2, 3]);
+        assert_eq!(got.cursor.as_deref(), Some("n"));
+        let whole = Paths {
+            records: &[],
+            cursor: &[],
+        };
+        let got = extract(r#"{"id": "me"}"#, whole, One::<serde_json::Value>::new()).unwrap();
+        assert_eq!(got.records.unwrap()["id"], "me");
+    }
+}
