@@ -2634,7 +2634,7 @@ pub mod ops {
         record_path: &["schedules"],
         cursor_path: &["pagination_meta", "after"],
         page_size_param: ::std::option::Option::Some("page_size"),
-        bulk_page_size: ::std::option::Option::Some(10000i64),
+        bulk_page_size: ::std::option::Option::Some(25i64),
         cursor_param: ::std::option::Option::Some("after"),
         no_pagination: ::std::option::Option::None,
         preferred_for_check: false,
@@ -7361,8 +7361,8 @@ pub mod entities {
         /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
         ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
         ///  the next page is requested while you consume this one.
-        ///  Without an explicit [`page_size`](Self::page_size), pages hold 10000 records (the most the endpoint
-        ///  allows), so the whole set takes as few requests as possible.
+        ///  Without an explicit [`page_size`](Self::page_size), pages hold 25 records (the most the endpoint
+        ///  allows without leaving data out), so the whole set takes as few requests as possible.
         ///  A failed request ends the stream with its error, after every earlier record was yielded.
         pub fn pages(
             self,
@@ -7374,7 +7374,7 @@ pub mod entities {
         > + ::std::marker::Send + 'static {
             let mut this = self;
             if this.params.page_size.is_none() {
-                this.params.page_size = ::std::option::Option::Some(10000i64);
+                this.params.page_size = ::std::option::Option::Some(25i64);
             }
             crate::pagination::pages(
                 "schedules",

@@ -101,6 +101,13 @@ impl AirbyteAuthConfig {
         self
     }
 
+    /// The older name of [`workspace_name`](Self::workspace_name), as Airbyte's original
+    /// product page and the Python SDK's `customer_name` call it. Same effect: it sets the
+    /// workspace.
+    pub fn customer_name(self, name: impl Into<String>) -> Self {
+        self.workspace_name(name)
+    }
+
     /// The Airbyte organization, for clients that can reach several (sent as
     /// `X-Organization-Id`).
     pub fn organization_id(mut self, id: impl Into<String>) -> Self {

@@ -112,7 +112,9 @@ impl IncidentIoConnector {
     /// Direct mode when `INCIDENT_IO_API_KEY` is set (with optional `INCIDENT_IO_BASE_URL`);
     /// otherwise hosted mode from `AIRBYTE_CLIENT_ID` and `AIRBYTE_CLIENT_SECRET` (with
     /// optional `AIRBYTE_ORGANIZATION_ID`, `AIRBYTE_WORKSPACE_NAME`, `AIRBYTE_CONNECTOR_ID`,
-    /// `AIRBYTE_API_URL`). If neither set is complete, the error lists what is missing.
+    /// `AIRBYTE_API_URL`). `AIRBYTE_CUSTOMER_NAME`, the older name of the workspace variable
+    /// (Airbyte's original product page uses it), is read when `AIRBYTE_WORKSPACE_NAME` is not
+    /// set. If neither set is complete, the error lists what is missing.
     pub fn from_env() -> Result<IncidentIoConnector, Error> {
         Self::from_env_with(|name| std::env::var(name).ok())
     }
@@ -135,8 +137,15 @@ impl IncidentIoConnector {
                 if let Some(v) = get("AIRBYTE_ORGANIZATION_ID") {
                     config = config.organization_id(v);
                 }
-                if let Some(v) = get("AIRBYTE_WORKSPACE_NAME") {
-                    config = config.workspace_name(v);
+                match (get("AIRBYTE_WORKSPACE_NAME"), get("AIRBYTE_CUSTOMER_NAME")) {
+                    (Some(w), Some(c)) if w != c => {
+                        return Err(Error::invalid(
+                            "environment",
+                            format!("AIRBYTE_WORKSPACE_NAME ({w:?}) and its older name AIRBYTE_CUSTOMER_NAME ({c:?}) disagree; set only AIRBYTE_WORKSPACE_NAME"),
+                        ))
+                    }
+                    (Some(v), _) | (None, Some(v)) => config = config.workspace_name(v),
+                    (None, None) => {}
                 }
                 if let Some(v) = get("AIRBYTE_CONNECTOR_ID") {
                     config = config.connector_id(v);

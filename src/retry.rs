@@ -106,7 +106,7 @@ impl RetryPolicy {
 
     /// The wait before attempt `attempt + 1` after `error`; `None` when the server asked for
     /// a longer wait than [`max_retry_after`](Self::max_retry_after) allows.
-    fn delay(&self, attempt: u32, error: &Error) -> Option<Duration> {
+    pub(crate) fn delay(&self, attempt: u32, error: &Error) -> Option<Duration> {
         if let Some(after) = error.retry_after() {
             return (after <= self.max_retry_after).then_some(after);
         }

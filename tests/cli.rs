@@ -18,6 +18,7 @@ const CREDENTIAL_VARS: &[&str] = &[
     "AIRBYTE_CLIENT_SECRET",
     "AIRBYTE_ORGANIZATION_ID",
     "AIRBYTE_WORKSPACE_NAME",
+    "AIRBYTE_CUSTOMER_NAME",
     "AIRBYTE_CONNECTOR_ID",
     "AIRBYTE_API_URL",
 ];
@@ -333,6 +334,50 @@ async fn credentials_come_from_the_environment() {
     let report = json_of(&stdout(&check_bad));
     assert_eq!(report["status"], "unhealthy");
     assert_eq!(report["retryable"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_all_pages_at_the_largest_size_unless_told() {
+    let emu = Emulator::builder()
+        .count("incidents", 1000)
+        .start()
+        .await
+        .unwrap();
+    let url = emu.base_url();
+    let key = emu.api_key().to_string();
+    let run_all = |extra: &'static [&'static str]| {
+        let (url, key) = (url.clone(), key.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec!["incidents", "list", "--all", "--format", "jsonl"];
+            args.extend_from_slice(extra);
+            cli(&args)
+                .env("INCIDENT_IO_API_KEY", key)
+                .env("INCIDENT_IO_BASE_URL", url)
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run_all(&[]).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(jsonl(&stdout(&out)).len(), 1000);
+    let sizes: Vec<String> = emu
+        .requests()
+        .iter()
+        .map(|r| {
+            r.query_pairs
+                .iter()
+                .find(|(k, _)| k == "page_size")
+                .unwrap()
+                .1
+                .clone()
+        })
+        .collect();
+    assert_eq!(sizes, ["250"; 4], "1,000 incidents in 4 requests at 250");
+
+    emu.clear_requests();
+    let out = run_all(&["--page-size", "100"]).await.unwrap();
+    assert_eq!(jsonl(&stdout(&out)).len(), 1000);
+    assert_eq!(emu.request_count(), 10, "an explicit page size wins");
 }
 
 // ── exec ────────────────────────────────────────────────────────────────────────────────

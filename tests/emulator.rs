@@ -7,10 +7,14 @@ use incident_io_connector::emulator::{self as emu_api, Emulator, Fault};
 use serde_json::{json, Value};
 
 /// The upstream reference spec (read from `../shared/reference` at test time), as JSON.
+/// The upstream reference spec as JSON, from the file `INCIDENT_IO_UPSTREAM_SPEC` names
+/// (`.ci/run` sets it; the test that needs it is `#[ignore]`d and run by name there).
 fn upstream() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/incident-io.connector.yaml");
-    let text = std::fs::read_to_string(&path).expect("../shared/reference is beside the checkout");
+    let path = std::env::var_os("INCIDENT_IO_UPSTREAM_SPEC").unwrap_or_else(|| {
+        panic!("set INCIDENT_IO_UPSTREAM_SPEC to the upstream incident-io connector spec (.ci/run sets it to ../shared/reference/incident-io.connector.yaml)")
+    });
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", std::path::Path::new(&path).display()));
     let spec = incident_io_connector_codegen::parse("incident-io.connector.yaml", &text).unwrap();
     serde_json::to_string(&spec.doc).unwrap()
 }
@@ -721,6 +725,7 @@ async fn random_failures_are_deterministic() {
 // ───────────────────────────── specs ─────────────────────────────
 
 #[tokio::test]
+#[ignore = "needs the upstream reference spec: INCIDENT_IO_UPSTREAM_SPEC (run by .ci/run)"]
 async fn upstream_spec_serves() {
     let upstream = upstream();
     let emu = Emulator::builder()

@@ -204,20 +204,28 @@ async fn teams_work_with_no_hand_written_code() {
 }
 "##;
 
+/// The upstream reference spec, unchanged, compiles into a working crate. The file comes
+/// from `INCIDENT_IO_UPSTREAM_SPEC`, which `.ci/run` sets (CI has it beside the checkout); a
+/// user's clone does not, so this test is `#[ignore]`d and `.ci/run` runs it by name.
 #[test]
-fn other_specs_build_or_fail_clearly() {
-    // 1. The upstream reference spec, unchanged, compiles into a working crate.
-    let reference =
-        std::fs::read_to_string(root().join("../shared/reference/incident-io.connector.yaml"))
-            .expect("../shared/reference is beside the checkout");
+#[ignore = "needs the upstream reference spec: INCIDENT_IO_UPSTREAM_SPEC (run by .ci/run)"]
+fn upstream_reference_spec_compiles() {
+    let path = std::env::var_os("INCIDENT_IO_UPSTREAM_SPEC").unwrap_or_else(|| {
+        panic!("set INCIDENT_IO_UPSTREAM_SPEC to the upstream incident-io connector spec (.ci/run sets it to ../shared/reference/incident-io.connector.yaml)")
+    });
+    let reference = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", Path::new(&path).display()));
     let dir = crate_copy("reference", &reference);
     let (ok, stderr) = cargo_check(&dir);
     assert!(
         ok,
         "the crate must compile with the upstream reference spec:\n{stderr}"
     );
+}
 
-    // 2. A broken spec stops the build with one clear line and no panic.
+#[test]
+fn other_specs_build_or_fail_clearly() {
+    // 1. A broken spec stops the build with one clear line and no panic.
     let ours = std::fs::read_to_string(root().join("spec/incident-io.yaml")).unwrap();
     let broken = ours.replacen(
         "$ref: \"#/components/schemas/Incident\"",
@@ -238,7 +246,7 @@ fn other_specs_build_or_fail_clearly() {
         "no panic backtrace:\n{stderr}"
     );
 
-    // 3. A newer spec with one more entity: `cargo xtask regen --spec` imports it, prints the
+    // 2. A newer spec with one more entity: `cargo xtask regen --spec` imports it, prints the
     //    change and refreshes the docs; the crate then exposes and serves `teams` with no code
     //    written.
     let dir = crate_copy("teams", &ours);

@@ -240,16 +240,21 @@ fn generation_is_deterministic() {
     assert_eq!(generate(&spec).unwrap(), generate(&spec).unwrap());
 }
 
-fn shared(path: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference")
-        .join(path);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+/// The upstream reference spec, from the file `INCIDENT_IO_UPSTREAM_SPEC` names. `.ci/run`
+/// sets it (CI has the file beside the checkout); a user's clone does not, so the test that
+/// needs it is `#[ignore]`d and run by name from `.ci/run`, where a missing file fails it.
+fn upstream_spec() -> String {
+    let path = std::env::var_os("INCIDENT_IO_UPSTREAM_SPEC").unwrap_or_else(|| {
+        panic!("set INCIDENT_IO_UPSTREAM_SPEC to the upstream incident-io connector spec (.ci/run sets it to ../shared/reference/incident-io.connector.yaml)")
+    });
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", std::path::Path::new(&path).display()))
 }
 
 #[test]
+#[ignore = "needs the upstream reference spec: INCIDENT_IO_UPSTREAM_SPEC (run by .ci/run)"]
 fn upstream_reference_spec_generates_and_parses() {
-    let text = shared("incident-io.connector.yaml");
+    let text = upstream_spec();
     let spec = parse("incident-io.connector.yaml", &text).unwrap();
     assert_eq!(spec.entities.len(), 12);
     assert_eq!(spec.operations().count(), 23);

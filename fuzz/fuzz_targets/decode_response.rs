@@ -1,8 +1,10 @@
-//! Response decoding on arbitrary bytes: every entity's record type and the error-body parser
-//! either decode or return an error, never panic.
+//! Response handling on arbitrary input: the input is split into a `Retry-After` value, a
+//! `Content-Type` value and a body (separated by newlines), as a server or proxy could send
+//! them. Every record type, both body decoders (typed and spliced), the error-body parser and
+//! the retry policy's arithmetic either succeed or return an error, never panic.
 #![no_main]
 
-use incident_io_connector::models;
+use incident_io_connector::{fuzzing, models};
 use libfuzzer_sys::fuzz_target;
 
 fn try_decode<T: serde::de::DeserializeOwned>(data: &[u8]) {
@@ -10,13 +12,26 @@ fn try_decode<T: serde::de::DeserializeOwned>(data: &[u8]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    try_decode::<models::Incident>(data);
-    try_decode::<models::Alert>(data);
-    try_decode::<models::Escalation>(data);
-    try_decode::<models::User>(data);
-    try_decode::<models::IncidentUpdate>(data);
-    try_decode::<models::Schedule>(data);
-    try_decode::<models::CatalogType>(data);
-    try_decode::<models::PaginationMeta>(data);
-    let _ = incident_io_connector::Error::from_error_body(429, Some("Thu, 17 Apr 2025 11:17:18 GMT"), data);
+    let mut parts = data.splitn(3, |b| *b == b'\n');
+    let retry_after = parts.next().map(String::from_utf8_lossy);
+    let content_type = parts.next().map(String::from_utf8_lossy);
+    let body = parts.next().unwrap_or_default();
+
+    try_decode::<models::Incident>(body);
+    try_decode::<models::Alert>(body);
+    try_decode::<models::Escalation>(body);
+    try_decode::<models::User>(body);
+    try_decode::<models::IncidentUpdate>(body);
+    try_decode::<models::Schedule>(body);
+    try_decode::<models::CatalogType>(body);
+    try_decode::<models::PaginationMeta>(body);
+    let _ = fuzzing::decode_body(body, content_type.as_deref());
+    if let Some(ct) = &content_type {
+        let _ = fuzzing::content_type_is_json(ct);
+    }
+    for status in [429, 500, 503, 401] {
+        let error = incident_io_connector::Error::from_error_body(status, retry_after.as_deref(), body);
+        let _ = error.to_string();
+        let _ = fuzzing::retry_wait(status, retry_after.as_deref(), body);
+    }
 });

@@ -530,23 +530,37 @@ async fn execute(
         }
     };
     let (entity, action) = (entity.to_string(), action.to_string());
-    // A search walks every record of the entity: keep it off the async workers.
-    let answer = tokio::task::spawn_blocking(move || run(&shared, &entity, &action, &params))
-        .await
-        .unwrap_or_else(|e| Err(AbError::new(500, format!("execute failed: {e}"))));
+    let answer = if action == SEARCH_ACTION {
+        // A search walks every record of the entity: keep it off the async workers.
+        tokio::task::spawn_blocking(move || run(&shared, &entity, &action, &params))
+            .await
+            .unwrap_or_else(|e| Err(AbError::new(500, format!("execute failed: {e}"))))
+    } else {
+        run(&shared, &entity, &action, &params)
+    };
     match answer {
-        Ok(v) => json_response(200, &v),
+        Ok(body) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// Runs one execute call; returns `{result, connector_metadata}`.
+/// Runs one execute call; returns the body `{result, connector_metadata}`. `list` and `get`
+/// splice the incident.io body's bytes into the envelope (the record array, or the record,
+/// copied as they are), so the route costs about what the direct route does.
 fn run(
     shared: &Shared,
     entity: &str,
     action: &str,
     params: &Map<String, Value>,
-) -> Result<Value, AbError> {
+) -> Result<String, AbError> {
     let catalog = shared.backend.catalog();
     let Some(e) = catalog.entity_index(entity) else {
         return Err(AbError::invalid(format!(
@@ -575,19 +589,20 @@ fn run(
         "list" => {
             let op = def.list.as_ref().ok_or_else(unsupported)?;
             let body = call(shared, entity, action, to_params(params))?;
-            let mut body = body;
-            let result = body
-                .get_mut(&op.field)
-                .map(Value::take)
-                .unwrap_or_else(|| json!([]));
-            let next = op.pagination.as_ref().and_then(|pg| {
-                pg.cursor_path
-                    .iter()
-                    .try_fold(&body, |v, k| v.get(k))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-            Ok(json!({"result": result, "connector_metadata": {"next_cursor": next}}))
+            let cursor_path: Vec<&str> = op
+                .pagination
+                .as_ref()
+                .map(|pg| pg.cursor_path.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let (result, next) = splice(&body, &op.field, &cursor_path)?;
+            let next = match next {
+                Some(c) => Value::String(c).to_string(),
+                None => "null".to_string(),
+            };
+            Ok(format!(
+                "{{\"result\":{},\"connector_metadata\":{{\"next_cursor\":{next}}}}}",
+                result.unwrap_or("[]")
+            ))
         }
         "get" => {
             let op = def.get.as_ref().ok_or_else(unsupported)?;
@@ -597,9 +612,12 @@ fn run(
                     k.clone_from(&op.id_param);
                 }
             }
-            let mut body = call(shared, entity, action, p)?;
-            let result = body.get_mut(&op.field).map(Value::take).unwrap_or_default();
-            Ok(json!({"result": result, "connector_metadata": {}}))
+            let body = call(shared, entity, action, p)?;
+            let (result, _) = splice(&body, &op.field, &[])?;
+            Ok(format!(
+                "{{\"result\":{},\"connector_metadata\":{{}}}}",
+                result.unwrap_or("null")
+            ))
         }
         SEARCH_ACTION => {
             let Some(fields) = shared.airbyte.search_fields.get(entity) else {
@@ -609,20 +627,51 @@ fn run(
             };
             let result = context_store::search(&shared.backend, entity, fields, params)
                 .map_err(|e| AbError::invalid(e.0))?;
-            Ok(json!({"result": result, "connector_metadata": {}}))
+            Ok(json!({"result": result, "connector_metadata": {}}).to_string())
         }
         _ => Err(unsupported()),
     }
 }
 
-/// Runs the incident.io operation on the backend and parses its body.
-fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<Value, AbError> {
-    let bytes = shared
+/// Runs the incident.io operation on the backend; returns its body.
+fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<Bytes, AbError> {
+    shared
         .backend
         .execute(entity, action, &params)
-        .map_err(|e| AbError::from_api(&e))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| AbError::new(500, format!("emulator produced invalid JSON: {e}")))
+        .map_err(|e| AbError::from_api(&e))
+}
+
+/// The raw text of top-level field `field` of `body`, and the string at `cursor_path`, read
+/// without building a tree: only the objects on the cursor's path are parsed, as borrowed raw
+/// values.
+fn splice<'b>(
+    body: &'b [u8],
+    field: &str,
+    cursor_path: &[&str],
+) -> Result<(Option<&'b str>, Option<String>), AbError> {
+    use serde_json::value::RawValue;
+    type Object<'a> = HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
+    let invalid =
+        |e: serde_json::Error| AbError::new(500, format!("emulator produced invalid JSON: {e}"));
+    let top: Object<'b> = serde_json::from_slice(body).map_err(invalid)?;
+    let result = top.get(field).map(|r| r.get());
+    let mut cursor = None;
+    if let Some((first, rest)) = cursor_path.split_first() {
+        let mut node = top.get(*first).copied();
+        for step in rest {
+            node = match node {
+                Some(raw) => serde_json::from_str::<Option<Object<'b>>>(raw.get())
+                    .ok()
+                    .flatten()
+                    .and_then(|o| o.get(*step).copied()),
+                None => None,
+            };
+        }
+        cursor = node
+            .and_then(|raw| serde_json::from_str::<Option<String>>(raw.get()).ok())
+            .flatten();
+    }
+    Ok((result, cursor))
 }
 
 /// JSON params as incident.io query parameters: scalars as text (`250`, `true`), arrays

@@ -57,8 +57,9 @@ const DEFAULT_EMULATOR_COUNT: usize = 1000;
 
 const EXIT_CODES_HELP: &str = "\
 Credentials: INCIDENT_IO_API_KEY (direct; optional INCIDENT_IO_BASE_URL), or AIRBYTE_CLIENT_ID and
-AIRBYTE_CLIENT_SECRET (hosted; optional AIRBYTE_WORKSPACE_NAME, AIRBYTE_CONNECTOR_ID,
-AIRBYTE_ORGANIZATION_ID, AIRBYTE_API_URL). --emulator needs none.
+AIRBYTE_CLIENT_SECRET (hosted; optional AIRBYTE_WORKSPACE_NAME or its older name
+AIRBYTE_CUSTOMER_NAME, AIRBYTE_CONNECTOR_ID, AIRBYTE_ORGANIZATION_ID, AIRBYTE_API_URL).
+--emulator needs none.
 
 Exit codes:
   0  success
@@ -225,7 +226,10 @@ fn entity_command(e: &'static EntityMeta) -> Command {
                 Arg::new("all")
                     .long("all")
                     .action(ArgAction::SetTrue)
-                    .help("Stream every page (following next_cursor), with a progress bar on stderr when it is a terminal"),
+                    .help(match (op.page_size_param, op.bulk_page_size) {
+                        (Some(_), Some(n)) => format!("Stream every page (following next_cursor), {n} records a page unless --page-size is given, with a progress bar on stderr when it is a terminal"),
+                        _ => "Stream every page (following next_cursor), with a progress bar on stderr when it is a terminal".to_string(),
+                    }),
             )
             .arg(format_arg())
             .arg(columns_arg());
@@ -560,6 +564,11 @@ async fn list(
             );
         }
         return Ok(());
+    }
+    // Bulk reads page at the largest size the endpoint allows (unless told otherwise), so the
+    // whole set costs as few requests as possible.
+    if let (Some(name), Some(size)) = (op.page_size_param, op.bulk_page_size) {
+        params.entry(name).or_insert_with(|| json!(size));
     }
     let bar = progress(e.name);
     let outcome = stream_pages(conn, e.name, op, &mut params, &mut sink, &bar).await;
