@@ -1057,7 +1057,7 @@ pub mod raw {
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListAlertsResponse {
-            /// Alerts on this page.
+            /// The `alerts` field.
             pub alerts: ::std::vec::Vec<Alert>,
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1067,21 +1067,21 @@ pub mod raw {
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListCatalogTypesResponse {
-            /// Every catalog type in the organisation.
+            /// The `catalog_types` field.
             pub catalog_types: ::std::vec::Vec<CatalogType>,
         }
         /// `ListCustomFieldsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListCustomFieldsResponse {
-            /// Every configured custom field.
+            /// The `custom_fields` field.
             pub custom_fields: ::std::vec::Vec<CustomField>,
         }
         /// `ListEscalationsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListEscalationsResponse {
-            /// Escalations on this page.
+            /// The `escalations` field.
             pub escalations: ::std::vec::Vec<Escalation>,
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1091,28 +1091,28 @@ pub mod raw {
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListIncidentRolesResponse {
-            /// Every configured incident role.
+            /// The `incident_roles` field.
             pub incident_roles: ::std::vec::Vec<IncidentRole>,
         }
         /// `ListIncidentStatusesResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListIncidentStatusesResponse {
-            /// Every configured incident status.
+            /// The `incident_statuses` field.
             pub incident_statuses: ::std::vec::Vec<IncidentStatus>,
         }
         /// `ListIncidentTimestampsResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListIncidentTimestampsResponse {
-            /// Every configured incident timestamp.
+            /// The `incident_timestamps` field.
             pub incident_timestamps: ::std::vec::Vec<IncidentTimestamp>,
         }
         /// `ListIncidentUpdatesResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListIncidentUpdatesResponse {
-            /// Incident updates on this page.
+            /// The `incident_updates` field.
             pub incident_updates: ::std::vec::Vec<IncidentUpdate>,
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1122,7 +1122,7 @@ pub mod raw {
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListIncidentsResponse {
-            /// Incidents on this page.
+            /// The `incidents` field.
             pub incidents: ::std::vec::Vec<Incident>,
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1135,14 +1135,14 @@ pub mod raw {
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pagination_meta: ::std::option::Option<PaginationMeta>,
-            /// Schedules on this page.
+            /// The `schedules` field.
             pub schedules: ::std::vec::Vec<Schedule>,
         }
         /// `ListSeveritiesResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct ListSeveritiesResponse {
-            /// Every configured severity.
+            /// The `severities` field.
             pub severities: ::std::vec::Vec<Severity>,
         }
         /// `ListUsersResponse`
@@ -1152,7 +1152,7 @@ pub mod raw {
             /// The `pagination_meta` field.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub pagination_meta: ::std::option::Option<PaginationMeta>,
-            /// Users on this page.
+            /// The `users` field.
             pub users: ::std::vec::Vec<User>,
         }
         /// Cursor state returned with a paginated list; a missing after, or a missing object, means the last page was reached.
@@ -2268,18 +2268,6 @@ pub mod ops {
         preferred_for_check: false,
         params: &[
             crate::meta::ParamMeta {
-                name: "incident_id",
-                location: crate::meta::ParamLocation::Query,
-                kind: crate::meta::ParamKind::String {
-                    allowed: &[],
-                },
-                required: false,
-                minimum: ::std::option::Option::None,
-                maximum: ::std::option::Option::None,
-                default: ::std::option::Option::None,
-                description: "Only return updates posted on the incident with this ID.",
-            },
-            crate::meta::ParamMeta {
                 name: "page_size",
                 location: crate::meta::ParamLocation::Query,
                 kind: crate::meta::ParamKind::Integer,
@@ -2300,6 +2288,18 @@ pub mod ops {
                 maximum: ::std::option::Option::None,
                 default: ::std::option::Option::None,
                 description: "ID of the last update already seen; pass the next_cursor from the previous page to continue.",
+            },
+            crate::meta::ParamMeta {
+                name: "incident_id",
+                location: crate::meta::ParamLocation::Query,
+                kind: crate::meta::ParamKind::String {
+                    allowed: &[],
+                },
+                required: false,
+                minimum: ::std::option::Option::None,
+                maximum: ::std::option::Option::None,
+                default: ::std::option::Option::None,
+                description: "Only return updates posted on the incident with this ID.",
             },
         ],
     };
@@ -2730,54 +2730,9 @@ pub mod ops {
             operations: &[&INCIDENTS_LIST, &INCIDENTS_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
-                    json_type: "string",
-                    description: "Opaque incident identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "name",
-                    json_type: "string",
-                    description: "Short title of the incident",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "reference",
-                    json_type: "string",
-                    description: "Display reference such as INC-123",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "summary",
-                    json_type: "string",
-                    description: "Longer free-text explanation of the incident",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "mode",
-                    json_type: "string",
-                    description: "One of standard, retrospective, test or tutorial",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "visibility",
-                    json_type: "string",
-                    description: "Either public or private",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "permalink",
-                    json_type: "string",
-                    description: "Dashboard URL for the incident",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "created_at",
                     json_type: "string",
                     description: "RFC3339 creation time",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "updated_at",
-                    json_type: "string",
-                    description: "RFC3339 time of the latest change",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "last_activity_at",
-                    json_type: "string",
-                    description: "RFC3339 time of the latest recorded activity",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "creator",
@@ -2790,17 +2745,17 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "creator.user.email",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "creator.user.id",
                     json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "creator.user.name",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.email",
                     json_type: "string",
                     description: "",
                 },
@@ -2860,9 +2815,49 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "custom_field_entries",
+                    json_type: "array",
+                    description: "Values recorded against the organisation's custom fields",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "duration_metrics",
+                    json_type: "array",
+                    description: "Computed durations such as time to resolve, in seconds",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "has_debrief",
+                    json_type: "boolean",
+                    description: "True once a debrief has been attached",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque incident identifier",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_role_assignments",
+                    json_type: "array",
+                    description: "Which person holds each incident role",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "incident_status",
                     json_type: "object",
                     description: "Lifecycle status the incident is currently in",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_status.category",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_status.created_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_status.description",
+                    json_type: "string",
+                    description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "incident_status.id",
@@ -2875,23 +2870,8 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "incident_status.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_status.category",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "incident_status.rank",
                     json_type: "integer",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_status.created_at",
-                    json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
@@ -2900,9 +2880,89 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "incident_timestamp_values",
+                    json_type: "array",
+                    description: "When each configured lifecycle timestamp was reached",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type",
+                    json_type: "object",
+                    description: "Incident type the incident was filed under",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.create_in_triage",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.created_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.description",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.id",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.is_default",
+                    json_type: "boolean",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.name",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.private_incidents_only",
+                    json_type: "boolean",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "incident_type.updated_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "mode",
+                    json_type: "string",
+                    description: "One of standard, retrospective, test or tutorial",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "name",
+                    json_type: "string",
+                    description: "Short title of the incident",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "permalink",
+                    json_type: "string",
+                    description: "Dashboard URL for the incident",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "reference",
+                    json_type: "string",
+                    description: "Display reference such as INC-123",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "severity",
                     json_type: "object",
                     description: "Severity level assigned to the incident",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "severity.created_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "severity.description",
+                    json_type: "string",
+                    description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "severity.id",
@@ -2915,99 +2975,14 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "severity.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "severity.rank",
                     json_type: "integer",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "severity.created_at",
-                    json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "severity.updated_at",
                     json_type: "string",
                     description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type",
-                    json_type: "object",
-                    description: "Incident type the incident was filed under",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.id",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.name",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.create_in_triage",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.is_default",
-                    json_type: "boolean",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.private_incidents_only",
-                    json_type: "boolean",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.created_at",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_type.updated_at",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_role_assignments",
-                    json_type: "array",
-                    description: "Which person holds each incident role",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "custom_field_entries",
-                    json_type: "array",
-                    description: "Values recorded against the organisation's custom fields",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "duration_metrics",
-                    json_type: "array",
-                    description: "Computed durations such as time to resolve, in seconds",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "incident_timestamp_values",
-                    json_type: "array",
-                    description: "When each configured lifecycle timestamp was reached",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "team_ids",
-                    json_type: "array",
-                    description: "Teams that own the incident",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "has_debrief",
-                    json_type: "boolean",
-                    description: "True once a debrief has been attached",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "slack_channel_id",
@@ -3025,14 +3000,19 @@ pub mod ops {
                     description: "Slack workspace that hosts the channel",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "workload_minutes_total",
-                    json_type: "number",
-                    description: "All minutes people spent on the incident",
+                    name: "summary",
+                    json_type: "string",
+                    description: "Longer free-text explanation of the incident",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "workload_minutes_working",
-                    json_type: "number",
-                    description: "Minutes spent during working hours",
+                    name: "updated_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest change",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "visibility",
+                    json_type: "string",
+                    description: "Either public or private",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "workload_minutes_late",
@@ -3044,6 +3024,26 @@ pub mod ops {
                     json_type: "number",
                     description: "Minutes spent during sleeping hours",
                 },
+                crate::meta::SearchFieldMeta {
+                    name: "workload_minutes_total",
+                    json_type: "number",
+                    description: "All minutes people spent on the incident",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "workload_minutes_working",
+                    json_type: "number",
+                    description: "Minutes spent during working hours",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "last_activity_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest recorded activity",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "team_ids",
+                    json_type: "array",
+                    description: "Teams that own the incident",
+                },
             ],
         },
         crate::meta::EntityMeta {
@@ -3053,39 +3053,9 @@ pub mod ops {
             operations: &[&ALERTS_LIST, &ALERTS_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
-                    json_type: "string",
-                    description: "Opaque alert identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "title",
-                    json_type: "string",
-                    description: "Headline extracted from the alert payload",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "description",
-                    json_type: "string",
-                    description: "Body text of the alert",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "status",
-                    json_type: "string",
-                    description: "Either firing or resolved",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "alert_source_id",
                     json_type: "string",
                     description: "Alert source that emitted the alert",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "deduplication_key",
-                    json_type: "string",
-                    description: "Key the source uses to collapse repeated events into one alert",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "source_url",
-                    json_type: "string",
-                    description: "Link back to the monitoring tool",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "attributes",
@@ -3098,14 +3068,44 @@ pub mod ops {
                     description: "RFC3339 time the alert first fired",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "updated_at",
+                    name: "deduplication_key",
                     json_type: "string",
-                    description: "RFC3339 time of the latest change",
+                    description: "Key the source uses to collapse repeated events into one alert",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "description",
+                    json_type: "string",
+                    description: "Body text of the alert",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque alert identifier",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "resolved_at",
                     json_type: "string",
                     description: "RFC3339 time the alert resolved, if it has",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "source_url",
+                    json_type: "string",
+                    description: "Link back to the monitoring tool",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "status",
+                    json_type: "string",
+                    description: "Either firing or resolved",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "title",
+                    json_type: "string",
+                    description: "Headline extracted from the alert payload",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "updated_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest change",
                 },
             ],
         },
@@ -3116,64 +3116,14 @@ pub mod ops {
             operations: &[&ESCALATIONS_LIST, &ESCALATIONS_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
+                    name: "created_at",
                     json_type: "string",
-                    description: "Opaque escalation identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "title",
-                    json_type: "string",
-                    description: "Headline of the page",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "description",
-                    json_type: "string",
-                    description: "Body text of the page",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "status",
-                    json_type: "string",
-                    description: "One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "escalation_path_id",
-                    json_type: "string",
-                    description: "Escalation path that was followed, if any",
+                    description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "creator",
                     json_type: "object",
                     description: "What started the escalation, which may be a user, alert or workflow",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user",
-                    json_type: "object",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.id",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.name",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.email",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.role",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "creator.user.slack_user_id",
-                    json_type: "string",
-                    description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "creator.alert",
@@ -3187,6 +3137,36 @@ pub mod ops {
                 },
                 crate::meta::SearchFieldMeta {
                     name: "creator.alert.title",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user",
+                    json_type: "object",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user.email",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user.id",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user.name",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user.role",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "creator.user.slack_user_id",
                     json_type: "string",
                     description: "",
                 },
@@ -3206,6 +3186,21 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "escalation_path_id",
+                    json_type: "string",
+                    description: "Escalation path that was followed, if any",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "events",
+                    json_type: "array",
+                    description: "Timeline of notifications, acknowledgements and state changes",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque escalation identifier",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "priority",
                     json_type: "object",
                     description: "Priority the page was sent with",
@@ -3216,9 +3211,9 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "events",
+                    name: "related_alerts",
                     json_type: "array",
-                    description: "Timeline of notifications, acknowledgements and state changes",
+                    description: "Alerts linked to the escalation",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "related_incidents",
@@ -3226,19 +3221,24 @@ pub mod ops {
                     description: "Incidents linked to the escalation",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "related_alerts",
-                    json_type: "array",
-                    description: "Alerts linked to the escalation",
+                    name: "status",
+                    json_type: "string",
+                    description: "One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "created_at",
+                    name: "title",
                     json_type: "string",
-                    description: "RFC3339 creation time",
+                    description: "Headline of the page",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updated_at",
                     json_type: "string",
                     description: "RFC3339 time of the latest change",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "description",
+                    json_type: "string",
+                    description: "Body text of the page",
                 },
             ],
         },
@@ -3249,39 +3249,14 @@ pub mod ops {
             operations: &[&USERS_LIST, &USERS_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
-                    json_type: "string",
-                    description: "Opaque user identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "name",
-                    json_type: "string",
-                    description: "Display name",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "email",
-                    json_type: "string",
-                    description: "Email address",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "slack_user_id",
-                    json_type: "string",
-                    description: "Slack member ID",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "role",
-                    json_type: "string",
-                    description: "Legacy role that is no longer kept up to date",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "is_active",
-                    json_type: "boolean",
-                    description: "False for deactivated accounts",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "base_role",
                     json_type: "object",
                     description: "Permission role every user has exactly one of",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "base_role.description",
+                    json_type: "string",
+                    description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "base_role.id",
@@ -3299,14 +3274,39 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "base_role.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "custom_roles",
                     json_type: "array",
                     description: "Extra permission roles granted on top of the base role",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "email",
+                    json_type: "string",
+                    description: "Email address",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque user identifier",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "name",
+                    json_type: "string",
+                    description: "Display name",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "role",
+                    json_type: "string",
+                    description: "Legacy role that is no longer kept up to date",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "slack_user_id",
+                    json_type: "string",
+                    description: "Slack member ID",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "is_active",
+                    json_type: "boolean",
+                    description: "False for deactivated accounts",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "seats",
@@ -3332,6 +3332,11 @@ pub mod ops {
             operations: &[&INCIDENT_UPDATES_LIST],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
+                    name: "created_at",
+                    json_type: "string",
+                    description: "RFC3339 time the update was posted",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "id",
                     json_type: "string",
                     description: "Opaque update identifier",
@@ -3347,14 +3352,24 @@ pub mod ops {
                     description: "Text of the update",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "created_at",
-                    json_type: "string",
-                    description: "RFC3339 time the update was posted",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "new_incident_status",
                     json_type: "object",
                     description: "Status the incident moved to with this update",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "new_incident_status.category",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "new_incident_status.created_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "new_incident_status.description",
+                    json_type: "string",
+                    description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "new_incident_status.id",
@@ -3367,23 +3382,8 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "new_incident_status.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "new_incident_status.category",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "new_incident_status.rank",
                     json_type: "integer",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "new_incident_status.created_at",
-                    json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
@@ -3397,6 +3397,16 @@ pub mod ops {
                     description: "Severity the incident moved to with this update, if it changed",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "new_severity.created_at",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "new_severity.description",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "new_severity.id",
                     json_type: "string",
                     description: "",
@@ -3407,18 +3417,8 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "new_severity.description",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "new_severity.rank",
                     json_type: "integer",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "new_severity.created_at",
-                    json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
@@ -3437,17 +3437,17 @@ pub mod ops {
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "updater.user.email",
+                    json_type: "string",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "updater.user.id",
                     json_type: "string",
                     description: "",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updater.user.name",
-                    json_type: "string",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "updater.user.email",
                     json_type: "string",
                     description: "",
                 },
@@ -3515,14 +3515,9 @@ pub mod ops {
             operations: &[&INCIDENT_ROLES_LIST, &INCIDENT_ROLES_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
+                    name: "created_at",
                     json_type: "string",
-                    description: "Opaque role identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "name",
-                    json_type: "string",
-                    description: "Role title, for example Incident Lead",
+                    description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "description",
@@ -3530,19 +3525,19 @@ pub mod ops {
                     description: "What the role is responsible for",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque role identifier",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "instructions",
                     json_type: "string",
                     description: "Guidance shown to whoever takes the role",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "shortform",
+                    name: "name",
                     json_type: "string",
-                    description: "Abbreviation used in Slack, empty for the reporter",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "role_type",
-                    json_type: "string",
-                    description: "One of lead, reporter or custom",
+                    description: "Role title, for example Incident Lead",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "required",
@@ -3550,9 +3545,14 @@ pub mod ops {
                     description: "True when an incident must have this role filled",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "created_at",
+                    name: "role_type",
                     json_type: "string",
-                    description: "RFC3339 creation time",
+                    description: "One of lead, reporter or custom",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "shortform",
+                    json_type: "string",
+                    description: "Abbreviation used in Slack, empty for the reporter",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updated_at",
@@ -3568,6 +3568,21 @@ pub mod ops {
             operations: &[&INCIDENT_STATUSES_LIST, &INCIDENT_STATUSES_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
+                    name: "category",
+                    json_type: "string",
+                    description: "Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "created_at",
+                    json_type: "string",
+                    description: "RFC3339 creation time",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "description",
+                    json_type: "string",
+                    description: "When the status should be used",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "id",
                     json_type: "string",
                     description: "Opaque status identifier",
@@ -3578,24 +3593,9 @@ pub mod ops {
                     description: "Status label, for example Investigating",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "description",
-                    json_type: "string",
-                    description: "When the status should be used",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "category",
-                    json_type: "string",
-                    description: "Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "rank",
                     json_type: "integer",
                     description: "Sort order of the status in the lifecycle list",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "created_at",
-                    json_type: "string",
-                    description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updated_at",
@@ -3634,6 +3634,16 @@ pub mod ops {
             operations: &[&SEVERITIES_LIST, &SEVERITIES_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
+                    name: "created_at",
+                    json_type: "string",
+                    description: "RFC3339 creation time",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "description",
+                    json_type: "string",
+                    description: "Guidance on when to pick this level",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "id",
                     json_type: "string",
                     description: "Opaque severity identifier",
@@ -3644,19 +3654,9 @@ pub mod ops {
                     description: "Severity label, for example Major",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "description",
-                    json_type: "string",
-                    description: "Guidance on when to pick this level",
-                },
-                crate::meta::SearchFieldMeta {
                     name: "rank",
                     json_type: "integer",
                     description: "Ordering value where a higher rank is more severe",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "created_at",
-                    json_type: "string",
-                    description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updated_at",
@@ -3672,14 +3672,9 @@ pub mod ops {
             operations: &[&CUSTOM_FIELDS_LIST, &CUSTOM_FIELDS_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
+                    name: "created_at",
                     json_type: "string",
-                    description: "Opaque custom field identifier",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "name",
-                    json_type: "string",
-                    description: "Label shown on incidents",
+                    description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "description",
@@ -3692,9 +3687,14 @@ pub mod ops {
                     description: "One of single_select, multi_select, text, link or numeric",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "created_at",
+                    name: "id",
                     json_type: "string",
-                    description: "RFC3339 creation time",
+                    description: "Opaque custom field identifier",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "name",
+                    json_type: "string",
+                    description: "Label shown on incidents",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "updated_at",
@@ -3710,24 +3710,14 @@ pub mod ops {
             operations: &[&CATALOG_TYPES_LIST, &CATALOG_TYPES_GET],
             search_fields: &[
                 crate::meta::SearchFieldMeta {
-                    name: "id",
-                    json_type: "string",
-                    description: "Opaque catalog type identifier",
+                    name: "annotations",
+                    json_type: "object",
+                    description: "Free-form string key-value metadata",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "name",
-                    json_type: "string",
-                    description: "Human-readable name of the type",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "description",
-                    json_type: "string",
-                    description: "What entries of this type represent",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "type_name",
-                    json_type: "string",
-                    description: "Immutable machine name used when other attributes point at this type",
+                    name: "categories",
+                    json_type: "array",
+                    description: "Groupings the type belongs to, such as service or team",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "color",
@@ -3735,14 +3725,24 @@ pub mod ops {
                     description: "Colour used for the type in the dashboard",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "created_at",
+                    json_type: "string",
+                    description: "RFC3339 creation time",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "description",
+                    json_type: "string",
+                    description: "What entries of this type represent",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "icon",
                     json_type: "string",
                     description: "Icon used for the type in the dashboard",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "ranked",
-                    json_type: "boolean",
-                    description: "True when entries carry a manual ordering",
+                    name: "id",
+                    json_type: "string",
+                    description: "Opaque catalog type identifier",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "is_editable",
@@ -3750,14 +3750,59 @@ pub mod ops {
                     description: "False for types managed by an external sync",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "last_synced_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest external sync",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "name",
+                    json_type: "string",
+                    description: "Human-readable name of the type",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "ranked",
+                    json_type: "boolean",
+                    description: "True when entries carry a manual ordering",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "registry_type",
                     json_type: "string",
                     description: "Integration resource the type is synced from, if any",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "required_integrations",
+                    json_type: "array",
+                    description: "Integrations that must be installed for the type to work",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "schema",
+                    json_type: "object",
+                    description: "Versioned list of attributes defined on the type",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "schema.attributes",
+                    json_type: "array",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "schema.version",
+                    json_type: "integer",
+                    description: "",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "semantic_type",
                     json_type: "string",
                     description: "Deprecated field that is always empty",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "type_name",
+                    json_type: "string",
+                    description: "Immutable machine name used when other attributes point at this type",
+                },
+                crate::meta::SearchFieldMeta {
+                    name: "updated_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest change",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "source_repo_url",
@@ -3769,33 +3814,26 @@ pub mod ops {
                     json_type: "integer",
                     description: "Rough number of entries of this type",
                 },
-                crate::meta::SearchFieldMeta {
-                    name: "categories",
-                    json_type: "array",
-                    description: "Groupings the type belongs to, such as service or team",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "required_integrations",
-                    json_type: "array",
-                    description: "Integrations that must be installed for the type to work",
-                },
+            ],
+        },
+        crate::meta::EntityMeta {
+            name: "schedules",
+            description: "An on-call schedule made of rotations, with the shifts it currently produces.",
+            record_schema: "Schedule",
+            operations: &[&SCHEDULES_LIST, &SCHEDULES_GET],
+            search_fields: &[
                 crate::meta::SearchFieldMeta {
                     name: "annotations",
                     json_type: "object",
                     description: "Free-form string key-value metadata",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "schema",
+                    name: "config",
                     json_type: "object",
-                    description: "Versioned list of attributes defined on the type",
+                    description: "Rotation definitions that generate shifts",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "schema.version",
-                    json_type: "integer",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "schema.attributes",
+                    name: "config.rotations",
                     json_type: "array",
                     description: "",
                 },
@@ -3805,23 +3843,10 @@ pub mod ops {
                     description: "RFC3339 creation time",
                 },
                 crate::meta::SearchFieldMeta {
-                    name: "updated_at",
-                    json_type: "string",
-                    description: "RFC3339 time of the latest change",
+                    name: "current_shifts",
+                    json_type: "array",
+                    description: "Shifts running right now, each naming the person on call",
                 },
-                crate::meta::SearchFieldMeta {
-                    name: "last_synced_at",
-                    json_type: "string",
-                    description: "RFC3339 time of the latest external sync",
-                },
-            ],
-        },
-        crate::meta::EntityMeta {
-            name: "schedules",
-            description: "An on-call schedule made of rotations, with the shifts it currently produces.",
-            record_schema: "Schedule",
-            operations: &[&SCHEDULES_LIST, &SCHEDULES_GET],
-            search_fields: &[
                 crate::meta::SearchFieldMeta {
                     name: "id",
                     json_type: "string",
@@ -3838,24 +3863,14 @@ pub mod ops {
                     description: "IANA time zone the rotations are expressed in",
                 },
                 crate::meta::SearchFieldMeta {
+                    name: "updated_at",
+                    json_type: "string",
+                    description: "RFC3339 time of the latest change",
+                },
+                crate::meta::SearchFieldMeta {
                     name: "permalink",
                     json_type: "string",
                     description: "Dashboard URL for the schedule",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "config",
-                    json_type: "object",
-                    description: "Rotation definitions that generate shifts",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "config.rotations",
-                    json_type: "array",
-                    description: "",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "current_shifts",
-                    json_type: "array",
-                    description: "Shifts running right now, each naming the person on call",
                 },
                 crate::meta::SearchFieldMeta {
                     name: "next_shifts",
@@ -3866,21 +3881,6 @@ pub mod ops {
                     name: "team_ids",
                     json_type: "array",
                     description: "Teams that own the schedule",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "annotations",
-                    json_type: "object",
-                    description: "Free-form string key-value metadata",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "created_at",
-                    json_type: "string",
-                    description: "RFC3339 creation time",
-                },
-                crate::meta::SearchFieldMeta {
-                    name: "updated_at",
-                    json_type: "string",
-                    description: "RFC3339 time of the latest change",
                 },
             ],
         },
@@ -3946,36 +3946,18 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum IncidentsSearchField {
-        /// `id` (string): Opaque incident identifier
-        Id,
-        /// `name` (string): Short title of the incident
-        Name,
-        /// `reference` (string): Display reference such as INC-123
-        Reference,
-        /// `summary` (string): Longer free-text explanation of the incident
-        Summary,
-        /// `mode` (string): One of standard, retrospective, test or tutorial
-        Mode,
-        /// `visibility` (string): Either public or private
-        Visibility,
-        /// `permalink` (string): Dashboard URL for the incident
-        Permalink,
         /// `created_at` (string): RFC3339 creation time
         CreatedAt,
-        /// `updated_at` (string): RFC3339 time of the latest change
-        UpdatedAt,
-        /// `last_activity_at` (string): RFC3339 time of the latest recorded activity
-        LastActivityAt,
         /// `creator` (object): Whoever opened the incident, which may be a user, alert, API key or workflow
         Creator,
         /// `creator.user` (object)
         CreatorUser,
+        /// `creator.user.email` (string)
+        CreatorUserEmail,
         /// `creator.user.id` (string)
         CreatorUserId,
         /// `creator.user.name` (string)
         CreatorUserName,
-        /// `creator.user.email` (string)
-        CreatorUserEmail,
         /// `creator.user.role` (string)
         CreatorUserRole,
         /// `creator.user.slack_user_id` (string)
@@ -3998,100 +3980,109 @@ pub mod entities {
         CreatorWorkflowId,
         /// `creator.workflow.name` (string)
         CreatorWorkflowName,
-        /// `incident_status` (object): Lifecycle status the incident is currently in
-        IncidentStatus,
-        /// `incident_status.id` (string)
-        IncidentStatusId,
-        /// `incident_status.name` (string)
-        IncidentStatusName,
-        /// `incident_status.description` (string)
-        IncidentStatusDescription,
-        /// `incident_status.category` (string)
-        IncidentStatusCategory,
-        /// `incident_status.rank` (integer)
-        IncidentStatusRank,
-        /// `incident_status.created_at` (string)
-        IncidentStatusCreatedAt,
-        /// `incident_status.updated_at` (string)
-        IncidentStatusUpdatedAt,
-        /// `severity` (object): Severity level assigned to the incident
-        Severity,
-        /// `severity.id` (string)
-        SeverityId,
-        /// `severity.name` (string)
-        SeverityName,
-        /// `severity.description` (string)
-        SeverityDescription,
-        /// `severity.rank` (integer)
-        SeverityRank,
-        /// `severity.created_at` (string)
-        SeverityCreatedAt,
-        /// `severity.updated_at` (string)
-        SeverityUpdatedAt,
-        /// `incident_type` (object): Incident type the incident was filed under
-        IncidentType,
-        /// `incident_type.id` (string)
-        IncidentTypeId,
-        /// `incident_type.name` (string)
-        IncidentTypeName,
-        /// `incident_type.description` (string)
-        IncidentTypeDescription,
-        /// `incident_type.create_in_triage` (string)
-        IncidentTypeCreateInTriage,
-        /// `incident_type.is_default` (boolean)
-        IncidentTypeIsDefault,
-        /// `incident_type.private_incidents_only` (boolean)
-        IncidentTypePrivateIncidentsOnly,
-        /// `incident_type.created_at` (string)
-        IncidentTypeCreatedAt,
-        /// `incident_type.updated_at` (string)
-        IncidentTypeUpdatedAt,
-        /// `incident_role_assignments` (array): Which person holds each incident role
-        IncidentRoleAssignments,
         /// `custom_field_entries` (array): Values recorded against the organisation's custom fields
         CustomFieldEntries,
         /// `duration_metrics` (array): Computed durations such as time to resolve, in seconds
         DurationMetrics,
-        /// `incident_timestamp_values` (array): When each configured lifecycle timestamp was reached
-        IncidentTimestampValues,
-        /// `team_ids` (array): Teams that own the incident
-        TeamIds,
         /// `has_debrief` (boolean): True once a debrief has been attached
         HasDebrief,
+        /// `id` (string): Opaque incident identifier
+        Id,
+        /// `incident_role_assignments` (array): Which person holds each incident role
+        IncidentRoleAssignments,
+        /// `incident_status` (object): Lifecycle status the incident is currently in
+        IncidentStatus,
+        /// `incident_status.category` (string)
+        IncidentStatusCategory,
+        /// `incident_status.created_at` (string)
+        IncidentStatusCreatedAt,
+        /// `incident_status.description` (string)
+        IncidentStatusDescription,
+        /// `incident_status.id` (string)
+        IncidentStatusId,
+        /// `incident_status.name` (string)
+        IncidentStatusName,
+        /// `incident_status.rank` (integer)
+        IncidentStatusRank,
+        /// `incident_status.updated_at` (string)
+        IncidentStatusUpdatedAt,
+        /// `incident_timestamp_values` (array): When each configured lifecycle timestamp was reached
+        IncidentTimestampValues,
+        /// `incident_type` (object): Incident type the incident was filed under
+        IncidentType,
+        /// `incident_type.create_in_triage` (string)
+        IncidentTypeCreateInTriage,
+        /// `incident_type.created_at` (string)
+        IncidentTypeCreatedAt,
+        /// `incident_type.description` (string)
+        IncidentTypeDescription,
+        /// `incident_type.id` (string)
+        IncidentTypeId,
+        /// `incident_type.is_default` (boolean)
+        IncidentTypeIsDefault,
+        /// `incident_type.name` (string)
+        IncidentTypeName,
+        /// `incident_type.private_incidents_only` (boolean)
+        IncidentTypePrivateIncidentsOnly,
+        /// `incident_type.updated_at` (string)
+        IncidentTypeUpdatedAt,
+        /// `mode` (string): One of standard, retrospective, test or tutorial
+        Mode,
+        /// `name` (string): Short title of the incident
+        Name,
+        /// `permalink` (string): Dashboard URL for the incident
+        Permalink,
+        /// `reference` (string): Display reference such as INC-123
+        Reference,
+        /// `severity` (object): Severity level assigned to the incident
+        Severity,
+        /// `severity.created_at` (string)
+        SeverityCreatedAt,
+        /// `severity.description` (string)
+        SeverityDescription,
+        /// `severity.id` (string)
+        SeverityId,
+        /// `severity.name` (string)
+        SeverityName,
+        /// `severity.rank` (integer)
+        SeverityRank,
+        /// `severity.updated_at` (string)
+        SeverityUpdatedAt,
         /// `slack_channel_id` (string): Slack channel used for the incident, possibly empty while it is being created
         SlackChannelId,
         /// `slack_channel_name` (string): Human-readable Slack channel name
         SlackChannelName,
         /// `slack_team_id` (string): Slack workspace that hosts the channel
         SlackTeamId,
-        /// `workload_minutes_total` (number): All minutes people spent on the incident
-        WorkloadMinutesTotal,
-        /// `workload_minutes_working` (number): Minutes spent during working hours
-        WorkloadMinutesWorking,
+        /// `summary` (string): Longer free-text explanation of the incident
+        Summary,
+        /// `updated_at` (string): RFC3339 time of the latest change
+        UpdatedAt,
+        /// `visibility` (string): Either public or private
+        Visibility,
         /// `workload_minutes_late` (number): Minutes spent late in the evening
         WorkloadMinutesLate,
         /// `workload_minutes_sleeping` (number): Minutes spent during sleeping hours
         WorkloadMinutesSleeping,
+        /// `workload_minutes_total` (number): All minutes people spent on the incident
+        WorkloadMinutesTotal,
+        /// `workload_minutes_working` (number): Minutes spent during working hours
+        WorkloadMinutesWorking,
+        /// `last_activity_at` (string): RFC3339 time of the latest recorded activity
+        LastActivityAt,
+        /// `team_ids` (array): Teams that own the incident
+        TeamIds,
     }
     impl crate::search::SearchField for IncidentsSearchField {
         const ENTITY: &'static str = "incidents";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Name => "name",
-                Self::Reference => "reference",
-                Self::Summary => "summary",
-                Self::Mode => "mode",
-                Self::Visibility => "visibility",
-                Self::Permalink => "permalink",
                 Self::CreatedAt => "created_at",
-                Self::UpdatedAt => "updated_at",
-                Self::LastActivityAt => "last_activity_at",
                 Self::Creator => "creator",
                 Self::CreatorUser => "creator.user",
+                Self::CreatorUserEmail => "creator.user.email",
                 Self::CreatorUserId => "creator.user.id",
                 Self::CreatorUserName => "creator.user.name",
-                Self::CreatorUserEmail => "creator.user.email",
                 Self::CreatorUserRole => "creator.user.role",
                 Self::CreatorUserSlackUserId => "creator.user.slack_user_id",
                 Self::CreatorAlert => "creator.alert",
@@ -4103,45 +4094,54 @@ pub mod entities {
                 Self::CreatorWorkflow => "creator.workflow",
                 Self::CreatorWorkflowId => "creator.workflow.id",
                 Self::CreatorWorkflowName => "creator.workflow.name",
+                Self::CustomFieldEntries => "custom_field_entries",
+                Self::DurationMetrics => "duration_metrics",
+                Self::HasDebrief => "has_debrief",
+                Self::Id => "id",
+                Self::IncidentRoleAssignments => "incident_role_assignments",
                 Self::IncidentStatus => "incident_status",
+                Self::IncidentStatusCategory => "incident_status.category",
+                Self::IncidentStatusCreatedAt => "incident_status.created_at",
+                Self::IncidentStatusDescription => "incident_status.description",
                 Self::IncidentStatusId => "incident_status.id",
                 Self::IncidentStatusName => "incident_status.name",
-                Self::IncidentStatusDescription => "incident_status.description",
-                Self::IncidentStatusCategory => "incident_status.category",
                 Self::IncidentStatusRank => "incident_status.rank",
-                Self::IncidentStatusCreatedAt => "incident_status.created_at",
                 Self::IncidentStatusUpdatedAt => "incident_status.updated_at",
-                Self::Severity => "severity",
-                Self::SeverityId => "severity.id",
-                Self::SeverityName => "severity.name",
-                Self::SeverityDescription => "severity.description",
-                Self::SeverityRank => "severity.rank",
-                Self::SeverityCreatedAt => "severity.created_at",
-                Self::SeverityUpdatedAt => "severity.updated_at",
+                Self::IncidentTimestampValues => "incident_timestamp_values",
                 Self::IncidentType => "incident_type",
-                Self::IncidentTypeId => "incident_type.id",
-                Self::IncidentTypeName => "incident_type.name",
-                Self::IncidentTypeDescription => "incident_type.description",
                 Self::IncidentTypeCreateInTriage => "incident_type.create_in_triage",
+                Self::IncidentTypeCreatedAt => "incident_type.created_at",
+                Self::IncidentTypeDescription => "incident_type.description",
+                Self::IncidentTypeId => "incident_type.id",
                 Self::IncidentTypeIsDefault => "incident_type.is_default",
+                Self::IncidentTypeName => "incident_type.name",
                 Self::IncidentTypePrivateIncidentsOnly => {
                     "incident_type.private_incidents_only"
                 }
-                Self::IncidentTypeCreatedAt => "incident_type.created_at",
                 Self::IncidentTypeUpdatedAt => "incident_type.updated_at",
-                Self::IncidentRoleAssignments => "incident_role_assignments",
-                Self::CustomFieldEntries => "custom_field_entries",
-                Self::DurationMetrics => "duration_metrics",
-                Self::IncidentTimestampValues => "incident_timestamp_values",
-                Self::TeamIds => "team_ids",
-                Self::HasDebrief => "has_debrief",
+                Self::Mode => "mode",
+                Self::Name => "name",
+                Self::Permalink => "permalink",
+                Self::Reference => "reference",
+                Self::Severity => "severity",
+                Self::SeverityCreatedAt => "severity.created_at",
+                Self::SeverityDescription => "severity.description",
+                Self::SeverityId => "severity.id",
+                Self::SeverityName => "severity.name",
+                Self::SeverityRank => "severity.rank",
+                Self::SeverityUpdatedAt => "severity.updated_at",
                 Self::SlackChannelId => "slack_channel_id",
                 Self::SlackChannelName => "slack_channel_name",
                 Self::SlackTeamId => "slack_team_id",
-                Self::WorkloadMinutesTotal => "workload_minutes_total",
-                Self::WorkloadMinutesWorking => "workload_minutes_working",
+                Self::Summary => "summary",
+                Self::UpdatedAt => "updated_at",
+                Self::Visibility => "visibility",
                 Self::WorkloadMinutesLate => "workload_minutes_late",
                 Self::WorkloadMinutesSleeping => "workload_minutes_sleeping",
+                Self::WorkloadMinutesTotal => "workload_minutes_total",
+                Self::WorkloadMinutesWorking => "workload_minutes_working",
+                Self::LastActivityAt => "last_activity_at",
+                Self::TeamIds => "team_ids",
             }
         }
     }
@@ -4150,53 +4150,12 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct IncidentsSearchRecord {
-        /// Opaque incident identifier
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Short title of the incident
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// Display reference such as INC-123
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub reference: ::std::option::Option<::std::string::String>,
-        /// Longer free-text explanation of the incident
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub summary: ::std::option::Option<::std::string::String>,
-        /// One of standard, retrospective, test or tutorial
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub mode: ::std::option::Option<::std::string::String>,
-        /// Either public or private
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub visibility: ::std::option::Option<::std::string::String>,
-        /// Dashboard URL for the incident
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub permalink: ::std::option::Option<::std::string::String>,
         /// RFC3339 creation time
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest change
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest recorded activity
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_activity_at: ::std::option::Option<::std::string::String>,
         /// Whoever opened the incident, which may be a user, alert, API key or workflow
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<::serde_json::Value>,
-        /// Lifecycle status the incident is currently in
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub incident_status: ::std::option::Option<::serde_json::Value>,
-        /// Severity level assigned to the incident
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub severity: ::std::option::Option<::serde_json::Value>,
-        /// Incident type the incident was filed under
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub incident_type: ::std::option::Option<::serde_json::Value>,
-        /// Which person holds each incident role
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub incident_role_assignments: ::std::option::Option<
-            ::std::vec::Vec<::serde_json::Value>,
-        >,
         /// Values recorded against the organisation's custom fields
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_field_entries: ::std::option::Option<
@@ -4207,17 +4166,43 @@ pub mod entities {
         pub duration_metrics: ::std::option::Option<
             ::std::vec::Vec<::serde_json::Value>,
         >,
+        /// True once a debrief has been attached
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_debrief: ::std::option::Option<bool>,
+        /// Opaque incident identifier
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Which person holds each incident role
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub incident_role_assignments: ::std::option::Option<
+            ::std::vec::Vec<::serde_json::Value>,
+        >,
+        /// Lifecycle status the incident is currently in
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub incident_status: ::std::option::Option<::serde_json::Value>,
         /// When each configured lifecycle timestamp was reached
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub incident_timestamp_values: ::std::option::Option<
             ::std::vec::Vec<::serde_json::Value>,
         >,
-        /// Teams that own the incident
+        /// Incident type the incident was filed under
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub team_ids: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-        /// True once a debrief has been attached
+        pub incident_type: ::std::option::Option<::serde_json::Value>,
+        /// One of standard, retrospective, test or tutorial
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub has_debrief: ::std::option::Option<bool>,
+        pub mode: ::std::option::Option<::std::string::String>,
+        /// Short title of the incident
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// Dashboard URL for the incident
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub permalink: ::std::option::Option<::std::string::String>,
+        /// Display reference such as INC-123
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub reference: ::std::option::Option<::std::string::String>,
+        /// Severity level assigned to the incident
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub severity: ::std::option::Option<::serde_json::Value>,
         /// Slack channel used for the incident, possibly empty while it is being created
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub slack_channel_id: ::std::option::Option<::std::string::String>,
@@ -4227,18 +4212,33 @@ pub mod entities {
         /// Slack workspace that hosts the channel
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub slack_team_id: ::std::option::Option<::std::string::String>,
-        /// All minutes people spent on the incident
+        /// Longer free-text explanation of the incident
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub workload_minutes_total: ::std::option::Option<f64>,
-        /// Minutes spent during working hours
+        pub summary: ::std::option::Option<::std::string::String>,
+        /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub workload_minutes_working: ::std::option::Option<f64>,
+        pub updated_at: ::std::option::Option<::std::string::String>,
+        /// Either public or private
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub visibility: ::std::option::Option<::std::string::String>,
         /// Minutes spent late in the evening
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub workload_minutes_late: ::std::option::Option<f64>,
         /// Minutes spent during sleeping hours
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub workload_minutes_sleeping: ::std::option::Option<f64>,
+        /// All minutes people spent on the incident
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub workload_minutes_total: ::std::option::Option<f64>,
+        /// Minutes spent during working hours
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub workload_minutes_working: ::std::option::Option<f64>,
+        /// RFC3339 time of the latest recorded activity
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_activity_at: ::std::option::Option<::std::string::String>,
+        /// Teams that own the incident
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub team_ids: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
     }
     impl crate::IncidentIoConnector {
         /// An incident, with its status, severity, roles, custom field values and timings.
@@ -4296,44 +4296,44 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum AlertsSearchField {
-        /// `id` (string): Opaque alert identifier
-        Id,
-        /// `title` (string): Headline extracted from the alert payload
-        Title,
-        /// `description` (string): Body text of the alert
-        Description,
-        /// `status` (string): Either firing or resolved
-        Status,
         /// `alert_source_id` (string): Alert source that emitted the alert
         AlertSourceId,
-        /// `deduplication_key` (string): Key the source uses to collapse repeated events into one alert
-        DeduplicationKey,
-        /// `source_url` (string): Link back to the monitoring tool
-        SourceUrl,
         /// `attributes` (array): Typed attribute values parsed from the payload
         Attributes,
         /// `created_at` (string): RFC3339 time the alert first fired
         CreatedAt,
-        /// `updated_at` (string): RFC3339 time of the latest change
-        UpdatedAt,
+        /// `deduplication_key` (string): Key the source uses to collapse repeated events into one alert
+        DeduplicationKey,
+        /// `description` (string): Body text of the alert
+        Description,
+        /// `id` (string): Opaque alert identifier
+        Id,
         /// `resolved_at` (string): RFC3339 time the alert resolved, if it has
         ResolvedAt,
+        /// `source_url` (string): Link back to the monitoring tool
+        SourceUrl,
+        /// `status` (string): Either firing or resolved
+        Status,
+        /// `title` (string): Headline extracted from the alert payload
+        Title,
+        /// `updated_at` (string): RFC3339 time of the latest change
+        UpdatedAt,
     }
     impl crate::search::SearchField for AlertsSearchField {
         const ENTITY: &'static str = "alerts";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Title => "title",
-                Self::Description => "description",
-                Self::Status => "status",
                 Self::AlertSourceId => "alert_source_id",
-                Self::DeduplicationKey => "deduplication_key",
-                Self::SourceUrl => "source_url",
                 Self::Attributes => "attributes",
                 Self::CreatedAt => "created_at",
-                Self::UpdatedAt => "updated_at",
+                Self::DeduplicationKey => "deduplication_key",
+                Self::Description => "description",
+                Self::Id => "id",
                 Self::ResolvedAt => "resolved_at",
+                Self::SourceUrl => "source_url",
+                Self::Status => "status",
+                Self::Title => "title",
+                Self::UpdatedAt => "updated_at",
             }
         }
     }
@@ -4342,39 +4342,39 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct AlertsSearchRecord {
-        /// Opaque alert identifier
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Headline extracted from the alert payload
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<::std::string::String>,
-        /// Body text of the alert
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        /// Either firing or resolved
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::std::string::String>,
         /// Alert source that emitted the alert
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub alert_source_id: ::std::option::Option<::std::string::String>,
-        /// Key the source uses to collapse repeated events into one alert
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub deduplication_key: ::std::option::Option<::std::string::String>,
-        /// Link back to the monitoring tool
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub source_url: ::std::option::Option<::std::string::String>,
         /// Typed attribute values parsed from the payload
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub attributes: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// RFC3339 time the alert first fired
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest change
+        /// Key the source uses to collapse repeated events into one alert
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<::std::string::String>,
+        pub deduplication_key: ::std::option::Option<::std::string::String>,
+        /// Body text of the alert
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /// Opaque alert identifier
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         /// RFC3339 time the alert resolved, if it has
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub resolved_at: ::std::option::Option<::std::string::String>,
+        /// Link back to the monitoring tool
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub source_url: ::std::option::Option<::std::string::String>,
+        /// Either firing or resolved
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Headline extracted from the alert payload
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        /// RFC3339 time of the latest change
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
     }
     impl crate::IncidentIoConnector {
         /// An alert received from a monitoring or alerting source.
@@ -4432,86 +4432,86 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum EscalationsSearchField {
-        /// `id` (string): Opaque escalation identifier
-        Id,
-        /// `title` (string): Headline of the page
-        Title,
-        /// `description` (string): Body text of the page
-        Description,
-        /// `status` (string): One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat
-        Status,
-        /// `escalation_path_id` (string): Escalation path that was followed, if any
-        EscalationPathId,
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
         /// `creator` (object): What started the escalation, which may be a user, alert or workflow
         Creator,
-        /// `creator.user` (object)
-        CreatorUser,
-        /// `creator.user.id` (string)
-        CreatorUserId,
-        /// `creator.user.name` (string)
-        CreatorUserName,
-        /// `creator.user.email` (string)
-        CreatorUserEmail,
-        /// `creator.user.role` (string)
-        CreatorUserRole,
-        /// `creator.user.slack_user_id` (string)
-        CreatorUserSlackUserId,
         /// `creator.alert` (object)
         CreatorAlert,
         /// `creator.alert.id` (string)
         CreatorAlertId,
         /// `creator.alert.title` (string)
         CreatorAlertTitle,
+        /// `creator.user` (object)
+        CreatorUser,
+        /// `creator.user.email` (string)
+        CreatorUserEmail,
+        /// `creator.user.id` (string)
+        CreatorUserId,
+        /// `creator.user.name` (string)
+        CreatorUserName,
+        /// `creator.user.role` (string)
+        CreatorUserRole,
+        /// `creator.user.slack_user_id` (string)
+        CreatorUserSlackUserId,
         /// `creator.workflow` (object)
         CreatorWorkflow,
         /// `creator.workflow.id` (string)
         CreatorWorkflowId,
         /// `creator.workflow.name` (string)
         CreatorWorkflowName,
+        /// `escalation_path_id` (string): Escalation path that was followed, if any
+        EscalationPathId,
+        /// `events` (array): Timeline of notifications, acknowledgements and state changes
+        Events,
+        /// `id` (string): Opaque escalation identifier
+        Id,
         /// `priority` (object): Priority the page was sent with
         Priority,
         /// `priority.name` (string)
         PriorityName,
-        /// `events` (array): Timeline of notifications, acknowledgements and state changes
-        Events,
-        /// `related_incidents` (array): Incidents linked to the escalation
-        RelatedIncidents,
         /// `related_alerts` (array): Alerts linked to the escalation
         RelatedAlerts,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
+        /// `related_incidents` (array): Incidents linked to the escalation
+        RelatedIncidents,
+        /// `status` (string): One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat
+        Status,
+        /// `title` (string): Headline of the page
+        Title,
         /// `updated_at` (string): RFC3339 time of the latest change
         UpdatedAt,
+        /// `description` (string): Body text of the page
+        Description,
     }
     impl crate::search::SearchField for EscalationsSearchField {
         const ENTITY: &'static str = "escalations";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Title => "title",
-                Self::Description => "description",
-                Self::Status => "status",
-                Self::EscalationPathId => "escalation_path_id",
+                Self::CreatedAt => "created_at",
                 Self::Creator => "creator",
-                Self::CreatorUser => "creator.user",
-                Self::CreatorUserId => "creator.user.id",
-                Self::CreatorUserName => "creator.user.name",
-                Self::CreatorUserEmail => "creator.user.email",
-                Self::CreatorUserRole => "creator.user.role",
-                Self::CreatorUserSlackUserId => "creator.user.slack_user_id",
                 Self::CreatorAlert => "creator.alert",
                 Self::CreatorAlertId => "creator.alert.id",
                 Self::CreatorAlertTitle => "creator.alert.title",
+                Self::CreatorUser => "creator.user",
+                Self::CreatorUserEmail => "creator.user.email",
+                Self::CreatorUserId => "creator.user.id",
+                Self::CreatorUserName => "creator.user.name",
+                Self::CreatorUserRole => "creator.user.role",
+                Self::CreatorUserSlackUserId => "creator.user.slack_user_id",
                 Self::CreatorWorkflow => "creator.workflow",
                 Self::CreatorWorkflowId => "creator.workflow.id",
                 Self::CreatorWorkflowName => "creator.workflow.name",
+                Self::EscalationPathId => "escalation_path_id",
+                Self::Events => "events",
+                Self::Id => "id",
                 Self::Priority => "priority",
                 Self::PriorityName => "priority.name",
-                Self::Events => "events",
-                Self::RelatedIncidents => "related_incidents",
                 Self::RelatedAlerts => "related_alerts",
-                Self::CreatedAt => "created_at",
+                Self::RelatedIncidents => "related_incidents",
+                Self::Status => "status",
+                Self::Title => "title",
                 Self::UpdatedAt => "updated_at",
+                Self::Description => "description",
             }
         }
     }
@@ -4520,44 +4520,44 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct EscalationsSearchRecord {
-        /// Opaque escalation identifier
+        /// RFC3339 creation time
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Headline of the page
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<::std::string::String>,
-        /// Body text of the page
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        /// One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::std::string::String>,
-        /// Escalation path that was followed, if any
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub escalation_path_id: ::std::option::Option<::std::string::String>,
+        pub created_at: ::std::option::Option<::std::string::String>,
         /// What started the escalation, which may be a user, alert or workflow
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<::serde_json::Value>,
-        /// Priority the page was sent with
+        /// Escalation path that was followed, if any
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub priority: ::std::option::Option<::serde_json::Value>,
+        pub escalation_path_id: ::std::option::Option<::std::string::String>,
         /// Timeline of notifications, acknowledgements and state changes
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub events: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        /// Opaque escalation identifier
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Priority the page was sent with
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub priority: ::std::option::Option<::serde_json::Value>,
+        /// Alerts linked to the escalation
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub related_alerts: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// Incidents linked to the escalation
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub related_incidents: ::std::option::Option<
             ::std::vec::Vec<::serde_json::Value>,
         >,
-        /// Alerts linked to the escalation
+        /// One of pending, triggered, acked, resolved, expired, cancelled, snoozed, delayed or pending_repeat
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub related_alerts: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-        /// RFC3339 creation time
+        pub status: ::std::option::Option<::std::string::String>,
+        /// Headline of the page
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
+        pub title: ::std::option::Option<::std::string::String>,
         /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
+        /// Body text of the page
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
     }
     impl crate::IncidentIoConnector {
         /// An on-call escalation that pages people, with its notification history.
@@ -4615,30 +4615,30 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum UsersSearchField {
-        /// `id` (string): Opaque user identifier
-        Id,
-        /// `name` (string): Display name
-        Name,
-        /// `email` (string): Email address
-        Email,
-        /// `slack_user_id` (string): Slack member ID
-        SlackUserId,
-        /// `role` (string): Legacy role that is no longer kept up to date
-        Role,
-        /// `is_active` (boolean): False for deactivated accounts
-        IsActive,
         /// `base_role` (object): Permission role every user has exactly one of
         BaseRole,
+        /// `base_role.description` (string)
+        BaseRoleDescription,
         /// `base_role.id` (string)
         BaseRoleId,
         /// `base_role.name` (string)
         BaseRoleName,
         /// `base_role.slug` (string)
         BaseRoleSlug,
-        /// `base_role.description` (string)
-        BaseRoleDescription,
         /// `custom_roles` (array): Extra permission roles granted on top of the base role
         CustomRoles,
+        /// `email` (string): Email address
+        Email,
+        /// `id` (string): Opaque user identifier
+        Id,
+        /// `name` (string): Display name
+        Name,
+        /// `role` (string): Legacy role that is no longer kept up to date
+        Role,
+        /// `slack_user_id` (string): Slack member ID
+        SlackUserId,
+        /// `is_active` (boolean): False for deactivated accounts
+        IsActive,
         /// `seats` (object): Paid seat levels for response and on-call
         Seats,
         /// `seats.on_call` (string)
@@ -4650,18 +4650,18 @@ pub mod entities {
         const ENTITY: &'static str = "users";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Name => "name",
-                Self::Email => "email",
-                Self::SlackUserId => "slack_user_id",
-                Self::Role => "role",
-                Self::IsActive => "is_active",
                 Self::BaseRole => "base_role",
+                Self::BaseRoleDescription => "base_role.description",
                 Self::BaseRoleId => "base_role.id",
                 Self::BaseRoleName => "base_role.name",
                 Self::BaseRoleSlug => "base_role.slug",
-                Self::BaseRoleDescription => "base_role.description",
                 Self::CustomRoles => "custom_roles",
+                Self::Email => "email",
+                Self::Id => "id",
+                Self::Name => "name",
+                Self::Role => "role",
+                Self::SlackUserId => "slack_user_id",
+                Self::IsActive => "is_active",
                 Self::Seats => "seats",
                 Self::SeatsOnCall => "seats.on_call",
                 Self::SeatsResponse => "seats.response",
@@ -4673,30 +4673,30 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct UsersSearchRecord {
-        /// Opaque user identifier
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Display name
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// Email address
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
-        /// Slack member ID
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub slack_user_id: ::std::option::Option<::std::string::String>,
-        /// Legacy role that is no longer kept up to date
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub role: ::std::option::Option<::std::string::String>,
-        /// False for deactivated accounts
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_active: ::std::option::Option<bool>,
         /// Permission role every user has exactly one of
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub base_role: ::std::option::Option<::serde_json::Value>,
         /// Extra permission roles granted on top of the base role
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub custom_roles: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        /// Email address
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        /// Opaque user identifier
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Display name
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// Legacy role that is no longer kept up to date
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        /// Slack member ID
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub slack_user_id: ::std::option::Option<::std::string::String>,
+        /// False for deactivated accounts
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_active: ::std::option::Option<bool>,
         /// Paid seat levels for response and on-call
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub seats: ::std::option::Option<::serde_json::Value>,
@@ -4722,9 +4722,9 @@ pub mod entities {
             IncidentUpdatesList {
                 connector: self.connector.clone(),
                 params: IncidentUpdatesListParams {
-                    incident_id: ::std::option::Option::None,
                     page_size: ::std::option::Option::None,
                     after: ::std::option::Option::None,
+                    incident_id: ::std::option::Option::None,
                 },
                 prefetch: false,
             }
@@ -4747,54 +4747,54 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum IncidentUpdatesSearchField {
+        /// `created_at` (string): RFC3339 time the update was posted
+        CreatedAt,
         /// `id` (string): Opaque update identifier
         Id,
         /// `incident_id` (string): Incident the update was posted on
         IncidentId,
         /// `message` (string): Text of the update
         Message,
-        /// `created_at` (string): RFC3339 time the update was posted
-        CreatedAt,
         /// `new_incident_status` (object): Status the incident moved to with this update
         NewIncidentStatus,
+        /// `new_incident_status.category` (string)
+        NewIncidentStatusCategory,
+        /// `new_incident_status.created_at` (string)
+        NewIncidentStatusCreatedAt,
+        /// `new_incident_status.description` (string)
+        NewIncidentStatusDescription,
         /// `new_incident_status.id` (string)
         NewIncidentStatusId,
         /// `new_incident_status.name` (string)
         NewIncidentStatusName,
-        /// `new_incident_status.description` (string)
-        NewIncidentStatusDescription,
-        /// `new_incident_status.category` (string)
-        NewIncidentStatusCategory,
         /// `new_incident_status.rank` (integer)
         NewIncidentStatusRank,
-        /// `new_incident_status.created_at` (string)
-        NewIncidentStatusCreatedAt,
         /// `new_incident_status.updated_at` (string)
         NewIncidentStatusUpdatedAt,
         /// `new_severity` (object): Severity the incident moved to with this update, if it changed
         NewSeverity,
+        /// `new_severity.created_at` (string)
+        NewSeverityCreatedAt,
+        /// `new_severity.description` (string)
+        NewSeverityDescription,
         /// `new_severity.id` (string)
         NewSeverityId,
         /// `new_severity.name` (string)
         NewSeverityName,
-        /// `new_severity.description` (string)
-        NewSeverityDescription,
         /// `new_severity.rank` (integer)
         NewSeverityRank,
-        /// `new_severity.created_at` (string)
-        NewSeverityCreatedAt,
         /// `new_severity.updated_at` (string)
         NewSeverityUpdatedAt,
         /// `updater` (object): Whoever posted the update, which may be a user, alert, API key or workflow
         Updater,
         /// `updater.user` (object)
         UpdaterUser,
+        /// `updater.user.email` (string)
+        UpdaterUserEmail,
         /// `updater.user.id` (string)
         UpdaterUserId,
         /// `updater.user.name` (string)
         UpdaterUserName,
-        /// `updater.user.email` (string)
-        UpdaterUserEmail,
         /// `updater.user.role` (string)
         UpdaterUserRole,
         /// `updater.user.slack_user_id` (string)
@@ -4822,30 +4822,30 @@ pub mod entities {
         const ENTITY: &'static str = "incident_updates";
         fn path(self) -> &'static str {
             match self {
+                Self::CreatedAt => "created_at",
                 Self::Id => "id",
                 Self::IncidentId => "incident_id",
                 Self::Message => "message",
-                Self::CreatedAt => "created_at",
                 Self::NewIncidentStatus => "new_incident_status",
+                Self::NewIncidentStatusCategory => "new_incident_status.category",
+                Self::NewIncidentStatusCreatedAt => "new_incident_status.created_at",
+                Self::NewIncidentStatusDescription => "new_incident_status.description",
                 Self::NewIncidentStatusId => "new_incident_status.id",
                 Self::NewIncidentStatusName => "new_incident_status.name",
-                Self::NewIncidentStatusDescription => "new_incident_status.description",
-                Self::NewIncidentStatusCategory => "new_incident_status.category",
                 Self::NewIncidentStatusRank => "new_incident_status.rank",
-                Self::NewIncidentStatusCreatedAt => "new_incident_status.created_at",
                 Self::NewIncidentStatusUpdatedAt => "new_incident_status.updated_at",
                 Self::NewSeverity => "new_severity",
+                Self::NewSeverityCreatedAt => "new_severity.created_at",
+                Self::NewSeverityDescription => "new_severity.description",
                 Self::NewSeverityId => "new_severity.id",
                 Self::NewSeverityName => "new_severity.name",
-                Self::NewSeverityDescription => "new_severity.description",
                 Self::NewSeverityRank => "new_severity.rank",
-                Self::NewSeverityCreatedAt => "new_severity.created_at",
                 Self::NewSeverityUpdatedAt => "new_severity.updated_at",
                 Self::Updater => "updater",
                 Self::UpdaterUser => "updater.user",
+                Self::UpdaterUserEmail => "updater.user.email",
                 Self::UpdaterUserId => "updater.user.id",
                 Self::UpdaterUserName => "updater.user.name",
-                Self::UpdaterUserEmail => "updater.user.email",
                 Self::UpdaterUserRole => "updater.user.role",
                 Self::UpdaterUserSlackUserId => "updater.user.slack_user_id",
                 Self::UpdaterAlert => "updater.alert",
@@ -4865,6 +4865,9 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct IncidentUpdatesSearchRecord {
+        /// RFC3339 time the update was posted
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
         /// Opaque update identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -4874,9 +4877,6 @@ pub mod entities {
         /// Text of the update
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time the update was posted
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
         /// Status the incident moved to with this update
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub new_incident_status: ::std::option::Option<::serde_json::Value>,
@@ -4941,22 +4941,22 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum IncidentRolesSearchField {
-        /// `id` (string): Opaque role identifier
-        Id,
-        /// `name` (string): Role title, for example Incident Lead
-        Name,
-        /// `description` (string): What the role is responsible for
-        Description,
-        /// `instructions` (string): Guidance shown to whoever takes the role
-        Instructions,
-        /// `shortform` (string): Abbreviation used in Slack, empty for the reporter
-        Shortform,
-        /// `role_type` (string): One of lead, reporter or custom
-        RoleType,
-        /// `required` (boolean): True when an incident must have this role filled
-        Required,
         /// `created_at` (string): RFC3339 creation time
         CreatedAt,
+        /// `description` (string): What the role is responsible for
+        Description,
+        /// `id` (string): Opaque role identifier
+        Id,
+        /// `instructions` (string): Guidance shown to whoever takes the role
+        Instructions,
+        /// `name` (string): Role title, for example Incident Lead
+        Name,
+        /// `required` (boolean): True when an incident must have this role filled
+        Required,
+        /// `role_type` (string): One of lead, reporter or custom
+        RoleType,
+        /// `shortform` (string): Abbreviation used in Slack, empty for the reporter
+        Shortform,
         /// `updated_at` (string): RFC3339 time of the latest change
         UpdatedAt,
     }
@@ -4964,14 +4964,14 @@ pub mod entities {
         const ENTITY: &'static str = "incident_roles";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Name => "name",
-                Self::Description => "description",
-                Self::Instructions => "instructions",
-                Self::Shortform => "shortform",
-                Self::RoleType => "role_type",
-                Self::Required => "required",
                 Self::CreatedAt => "created_at",
+                Self::Description => "description",
+                Self::Id => "id",
+                Self::Instructions => "instructions",
+                Self::Name => "name",
+                Self::Required => "required",
+                Self::RoleType => "role_type",
+                Self::Shortform => "shortform",
                 Self::UpdatedAt => "updated_at",
             }
         }
@@ -4981,30 +4981,30 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct IncidentRolesSearchRecord {
-        /// Opaque role identifier
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Role title, for example Incident Lead
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// What the role is responsible for
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        /// Guidance shown to whoever takes the role
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub instructions: ::std::option::Option<::std::string::String>,
-        /// Abbreviation used in Slack, empty for the reporter
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub shortform: ::std::option::Option<::std::string::String>,
-        /// One of lead, reporter or custom
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub role_type: ::std::option::Option<::std::string::String>,
-        /// True when an incident must have this role filled
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub required: ::std::option::Option<bool>,
         /// RFC3339 creation time
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
+        /// What the role is responsible for
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        /// Opaque role identifier
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Guidance shown to whoever takes the role
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub instructions: ::std::option::Option<::std::string::String>,
+        /// Role title, for example Incident Lead
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// True when an incident must have this role filled
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub required: ::std::option::Option<bool>,
+        /// One of lead, reporter or custom
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub role_type: ::std::option::Option<::std::string::String>,
+        /// Abbreviation used in Slack, empty for the reporter
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub shortform: ::std::option::Option<::std::string::String>,
         /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
@@ -5066,18 +5066,18 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum IncidentStatusesSearchField {
+        /// `category` (string): Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused
+        Category,
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
+        /// `description` (string): When the status should be used
+        Description,
         /// `id` (string): Opaque status identifier
         Id,
         /// `name` (string): Status label, for example Investigating
         Name,
-        /// `description` (string): When the status should be used
-        Description,
-        /// `category` (string): Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused
-        Category,
         /// `rank` (integer): Sort order of the status in the lifecycle list
         Rank,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
         /// `updated_at` (string): RFC3339 time of the latest change
         UpdatedAt,
     }
@@ -5085,12 +5085,12 @@ pub mod entities {
         const ENTITY: &'static str = "incident_statuses";
         fn path(self) -> &'static str {
             match self {
+                Self::Category => "category",
+                Self::CreatedAt => "created_at",
+                Self::Description => "description",
                 Self::Id => "id",
                 Self::Name => "name",
-                Self::Description => "description",
-                Self::Category => "category",
                 Self::Rank => "rank",
-                Self::CreatedAt => "created_at",
                 Self::UpdatedAt => "updated_at",
             }
         }
@@ -5100,24 +5100,24 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct IncidentStatusesSearchRecord {
+        /// Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub category: ::std::option::Option<::std::string::String>,
+        /// RFC3339 creation time
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /// When the status should be used
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         /// Opaque status identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         /// Status label, for example Investigating
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        /// When the status should be used
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        /// Lifecycle bucket such as triage, live, learning, closed, declined, merged, canceled or paused
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub category: ::std::option::Option<::std::string::String>,
         /// Sort order of the status in the lifecycle list
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
-        /// RFC3339 creation time
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
         /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
@@ -5265,16 +5265,16 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum SeveritiesSearchField {
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
+        /// `description` (string): Guidance on when to pick this level
+        Description,
         /// `id` (string): Opaque severity identifier
         Id,
         /// `name` (string): Severity label, for example Major
         Name,
-        /// `description` (string): Guidance on when to pick this level
-        Description,
         /// `rank` (integer): Ordering value where a higher rank is more severe
         Rank,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
         /// `updated_at` (string): RFC3339 time of the latest change
         UpdatedAt,
     }
@@ -5282,11 +5282,11 @@ pub mod entities {
         const ENTITY: &'static str = "severities";
         fn path(self) -> &'static str {
             match self {
+                Self::CreatedAt => "created_at",
+                Self::Description => "description",
                 Self::Id => "id",
                 Self::Name => "name",
-                Self::Description => "description",
                 Self::Rank => "rank",
-                Self::CreatedAt => "created_at",
                 Self::UpdatedAt => "updated_at",
             }
         }
@@ -5296,21 +5296,21 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct SeveritiesSearchRecord {
+        /// RFC3339 creation time
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /// Guidance on when to pick this level
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         /// Opaque severity identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         /// Severity label, for example Major
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        /// Guidance on when to pick this level
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
         /// Ordering value where a higher rank is more severe
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub rank: ::std::option::Option<i64>,
-        /// RFC3339 creation time
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
         /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
@@ -5369,16 +5369,16 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum CustomFieldsSearchField {
-        /// `id` (string): Opaque custom field identifier
-        Id,
-        /// `name` (string): Label shown on incidents
-        Name,
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
         /// `description` (string): What the field captures
         Description,
         /// `field_type` (string): One of single_select, multi_select, text, link or numeric
         FieldType,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
+        /// `id` (string): Opaque custom field identifier
+        Id,
+        /// `name` (string): Label shown on incidents
+        Name,
         /// `updated_at` (string): RFC3339 time of the latest change
         UpdatedAt,
     }
@@ -5386,11 +5386,11 @@ pub mod entities {
         const ENTITY: &'static str = "custom_fields";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Name => "name",
+                Self::CreatedAt => "created_at",
                 Self::Description => "description",
                 Self::FieldType => "field_type",
-                Self::CreatedAt => "created_at",
+                Self::Id => "id",
+                Self::Name => "name",
                 Self::UpdatedAt => "updated_at",
             }
         }
@@ -5400,21 +5400,21 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct CustomFieldsSearchRecord {
-        /// Opaque custom field identifier
+        /// RFC3339 creation time
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Label shown on incidents
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub created_at: ::std::option::Option<::std::string::String>,
         /// What the field captures
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         /// One of single_select, multi_select, text, link or numeric
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub field_type: ::std::option::Option<::std::string::String>,
-        /// RFC3339 creation time
+        /// Opaque custom field identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
+        pub id: ::std::option::Option<::std::string::String>,
+        /// Label shown on incidents
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
         /// RFC3339 time of the latest change
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
@@ -5473,74 +5473,74 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum CatalogTypesSearchField {
-        /// `id` (string): Opaque catalog type identifier
-        Id,
-        /// `name` (string): Human-readable name of the type
-        Name,
-        /// `description` (string): What entries of this type represent
-        Description,
-        /// `type_name` (string): Immutable machine name used when other attributes point at this type
-        TypeName,
+        /// `annotations` (object): Free-form string key-value metadata
+        Annotations,
+        /// `categories` (array): Groupings the type belongs to, such as service or team
+        Categories,
         /// `color` (string): Colour used for the type in the dashboard
         Color,
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
+        /// `description` (string): What entries of this type represent
+        Description,
         /// `icon` (string): Icon used for the type in the dashboard
         Icon,
-        /// `ranked` (boolean): True when entries carry a manual ordering
-        Ranked,
+        /// `id` (string): Opaque catalog type identifier
+        Id,
         /// `is_editable` (boolean): False for types managed by an external sync
         IsEditable,
+        /// `last_synced_at` (string): RFC3339 time of the latest external sync
+        LastSyncedAt,
+        /// `name` (string): Human-readable name of the type
+        Name,
+        /// `ranked` (boolean): True when entries carry a manual ordering
+        Ranked,
         /// `registry_type` (string): Integration resource the type is synced from, if any
         RegistryType,
+        /// `required_integrations` (array): Integrations that must be installed for the type to work
+        RequiredIntegrations,
+        /// `schema` (object): Versioned list of attributes defined on the type
+        Schema,
+        /// `schema.attributes` (array)
+        SchemaAttributes,
+        /// `schema.version` (integer)
+        SchemaVersion,
         /// `semantic_type` (string): Deprecated field that is always empty
         SemanticType,
+        /// `type_name` (string): Immutable machine name used when other attributes point at this type
+        TypeName,
+        /// `updated_at` (string): RFC3339 time of the latest change
+        UpdatedAt,
         /// `source_repo_url` (string): Repository where the type definition is maintained
         SourceRepoUrl,
         /// `estimated_count` (integer): Rough number of entries of this type
         EstimatedCount,
-        /// `categories` (array): Groupings the type belongs to, such as service or team
-        Categories,
-        /// `required_integrations` (array): Integrations that must be installed for the type to work
-        RequiredIntegrations,
-        /// `annotations` (object): Free-form string key-value metadata
-        Annotations,
-        /// `schema` (object): Versioned list of attributes defined on the type
-        Schema,
-        /// `schema.version` (integer)
-        SchemaVersion,
-        /// `schema.attributes` (array)
-        SchemaAttributes,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
-        /// `updated_at` (string): RFC3339 time of the latest change
-        UpdatedAt,
-        /// `last_synced_at` (string): RFC3339 time of the latest external sync
-        LastSyncedAt,
     }
     impl crate::search::SearchField for CatalogTypesSearchField {
         const ENTITY: &'static str = "catalog_types";
         fn path(self) -> &'static str {
             match self {
-                Self::Id => "id",
-                Self::Name => "name",
-                Self::Description => "description",
-                Self::TypeName => "type_name",
+                Self::Annotations => "annotations",
+                Self::Categories => "categories",
                 Self::Color => "color",
+                Self::CreatedAt => "created_at",
+                Self::Description => "description",
                 Self::Icon => "icon",
-                Self::Ranked => "ranked",
+                Self::Id => "id",
                 Self::IsEditable => "is_editable",
+                Self::LastSyncedAt => "last_synced_at",
+                Self::Name => "name",
+                Self::Ranked => "ranked",
                 Self::RegistryType => "registry_type",
+                Self::RequiredIntegrations => "required_integrations",
+                Self::Schema => "schema",
+                Self::SchemaAttributes => "schema.attributes",
+                Self::SchemaVersion => "schema.version",
                 Self::SemanticType => "semantic_type",
+                Self::TypeName => "type_name",
+                Self::UpdatedAt => "updated_at",
                 Self::SourceRepoUrl => "source_repo_url",
                 Self::EstimatedCount => "estimated_count",
-                Self::Categories => "categories",
-                Self::RequiredIntegrations => "required_integrations",
-                Self::Annotations => "annotations",
-                Self::Schema => "schema",
-                Self::SchemaVersion => "schema.version",
-                Self::SchemaAttributes => "schema.attributes",
-                Self::CreatedAt => "created_at",
-                Self::UpdatedAt => "updated_at",
-                Self::LastSyncedAt => "last_synced_at",
             }
         }
     }
@@ -5549,65 +5549,65 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct CatalogTypesSearchRecord {
-        /// Opaque catalog type identifier
+        /// Free-form string key-value metadata
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        /// Human-readable name of the type
+        pub annotations: ::std::option::Option<::serde_json::Value>,
+        /// Groupings the type belongs to, such as service or team
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        /// What entries of this type represent
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        /// Immutable machine name used when other attributes point at this type
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_name: ::std::option::Option<::std::string::String>,
+        pub categories: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// Colour used for the type in the dashboard
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub color: ::std::option::Option<::std::string::String>,
+        /// RFC3339 creation time
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /// What entries of this type represent
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         /// Icon used for the type in the dashboard
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub icon: ::std::option::Option<::std::string::String>,
-        /// True when entries carry a manual ordering
+        /// Opaque catalog type identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub ranked: ::std::option::Option<bool>,
+        pub id: ::std::option::Option<::std::string::String>,
         /// False for types managed by an external sync
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub is_editable: ::std::option::Option<bool>,
+        /// RFC3339 time of the latest external sync
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_synced_at: ::std::option::Option<::std::string::String>,
+        /// Human-readable name of the type
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// True when entries carry a manual ordering
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub ranked: ::std::option::Option<bool>,
         /// Integration resource the type is synced from, if any
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub registry_type: ::std::option::Option<::std::string::String>,
+        /// Integrations that must be installed for the type to work
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub required_integrations: ::std::option::Option<
+            ::std::vec::Vec<::serde_json::Value>,
+        >,
+        /// Versioned list of attributes defined on the type
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub schema: ::std::option::Option<::serde_json::Value>,
         /// Deprecated field that is always empty
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub semantic_type: ::std::option::Option<::std::string::String>,
+        /// Immutable machine name used when other attributes point at this type
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_name: ::std::option::Option<::std::string::String>,
+        /// RFC3339 time of the latest change
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
         /// Repository where the type definition is maintained
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub source_repo_url: ::std::option::Option<::std::string::String>,
         /// Rough number of entries of this type
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub estimated_count: ::std::option::Option<i64>,
-        /// Groupings the type belongs to, such as service or team
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub categories: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-        /// Integrations that must be installed for the type to work
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub required_integrations: ::std::option::Option<
-            ::std::vec::Vec<::serde_json::Value>,
-        >,
-        /// Free-form string key-value metadata
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub annotations: ::std::option::Option<::serde_json::Value>,
-        /// Versioned list of attributes defined on the type
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub schema: ::std::option::Option<::serde_json::Value>,
-        /// RFC3339 creation time
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest change
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest external sync
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_synced_at: ::std::option::Option<::std::string::String>,
     }
     impl crate::IncidentIoConnector {
         /// A kind of catalog entry, such as Service or Team, with its attribute schema.
@@ -5667,47 +5667,47 @@ pub mod entities {
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum SchedulesSearchField {
+        /// `annotations` (object): Free-form string key-value metadata
+        Annotations,
+        /// `config` (object): Rotation definitions that generate shifts
+        Config,
+        /// `config.rotations` (array)
+        ConfigRotations,
+        /// `created_at` (string): RFC3339 creation time
+        CreatedAt,
+        /// `current_shifts` (array): Shifts running right now, each naming the person on call
+        CurrentShifts,
         /// `id` (string): Opaque schedule identifier
         Id,
         /// `name` (string): Schedule name
         Name,
         /// `timezone` (string): IANA time zone the rotations are expressed in
         Timezone,
+        /// `updated_at` (string): RFC3339 time of the latest change
+        UpdatedAt,
         /// `permalink` (string): Dashboard URL for the schedule
         Permalink,
-        /// `config` (object): Rotation definitions that generate shifts
-        Config,
-        /// `config.rotations` (array)
-        ConfigRotations,
-        /// `current_shifts` (array): Shifts running right now, each naming the person on call
-        CurrentShifts,
         /// `next_shifts` (array): Shifts that start after the next handover
         NextShifts,
         /// `team_ids` (array): Teams that own the schedule
         TeamIds,
-        /// `annotations` (object): Free-form string key-value metadata
-        Annotations,
-        /// `created_at` (string): RFC3339 creation time
-        CreatedAt,
-        /// `updated_at` (string): RFC3339 time of the latest change
-        UpdatedAt,
     }
     impl crate::search::SearchField for SchedulesSearchField {
         const ENTITY: &'static str = "schedules";
         fn path(self) -> &'static str {
             match self {
+                Self::Annotations => "annotations",
+                Self::Config => "config",
+                Self::ConfigRotations => "config.rotations",
+                Self::CreatedAt => "created_at",
+                Self::CurrentShifts => "current_shifts",
                 Self::Id => "id",
                 Self::Name => "name",
                 Self::Timezone => "timezone",
+                Self::UpdatedAt => "updated_at",
                 Self::Permalink => "permalink",
-                Self::Config => "config",
-                Self::ConfigRotations => "config.rotations",
-                Self::CurrentShifts => "current_shifts",
                 Self::NextShifts => "next_shifts",
                 Self::TeamIds => "team_ids",
-                Self::Annotations => "annotations",
-                Self::CreatedAt => "created_at",
-                Self::UpdatedAt => "updated_at",
             }
         }
     }
@@ -5716,6 +5716,18 @@ pub mod entities {
     #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     #[non_exhaustive]
     pub struct SchedulesSearchRecord {
+        /// Free-form string key-value metadata
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub annotations: ::std::option::Option<::serde_json::Value>,
+        /// Rotation definitions that generate shifts
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub config: ::std::option::Option<::serde_json::Value>,
+        /// RFC3339 creation time
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /// Shifts running right now, each naming the person on call
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub current_shifts: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// Opaque schedule identifier
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -5725,30 +5737,18 @@ pub mod entities {
         /// IANA time zone the rotations are expressed in
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub timezone: ::std::option::Option<::std::string::String>,
+        /// RFC3339 time of the latest change
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
         /// Dashboard URL for the schedule
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub permalink: ::std::option::Option<::std::string::String>,
-        /// Rotation definitions that generate shifts
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub config: ::std::option::Option<::serde_json::Value>,
-        /// Shifts running right now, each naming the person on call
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub current_shifts: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// Shifts that start after the next handover
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub next_shifts: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
         /// Teams that own the schedule
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub team_ids: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
-        /// Free-form string key-value metadata
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub annotations: ::std::option::Option<::serde_json::Value>,
-        /// RFC3339 creation time
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<::std::string::String>,
-        /// RFC3339 time of the latest change
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<::std::string::String>,
     }
     impl crate::IncidentIoConnector {
         /// An on-call schedule made of rotations, with the shifts it currently produces.
@@ -6434,29 +6434,29 @@ pub mod entities {
     #[serde(deny_unknown_fields)]
     #[non_exhaustive]
     pub struct IncidentUpdatesListParams {
-        /// Only return updates posted on the incident with this ID.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub incident_id: ::std::option::Option<::std::string::String>,
         /// How many updates to return in one page, between 1 and 250. (1 to 250; default `25`)
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub page_size: ::std::option::Option<i64>,
         /// ID of the last update already seen; pass the next_cursor from the previous page to continue.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub after: ::std::option::Option<::std::string::String>,
+        /// Only return updates posted on the incident with this ID.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub incident_id: ::std::option::Option<::std::string::String>,
     }
     impl IncidentUpdatesListParams {
         /// Checks every parameter against the spec (bounds, allowed values, non-empty ids).
         pub fn validate(&self) -> ::std::result::Result<(), crate::Error> {
+            crate::runtime::check_int(&INCIDENT_UPDATES_LIST, 0usize, self.page_size)?;
             crate::runtime::check_str(
                 &INCIDENT_UPDATES_LIST,
-                0usize,
-                self.incident_id.as_deref(),
+                1usize,
+                self.after.as_deref(),
             )?;
-            crate::runtime::check_int(&INCIDENT_UPDATES_LIST, 1usize, self.page_size)?;
             crate::runtime::check_str(
                 &INCIDENT_UPDATES_LIST,
                 2usize,
-                self.after.as_deref(),
+                self.incident_id.as_deref(),
             )?;
             ::std::result::Result::Ok(())
         }
@@ -6472,14 +6472,6 @@ pub mod entities {
         pub(crate) prefetch: bool,
     }
     impl IncidentUpdatesList {
-        /// Only return updates posted on the incident with this ID.
-        pub fn incident_id(
-            mut self,
-            value: impl ::std::convert::Into<::std::string::String>,
-        ) -> Self {
-            self.params.incident_id = ::std::option::Option::Some(value.into());
-            self
-        }
         /// How many updates to return in one page, between 1 and 250. (1 to 250; default `25`)
         pub fn page_size(mut self, value: i64) -> Self {
             self.params.page_size = ::std::option::Option::Some(value);
@@ -6491,6 +6483,14 @@ pub mod entities {
             value: impl ::std::convert::Into<::std::string::String>,
         ) -> Self {
             self.params.after = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Only return updates posted on the incident with this ID.
+        pub fn incident_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.params.incident_id = ::std::option::Option::Some(value.into());
             self
         }
         /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)

@@ -47,6 +47,12 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
     std::fs::create_dir_all(dir.join("spec")).unwrap();
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     std::fs::write(dir.join("spec/incident-io.yaml"), spec_text).unwrap();
+    // Our corrections go with every copy, as they do with every regen.
+    std::fs::copy(
+        root().join("spec/incident-io.corrections.yaml"),
+        dir.join("spec/incident-io.corrections.yaml"),
+    )
+    .unwrap();
     dir
 }
 
@@ -105,10 +111,12 @@ fn cargo_check(dir: &Path) -> (bool, String) {
     (ok, stderr)
 }
 
+/// What a newer upstream spec (connector 1.0.5) adds: a `teams` entity, in Airbyte's form
+/// (inline nested objects, `type: [X, "null"]`).
 const TEAMS_PATHS: &str = r##"paths:
   /v3/teams:
     get:
-      summary: Page through teams
+      summary: List teams
       description: Lists the teams of the organisation, page by page.
       operationId: listTeams
       x-airbyte-entity: teams
@@ -120,10 +128,12 @@ const TEAMS_PATHS: &str = r##"paths:
         - name: page_size
           in: query
           description: How many teams per page.
-          schema: {type: integer, format: int64, minimum: 1, maximum: 100, default: 25}
+          required: false
+          schema: {type: integer, minimum: 1, maximum: 250, default: 25}
         - name: after
           in: query
           description: ID of the last team seen.
+          required: false
           schema: {type: string}
       responses:
         "200":
@@ -132,13 +142,12 @@ const TEAMS_PATHS: &str = r##"paths:
             application/json:
               schema:
                 type: object
-                required: [teams]
                 properties:
                   teams: {type: array, items: {$ref: "#/components/schemas/Team"}}
                   pagination_meta: {$ref: "#/components/schemas/PaginationMeta"}
   /v3/teams/{id}:
     get:
-      summary: Fetch one team
+      summary: Get a team
       description: Returns a single team by ID.
       operationId: getTeam
       x-airbyte-entity: teams
@@ -153,7 +162,6 @@ const TEAMS_PATHS: &str = r##"paths:
             application/json:
               schema:
                 type: object
-                required: [team]
                 properties:
                   team: {$ref: "#/components/schemas/Team"}
 "##;
@@ -162,26 +170,95 @@ const TEAMS_SCHEMA: &str = r##"  schemas:
     Team:
       type: object
       description: A group of people who own services and respond to incidents together.
-      required: [id, name]
+      required: [id]
       properties:
         id: {type: string, description: Team ID.}
-        name: {type: string, description: Team name.}
-        created_at: {type: ["string", "null"], format: date-time, description: When the team was created.}
+        name: {type: ["null", "string"], description: Team name.}
+        catalog_entry:
+          type: ["null", "object"]
+          description: The catalog entry behind the team.
+          properties:
+            id: {type: ["null", "string"]}
+            name: {type: ["null", "string"]}
+        members:
+          type: ["null", "array"]
+          description: People in the team.
+          items:
+            type: object
+            properties:
+              id: {type: ["null", "string"]}
+              name: {type: ["null", "string"]}
+              email: {type: ["null", "string"]}
+              slack_user_id: {type: ["null", "string"]}
 "##;
 
-/// Our spec plus a `teams` entity (list + get, paginated), as a newer upstream spec adds it.
-fn spec_with_teams(ours: &str) -> String {
-    let with = ours
+/// The base in upstream form as a newer upstream spec changes it: version 1.0.5, a `teams`
+/// entity, and reworded descriptions elsewhere.
+fn newer_upstream(base: &str) -> String {
+    let with = base
+        .replacen("version: 1.0.4", "version: 1.0.5", 1)
         .replacen("paths:\n", TEAMS_PATHS, 1)
-        .replacen("  schemas:\n", TEAMS_SCHEMA, 1);
-    assert_ne!(with, ours);
+        .replacen("  schemas:\n", TEAMS_SCHEMA, 1)
+        .replacen(
+            "description: Opaque incident identifier.",
+            "description: The incident's unique ID, as shown in its URL.",
+            1,
+        )
+        .replacen(
+            "description: Opaque alert identifier.",
+            "description: The alert's unique ID.",
+            1,
+        );
+    assert_eq!(
+        with.matches("unique ID").count(),
+        2,
+        "the description edits must apply"
+    );
+    assert!(with.contains("version: 1.0.5") && with.contains("/v3/teams/{id}"));
     with
 }
 
 const TEAMS_TEST: &str = r##"
 use futures::TryStreamExt;
 use incident_io_connector::emulator::Emulator;
-use incident_io_connector::{meta, IncidentIoAuthConfig, IncidentIoConnector};
+use incident_io_connector::{meta, models, IncidentIoAuthConfig, IncidentIoConnector};
+
+/// Our corrections are still in effect after importing the newer upstream spec: these lines
+/// only compile with the corrected types.
+#[allow(dead_code)]
+fn corrections_hold(i: &models::Incident, a: &models::Actor, s: &models::Severity, t: &models::IncidentTimestamp) {
+    let _: &Option<chrono::DateTime<chrono::Utc>> = &i.created_at;
+    let _: &Option<models::Actor> = &i.creator;
+    let _: (&Option<models::UserRef>, &Option<models::AlertRef>, &Option<models::ApiKeyRef>, &Option<models::WorkflowRef>) =
+        (&a.user, &a.alert, &a.api_key, &a.workflow);
+    let _: &Option<i64> = &s.rank;
+    let _: &Option<i64> = &t.rank;
+    let _: &Option<models::IncidentStatus> = &i.incident_status;
+}
+
+#[test]
+fn corrected_bounds_and_real_bodies() {
+    let users = meta::entity("users").unwrap().operation("list").unwrap();
+    assert_eq!(users.param("page_size").unwrap().maximum, Some(10000));
+    let alerts = meta::entity("alerts").unwrap().operation("list").unwrap();
+    assert!(alerts.param("page_size").unwrap().required);
+    // A real-shaped incident (actor is a workflow, integer ranks, 6-digit timestamps, a
+    // numeric custom field value as a string) decodes.
+    let body = serde_json::json!({
+        "id": "01FDAG4SAP5TYPT98WGR2N7W91", "name": "Checkout down", "reference": "INC-1",
+        "mode": "standard", "visibility": "public",
+        "created_at": "2021-08-17T13:28:57.801578Z", "updated_at": "2021-08-17T13:28:57Z",
+        "incident_status": {"id": "S1", "name": "Live", "category": "live", "rank": 3},
+        "severity": {"id": "SEV1", "name": "Major", "rank": 2},
+        "creator": {"workflow": {"id": "W1", "name": "Auto-declare"}},
+        "custom_field_entries": [{"custom_field": {"id": "CF1", "name": "Cost", "field_type": "numeric"},
+                                  "values": [{"value_numeric": "12.5"}]}],
+        "team_ids": [], "slack_channel_id": "", "last_activity_at": "2021-08-18T00:00:00.000001Z"
+    });
+    let incident: models::Incident = serde_json::from_value(body).unwrap();
+    assert_eq!(incident.severity.unwrap().rank, Some(2));
+    assert!(incident.creator.unwrap().workflow.is_some());
+}
 
 #[tokio::test]
 async fn teams_work_with_no_hand_written_code() {
@@ -190,7 +267,7 @@ async fn teams_work_with_no_hand_written_code() {
         .auth(IncidentIoAuthConfig::new(emu.api_key()))
         .base_url(&emu.base_url()).unwrap()
         .build().unwrap();
-    let all: Vec<incident_io_connector::models::Team> =
+    let all: Vec<models::Team> =
         c.teams().list().page_size(3).stream().try_collect().await.unwrap();
     assert_eq!(all.len(), 7);
     assert_eq!(emu.request_count(), 3);
@@ -198,8 +275,10 @@ async fn teams_work_with_no_hand_written_code() {
     assert_eq!(one.name, all[4].name);
     let raw = c.execute("teams", "list", serde_json::json!({"page_size": 100})).await.unwrap();
     assert_eq!(raw["data"].as_array().unwrap().len(), 7);
-    let e = c.execute("teams", "list", serde_json::json!({"page_size": 101})).await.unwrap_err();
-    assert!(e.to_string().contains("from 1 to 100"), "{e}");
+    let e = c.execute("teams", "list", serde_json::json!({"page_size": 251})).await.unwrap_err();
+    assert!(e.to_string().contains("from 1 to 250"), "{e}");
+    let got = c.execute("teams", "get", serde_json::json!({"id": all[2].id})).await.unwrap();
+    assert_eq!(got["id"], serde_json::json!(all[2].id));
     assert!(meta::entity("teams").is_some());
 }
 "##;
@@ -226,18 +305,19 @@ fn upstream_reference_spec_compiles() {
 #[test]
 fn other_specs_build_or_fail_clearly() {
     // 1. A broken spec stops the build with one clear line and no panic.
-    let ours = std::fs::read_to_string(root().join("spec/incident-io.yaml")).unwrap();
-    let broken = ours.replacen(
+    let base = std::fs::read_to_string(root().join("spec/incident-io.yaml")).unwrap();
+    let broken = base.replacen(
         "$ref: \"#/components/schemas/Incident\"",
         "$ref: \"#/components/schemas/Incidnet\"",
         1,
     );
-    assert_ne!(broken, ours, "the fixture edit must apply");
+    assert_ne!(broken, base, "the fixture edit must apply");
     let dir = crate_copy("broken", &broken);
     let (ok, stderr) = cargo_check(&dir);
     assert!(!ok, "a dangling $ref must fail the build");
     assert!(
-        stderr.contains("error: invalid connector spec: spec/incident-io.yaml: at /paths/")
+        stderr.contains("error: invalid connector spec: spec/incident-io.yaml")
+            && stderr.contains(": at /paths/")
             && stderr.contains("`$ref: #/components/schemas/Incidnet` points to nothing"),
         "{stderr}"
     );
@@ -246,13 +326,15 @@ fn other_specs_build_or_fail_clearly() {
         "no panic backtrace:\n{stderr}"
     );
 
-    // 2. A newer spec with one more entity: `cargo xtask regen --spec` imports it, prints the
-    //    change and refreshes the docs; the crate then exposes and serves `teams` with no code
-    //    written.
-    let dir = crate_copy("teams", &ours);
+    // 2. A newer upstream spec (connector 1.0.5: one more entity, reworded descriptions):
+    //    `cargo xtask regen --spec` replaces the base, re-applies our corrections, prints an
+    //    additive change and refreshes the docs; the crate then exposes and serves `teams`
+    //    with no code written, and every correction is still in effect.
+    let dir = crate_copy("teams", &base);
     std::fs::copy(root().join("REFERENCE.md"), dir.join("REFERENCE.md")).unwrap();
     copy_dir(&root().join("snapshot"), &dir.join("snapshot"));
-    std::fs::write(dir.join("newer-upstream.yaml"), spec_with_teams(&ours)).unwrap();
+    let newer = newer_upstream(&base);
+    std::fs::write(dir.join("newer-upstream.yaml"), &newer).unwrap();
     let regen = ["run", "--offline", "--quiet", "-p", "xtask", "--", "regen"];
     let (ok, stdout, stderr) = cargo(
         &dir,
@@ -267,11 +349,21 @@ fn other_specs_build_or_fail_clearly() {
     ] {
         assert!(stdout.contains(needle), "{needle} in:\n{stdout}");
     }
+    assert!(
+        !stdout.contains("stale"),
+        "no correction went stale:\n{stdout}"
+    );
+    assert!(!stdout.contains("[breaking]"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("spec/incident-io.yaml")).unwrap(),
+        newer,
+        "the base is the imported file, as published"
+    );
     let reference = std::fs::read_to_string(dir.join("REFERENCE.md")).unwrap();
     assert!(reference.contains("### teams.list") && reference.contains("`GET /v3/teams`"));
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(
-        readme.contains("| `teams` | list, get | `/v3/teams` | 25 / 100 |"),
+        readme.contains("| `teams` | list, get | `/v3/teams` | 25 / 250 |"),
         "README table"
     );
     let snapshot = std::fs::read_to_string(dir.join("snapshot/generated.rs")).unwrap();
@@ -293,5 +385,37 @@ fn other_specs_build_or_fail_clearly() {
         ok,
         "the teams test must pass in the regenerated crate:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+
+    // 3. A correction whose target the upstream dropped is stale: regen refuses, naming it,
+    //    unless --allow-stale.
+    // Upstream renames Severity's `rank`; the correction that makes it an integer is stale.
+    let at = newer
+        .find("\n    Severity:\n")
+        .expect("the base has a Severity schema");
+    let rank = at
+        + newer[at..]
+            .find("        rank:")
+            .expect("Severity has a rank");
+    let stale_base = format!(
+        "{}        position:{}",
+        &newer[..rank],
+        &newer[rank + "        rank:".len()..]
+    );
+    std::fs::write(dir.join("stale-upstream.yaml"), &stale_base).unwrap();
+    let (ok, stdout, stderr) = cargo(
+        &dir,
+        &[&regen[..], &["--spec", "stale-upstream.yaml"]].concat(),
+    );
+    assert!(!ok, "a stale correction fails regen:\n{stdout}");
+    assert!(
+        stdout.contains("stale      spec/incident-io.corrections.yaml/actions/"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("--allow-stale"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("spec/incident-io.yaml")).unwrap(),
+        newer,
+        "nothing is written when regen refuses"
+    );
 }

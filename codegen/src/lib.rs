@@ -19,6 +19,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod normalize;
+pub mod overlay;
 
 pub use error::{escape_token, ptr, SpecError};
 pub use model::Spec;
@@ -41,6 +42,48 @@ pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
     let doc = load::parse_yaml(text).map_err(|e| e.in_file(file))?;
     load::check_refs(&doc).map_err(|e| e.in_file(file))?;
     model::build(file, doc).map_err(|e| e.in_file(file))
+}
+
+/// Parses a base spec, applies `corrections` (our overlay, see [`overlay`]) and validates the
+/// result: the *effective* spec, with what happened to each correction. Errors in the
+/// effective spec name both files.
+pub fn parse_corrected(
+    file: &str,
+    text: &str,
+    corrections: Option<&overlay::Corrections>,
+) -> Result<(Spec, Vec<overlay::Outcome>), SpecError> {
+    let doc = load::parse_yaml(text).map_err(|e| e.in_file(file))?;
+    let (doc, outcomes, label) = match corrections {
+        Some(c) => {
+            let (doc, outcomes) = c.apply(&doc).map_err(|e| e.in_file(file))?;
+            (doc, outcomes, format!("{file} + {}", c.file))
+        }
+        None => (doc, Vec::new(), file.to_string()),
+    };
+    load::check_refs(&doc).map_err(|e| e.in_file(&label))?;
+    let spec = model::build(&label, doc).map_err(|e| e.in_file(&label))?;
+    Ok((spec, outcomes))
+}
+
+/// Reads a base spec and, when given, a corrections file, and returns the effective spec
+/// (see [`parse_corrected`]).
+pub fn load_corrected(
+    base: &std::path::Path,
+    corrections: Option<&std::path::Path>,
+) -> Result<(Spec, Vec<overlay::Outcome>), SpecError> {
+    let file = base.display().to_string();
+    let text = std::fs::read_to_string(base).map_err(|e| SpecError {
+        file: file.clone(),
+        pointer: String::new(),
+        message: format!("cannot read the spec file: {e}"),
+    })?;
+    let corrections = corrections.map(overlay::Corrections::load).transpose()?;
+    parse_corrected(&file, &text, corrections.as_ref())
+}
+
+/// The spec as YAML text (for the checked-in copy of the effective spec).
+pub fn to_yaml(spec: &Spec) -> String {
+    serde_yaml_ng::to_string(&spec.doc).unwrap_or_default()
 }
 
 /// Reads, parses and validates a spec file.

@@ -1,13 +1,20 @@
 //! Maintainer tasks: `cargo xtask <command>`.
 //!
-//! - `regen [--spec PATH] [--check]`: regenerates everything derived from the spec that is
-//!   checked in: the snapshot of the generated code (`snapshot/generated.rs`, reviewable in
-//!   diffs), `REFERENCE.md`, and the entity table in `README.md` (between markers). With
-//!   `--spec`, first imports a connector spec in the upstream format into
-//!   `spec/incident-io.yaml` (validated exactly as build.rs does) and prints what changed in the
-//!   API with semver advice. With `--check`, writes nothing and fails with a diff if anything
-//!   checked in is stale (CI runs this).
-//! - `generate [SPEC]`: prints the generated code for a spec (default: ours).
+//! - `regen [--spec PATH] [--check] [--allow-stale]`: regenerates everything derived from the
+//!   spec that is checked in: the snapshot of the generated code (`snapshot/generated.rs`), the
+//!   effective spec (`snapshot/effective-spec.yaml`: base plus corrections), `REFERENCE.md`, and
+//!   the entity table in `README.md` (between markers). With `--spec`, the file replaces the
+//!   base (`spec/incident-io.yaml`, Airbyte's form), our corrections
+//!   (`spec/incident-io.corrections.yaml`) are re-applied, and the API change between the old
+//!   and new *effective* specs is printed with semver advice. Corrections the new base now
+//!   states itself are listed as redundant; corrections whose target is gone are stale and
+//!   fail the command unless `--allow-stale`. With `--check`, writes nothing and fails with a
+//!   diff if anything checked in is stale, or if any correction no longer applies (CI).
+//! - `corrections`: lists every correction and whether it applies, is redundant or stale.
+//! - `corrections derive EDITED [--append]`: the overlay actions that turn the current
+//!   effective spec into `EDITED` (start from a copy of `snapshot/effective-spec.yaml`), with
+//!   `TODO` descriptions to fill in; printed, or appended to the corrections file.
+//! - `generate [SPEC]`: prints the generated code for a spec (default: ours, corrected).
 //! - `bench [--runs N] [--quick] ...`: runs the benchmarks and writes `BENCHMARKS.md` (see
 //!   `bench.rs`).
 //!
@@ -19,12 +26,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use incident_io_connector_codegen as codegen;
+use incident_io_connector_codegen::overlay::{Corrections, Outcome};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("generate") => generate(args.get(1).map(PathBuf::from)),
         Some("regen") => regen(&args[1..]),
+        Some("corrections") => corrections(&args[1..]),
         Some("bench") => bench::bench(&root(), &args[1..]),
         _ => Err(usage()),
     };
@@ -38,7 +47,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask regen [--spec PATH] [--check] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
+    "usage: cargo xtask regen [--spec PATH] [--check] [--allow-stale] | cargo xtask corrections [derive EDITED [--append]] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
 }
 
 fn root() -> PathBuf {
@@ -49,15 +58,39 @@ fn root() -> PathBuf {
 }
 
 const SPEC: &str = "spec/incident-io.yaml";
+const CORRECTIONS: &str = "spec/incident-io.corrections.yaml";
 const SNAPSHOT: &str = "snapshot/generated.rs";
+const EFFECTIVE: &str = "snapshot/effective-spec.yaml";
 const REFERENCE: &str = "REFERENCE.md";
 const README: &str = "README.md";
 
+/// Our corrections, if the file exists.
+fn load_corrections(root: &Path) -> Result<Option<Corrections>, String> {
+    let path = root.join(CORRECTIONS);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {CORRECTIONS}: {e}"))?;
+    Corrections::parse(CORRECTIONS, &text)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 fn generate(spec: Option<PathBuf>) -> Result<(), String> {
-    let spec = spec.unwrap_or_else(|| root().join(SPEC));
-    let g = codegen::load(&spec)
-        .and_then(|s| codegen::generate(&s))
-        .map_err(|e| e.to_string())?;
+    let root = root();
+    let spec = match spec {
+        Some(p) => codegen::load(&p).map_err(|e| e.to_string())?,
+        None => {
+            let text = std::fs::read_to_string(root.join(SPEC))
+                .map_err(|e| format!("cannot read {SPEC}: {e}"))?;
+            let corrections = load_corrections(&root)?;
+            codegen::parse_corrected(SPEC, &text, corrections.as_ref())
+                .map_err(|e| e.to_string())?
+                .0
+        }
+    };
+    let g = codegen::generate(&spec).map_err(|e| e.to_string())?;
     print!("{}", g.code);
     Ok(())
 }
@@ -75,18 +108,50 @@ pub fn derived(spec: &codegen::Spec, readme: &str) -> Result<Vec<(&'static str, 
     })?;
     Ok(vec![
         (SNAPSHOT, generated.code),
+        (
+            EFFECTIVE,
+            format!(
+                "# @generated by `cargo xtask regen`: {SPEC} with {CORRECTIONS} applied. Do not edit;\n# to add a correction, edit a copy and run `cargo xtask corrections derive <copy>`.\n{}",
+                codegen::to_yaml(spec)
+            ),
+        ),
         (REFERENCE, codegen::markdown::reference(spec) + "\n"),
         (README, readme),
     ])
 }
 
+/// Prints what happened to each correction; returns the stale ones.
+fn report(outcomes: &[Outcome], verbose: bool) -> Vec<&Outcome> {
+    let mut stale = Vec::new();
+    for o in outcomes {
+        let first_line = o.description.lines().next().unwrap_or_default();
+        if o.stale {
+            println!("  stale      {CORRECTIONS}{}: {first_line}", o.pointer);
+            for t in &o.targets {
+                println!("             target {t}");
+            }
+            stale.push(o);
+        } else if o.redundant {
+            println!(
+                "  redundant  {CORRECTIONS}{}: {first_line}\n             the base now says this itself; consider dropping it",
+                o.pointer
+            );
+        } else if verbose {
+            println!("  applied    {CORRECTIONS}{}: {first_line}", o.pointer);
+        }
+    }
+    stale
+}
+
 fn regen(args: &[String]) -> Result<(), String> {
     let mut spec_arg: Option<PathBuf> = None;
     let mut check = false;
+    let mut allow_stale = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--check" => check = true,
+            "--allow-stale" => allow_stale = true,
             "--spec" => {
                 spec_arg = Some(PathBuf::from(
                     it.next().ok_or_else(|| "--spec needs a path".to_string())?,
@@ -95,11 +160,18 @@ fn regen(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown argument `{other}`; {}", usage())),
         }
     }
+    if check && spec_arg.is_some() {
+        return Err(
+            "--check compares the checked-in files with spec/; do not combine it with --spec"
+                .into(),
+        );
+    }
     let root = root();
     let spec_path = root.join(SPEC);
+    let corrections = load_corrections(&root)?;
     let old_text = std::fs::read_to_string(&spec_path).ok();
 
-    // The spec to generate from: the imported one, or ours.
+    // The base to generate from: the imported one, or ours.
     let (new_text, label) = match &spec_arg {
         Some(p) => (
             std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
@@ -112,7 +184,19 @@ fn regen(args: &[String]) -> Result<(), String> {
             SPEC.to_string(),
         ),
     };
-    let new_spec = codegen::parse(&label, &new_text).map_err(|e| e.to_string())?;
+    let (new_spec, outcomes) = codegen::parse_corrected(&label, &new_text, corrections.as_ref())
+        .map_err(|e| e.to_string())?;
+    if let Some(c) = &corrections {
+        println!("corrections: {} in {CORRECTIONS}", c.len());
+    }
+    let stale = report(&outcomes, false);
+    if !stale.is_empty() && (check || !allow_stale) {
+        return Err(format!(
+            "{} correction(s) no longer apply: what they correct is gone from the base. Update or drop them in {CORRECTIONS}{}",
+            stale.len(),
+            if check { "" } else { ", or pass --allow-stale to import anyway" }
+        ));
+    }
     // Validate fully (the same checks and generation build.rs runs) before touching anything.
     codegen::generate(&new_spec).map_err(|e| e.to_string())?;
 
@@ -121,36 +205,34 @@ fn regen(args: &[String]) -> Result<(), String> {
     let outputs = derived(&new_spec, &readme)?;
 
     if check {
-        if spec_arg.is_some() {
-            return Err(
-                "--check compares the checked-in files with spec/; do not combine it with --spec"
-                    .into(),
-            );
-        }
-        let mut stale = Vec::new();
+        let mut stale_files = Vec::new();
         for (rel, want) in &outputs {
             let have = std::fs::read_to_string(root.join(rel)).unwrap_or_default();
             if &have != want {
                 print_diff(rel, &have, want);
-                stale.push(*rel);
+                stale_files.push(*rel);
             }
         }
-        if stale.is_empty() {
+        if stale_files.is_empty() {
             println!(
-                "regen --check: {} is up to date ({}, {}, {})",
-                SPEC, SNAPSHOT, REFERENCE, README
+                "regen --check: {SPEC} with {CORRECTIONS} is up to date ({})",
+                outputs
+                    .iter()
+                    .map(|(r, _)| *r)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             return Ok(());
         }
         return Err(format!(
             "stale generated files: {}; run `cargo xtask regen` and commit the result",
-            stale.join(", ")
+            stale_files.join(", ")
         ));
     }
 
     if spec_arg.is_some() {
         write(&spec_path, &new_text)?;
-        println!("imported {label} into {SPEC}");
+        println!("imported {label} into {SPEC} (the base; corrections stay in {CORRECTIONS})");
     }
     for (rel, contents) in &outputs {
         let path = root.join(rel);
@@ -161,12 +243,137 @@ fn regen(args: &[String]) -> Result<(), String> {
             println!("unchanged {rel}");
         }
     }
-    match old_text.as_deref().map(|t| codegen::parse(SPEC, t)) {
-        Some(Ok(old_spec)) => print!("{}", codegen::diff::compare(&old_spec, &new_spec)),
+    // The change a user of the crate sees: old effective spec → new effective spec.
+    match old_text
+        .as_deref()
+        .map(|t| codegen::parse_corrected(SPEC, t, corrections.as_ref()))
+    {
+        Some(Ok((old_spec, _))) => print!("{}", codegen::diff::compare(&old_spec, &new_spec)),
         Some(Err(e)) => println!("(the previous spec did not load, so no change summary: {e})"),
         None => println!("(no previous spec, so no change summary)"),
     }
     Ok(())
+}
+
+fn corrections(args: &[String]) -> Result<(), String> {
+    let root = root();
+    let base =
+        std::fs::read_to_string(root.join(SPEC)).map_err(|e| format!("cannot read {SPEC}: {e}"))?;
+    let corrections = load_corrections(&root)?;
+    let (effective, outcomes) =
+        codegen::parse_corrected(SPEC, &base, corrections.as_ref()).map_err(|e| e.to_string())?;
+    match args.first().map(String::as_str) {
+        None => {
+            println!(
+                "{} correction(s) in {CORRECTIONS} over {SPEC}:",
+                corrections.as_ref().map_or(0, Corrections::len)
+            );
+            let stale = report(&outcomes, true);
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} stale correction(s)", stale.len()))
+            }
+        }
+        Some("derive") => {
+            let edited_path = args
+                .get(1)
+                .ok_or_else(|| format!("corrections derive needs the edited spec; {}", usage()))?;
+            let append = args.iter().any(|a| a == "--append");
+            let text = std::fs::read_to_string(edited_path)
+                .map_err(|e| format!("cannot read {edited_path}: {e}"))?;
+            let edited =
+                codegen::load::parse_yaml(&text).map_err(|e| format!("{edited_path}: {e}"))?;
+            let actions = codegen::overlay::derive(&effective.doc, &edited);
+            if actions.is_empty() {
+                println!("no difference: {edited_path} is the effective spec");
+                return Ok(());
+            }
+            // Check the derived actions really produce the edited spec (key order aside).
+            let mut check = codegen::overlay::actions_yaml(&actions);
+            check = format!(
+                "overlay: 1.0.0\ninfo: {{title: check, version: '1'}}\nactions:\n{}",
+                check.replace("TODO", "check")
+            );
+            let probe = Corrections::parse("derived", &check).map_err(|e| e.to_string())?;
+            let (result, _) = probe.apply(&effective.doc).map_err(|e| e.to_string())?;
+            let (result, edited_json) = (
+                serde_json::to_value(&result).unwrap_or_default(),
+                serde_json::to_value(&edited).unwrap_or_default(),
+            );
+            let difference = first_difference("", &result, &edited_json);
+            let yaml = codegen::overlay::actions_yaml(&actions);
+            if append {
+                let path = root.join(CORRECTIONS);
+                let mut current = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                    "overlay: 1.0.0\ninfo:\n  title: Corrections to the upstream connector spec\n  version: 1.0.0\nactions:\n".to_string()
+                });
+                if !current.ends_with('\n') {
+                    current.push('\n');
+                }
+                current.push_str(&yaml);
+                write(&path, &current)?;
+                println!(
+                    "appended {} action(s) to {CORRECTIONS}; replace each TODO description with what the real API does and where that is known from, then run `cargo xtask regen`",
+                    actions.len()
+                );
+            } else {
+                print!("{yaml}");
+            }
+            if let Some(at) = difference {
+                return Err(format!("the derived actions do not reproduce the edited spec exactly, first at {at} (a change an overlay cannot express, such as removing a key from a parameter); review them"));
+            }
+            Ok(())
+        }
+        Some(other) => Err(format!(
+            "unknown corrections command `{other}`; {}",
+            usage()
+        )),
+    }
+}
+
+/// The JSON pointer of the first place where `a` and `b` differ (key order aside).
+fn first_difference(at: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match y.get(k) {
+                    Some(w) => {
+                        if let Some(d) = first_difference(&here, v, w) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(format!("{here} (only in the result)")),
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{at}/{k} (only in the edited spec)"))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            // Parameters are matched by name (an appended one comes last; order is not a
+            // difference an overlay can or needs to express).
+            let key = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+            let mut pairs: Vec<(usize, &Value, &Value)> = Vec::new();
+            for (i, v) in x.iter().enumerate() {
+                let w = match key(v) {
+                    Some(name) => y.iter().find(|w| key(w).as_deref() == Some(name.as_str())),
+                    None => y.get(i),
+                };
+                match w {
+                    Some(w) => pairs.push((i, v, w)),
+                    None => return Some(format!("{at}/{i}")),
+                }
+            }
+            pairs
+                .into_iter()
+                .find_map(|(i, v, w)| first_difference(&format!("{at}/{i}"), v, w))
+        }
+        _ if a == b => None,
+        _ => Some(at.to_string()),
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {
