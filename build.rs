@@ -20,7 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 
     let corrections = Path::new(CORRECTIONS);
-    let generated = incident_io_connector_codegen::load_corrected(
+    let generated = connector_sdk_codegen::load_corrected(
         Path::new(BASE),
         corrections.exists().then_some(corrections),
     )
@@ -33,7 +33,7 @@ fn main() {
                 o.description.lines().next().unwrap_or_default()
             );
         }
-        incident_io_connector_codegen::generate(&spec)
+        connector_sdk_codegen::generate(&spec)
     });
     let generated = match generated {
         Ok(g) => g,

@@ -11,8 +11,8 @@
 
 use std::hint::black_box;
 
+use connector_sdk_emulator::Emulator;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use incident_io_connector::emulator::Emulator;
 use incident_io_connector::models;
 use serde::Deserialize;
 
@@ -29,7 +29,7 @@ struct HostedEnvelope {
 fn pages() -> (Vec<u8>, Vec<u8>) {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
-        let emu = Emulator::builder()
+        let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
             .count("incidents", 1_000)
             .start()
             .await

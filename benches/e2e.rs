@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use serde_json::Value;
 
 use child::Opts;
@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 fn serve(incidents: Option<usize>) -> ExitCode {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
-        let emu = Emulator::builder()
+        let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
             .count("incidents", incidents.unwrap_or(INCIDENTS))
             .start()
             .await
@@ -353,7 +353,11 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
 
     // ── Throughput: one emulator with 10,000 incidents. ──
     let emu = rt
-        .block_on(Emulator::builder().count("incidents", INCIDENTS).start())
+        .block_on(
+            Emulator::builder(incident_io_connector::SPEC_JSON)
+                .count("incidents", INCIDENTS)
+                .start(),
+        )
         .map_err(|e| format!("emulator: {e}"))?;
     let ids_path = s.work.join("incident-ids.txt");
     let user_ids_path = s.work.join("user-ids.txt");
@@ -524,7 +528,11 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
     // ── Pipelining: 50 ms per request. ──
     eprintln!("e2e: pipelining");
     let emu = rt
-        .block_on(Emulator::builder().count("incidents", INCIDENTS).start())
+        .block_on(
+            Emulator::builder(incident_io_connector::SPEC_JSON)
+                .count("incidents", INCIDENTS)
+                .start(),
+        )
         .map_err(|e| format!("emulator: {e}"))?;
     emu.faults().set_latency(PIPELINE_LATENCY);
     let pipe_runs = if s.quick { 1 } else { 3 };
@@ -554,7 +562,7 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
     eprintln!("e2e: streaming memory");
     let emu = rt
         .block_on(
-            Emulator::builder()
+            Emulator::builder(incident_io_connector::SPEC_JSON)
                 .count("incidents", MEMORY_INCIDENTS)
                 .start(),
         )

@@ -5,8 +5,8 @@
 //! The last part shows hosted mode (calls through Airbyte's API) against the emulator's Airbyte
 //! endpoints.
 
+use connector_sdk_emulator::Emulator;
 use futures::TryStreamExt;
-use incident_io_connector::emulator::Emulator;
 use incident_io_connector::entities::IncidentsSearchField;
 use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
 use incident_io_connector::{AirbyteAuthConfig, Error, IncidentIoAuthConfig, IncidentIoConnector};
@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
                 .build()?
         }
         _ => {
-            let emulator = Emulator::builder()
+            let emulator = Emulator::builder(incident_io_connector::SPEC_JSON)
                 .count("incidents", 120)
                 .count("users", 300)
                 .start()
@@ -111,7 +111,9 @@ async fn main() -> Result<(), Error> {
     //    the incident.io key stored on the Airbyte side.
     let emulator = match _emulator.take() {
         Some(e) => e,
-        None => Emulator::start().await.map_err(emulator_error)?,
+        None => Emulator::start(incident_io_connector::SPEC_JSON)
+            .await
+            .map_err(emulator_error)?,
     };
     println!(
         "\nHosted mode through the emulator's Airbyte API at {}:",

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use incident_io_connector::emulator::{self as emu_api, Emulator, Fault};
+use connector_sdk_emulator::{self as emu_api, Emulator, Fault};
 use serde_json::{json, Value};
 
 /// The upstream reference spec (read from `../shared/reference` at test time), as JSON.
@@ -15,7 +15,7 @@ fn upstream() -> String {
     });
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("read {}: {e}", std::path::Path::new(&path).display()));
-    let spec = incident_io_connector_codegen::parse("incident-io.connector.yaml", &text).unwrap();
+    let spec = connector_sdk_codegen::parse("incident-io.connector.yaml", &text).unwrap();
     serde_json::to_string(&spec.doc).unwrap()
 }
 
@@ -103,7 +103,7 @@ fn emulator_is_send_and_sync() {
 
 #[tokio::test]
 async fn paginates_1000_incidents_in_4_pages() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 1000)
         .start()
         .await
@@ -155,7 +155,9 @@ async fn paginates_1000_incidents_in_4_pages() {
 
 #[tokio::test]
 async fn last_page_meta_and_defaults() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     assert_eq!(emu.record_count("incidents"), Some(50));
     assert_eq!(emu.record_count("severities"), Some(5));
     assert_eq!(emu.record_count("nope"), None);
@@ -192,7 +194,9 @@ async fn last_page_meta_and_defaults() {
 
 #[tokio::test]
 async fn page_size_bounds_are_422() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for bad in ["0", "251", "-1", "abc", "1.5", "", "99999999999999999999"] {
         let (status, body) = get_json(&emu, &format!("/v2/incidents?page_size={bad}")).await;
         assert_eq!(status, 422, "page_size={bad}");
@@ -219,7 +223,9 @@ async fn page_size_bounds_are_422() {
 
 #[tokio::test]
 async fn bad_cursor_is_422() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let alert_id = emu.record("alerts", 3).unwrap()["id"]
         .as_str()
         .unwrap()
@@ -239,7 +245,11 @@ async fn bad_cursor_is_422() {
 
 #[tokio::test]
 async fn auth_errors() {
-    let emu = Emulator::builder().api_key("sekrit").start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .api_key("sekrit")
+        .start()
+        .await
+        .unwrap();
     assert_eq!(emu.api_key(), "sekrit");
     let url = format!("{}/v2/incidents", emu.base_url());
     let resp = client().get(&url).send().await.unwrap();
@@ -286,7 +296,9 @@ async fn auth_errors() {
 
 #[tokio::test]
 async fn get_by_id_reference_and_404() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let rec = emu.record("incidents", 41).unwrap();
     let id = rec["id"].as_str().unwrap();
     let (status, body) = get_json(&emu, &format!("/v2/incidents/{id}")).await;
@@ -338,7 +350,9 @@ async fn get_by_id_reference_and_404() {
 
 #[tokio::test]
 async fn unknown_routes_are_empty_404s() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let c = client();
     for path in [
         "/",
@@ -388,7 +402,7 @@ async fn unknown_routes_are_empty_404s() {
 
 #[tokio::test]
 async fn unpaginated_lists_and_headers() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("severities", 7)
         .start()
         .await
@@ -418,7 +432,7 @@ async fn unpaginated_lists_and_headers() {
 
 #[tokio::test]
 async fn incident_updates_filter_by_incident() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 10)
         .count("incident_updates", 200)
         .start()
@@ -468,9 +482,21 @@ async fn incident_updates_filter_by_incident() {
 
 #[tokio::test]
 async fn deterministic_by_seed() {
-    let a = Emulator::builder().seed(9).start().await.unwrap();
-    let b = Emulator::builder().seed(9).start().await.unwrap();
-    let c = Emulator::builder().seed(10).start().await.unwrap();
+    let a = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .seed(9)
+        .start()
+        .await
+        .unwrap();
+    let b = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .seed(9)
+        .start()
+        .await
+        .unwrap();
+    let c = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .seed(10)
+        .start()
+        .await
+        .unwrap();
     for e in a.entities() {
         for i in 0..a.record_count(&e).unwrap() {
             assert_eq!(a.record(&e, i), b.record(&e, i));
@@ -490,7 +516,9 @@ async fn deterministic_by_seed() {
 
 #[tokio::test]
 async fn fault_429_and_5xx_bodies() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().push(Fault::rate_limited(1));
     emu.faults().push(Fault::status(500));
     emu.faults().push(Fault::Status {
@@ -538,7 +566,9 @@ async fn fault_429_and_5xx_bodies() {
 
 #[tokio::test]
 async fn fault_push_n_and_unknown_routes() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().push_n(Fault::status(502), 3);
     for _ in 0..3 {
         assert_eq!(get(&emu, "/nope").await.0, 502);
@@ -562,7 +592,9 @@ async fn fault_push_n_and_unknown_routes() {
 
 #[tokio::test]
 async fn fault_html_and_empty() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().push(Fault::Html { status: 502 });
     emu.faults().push(Fault::EmptyBody { status: 503 });
     let (status, headers, body) = get(&emu, "/v2/incidents").await;
@@ -577,7 +609,9 @@ async fn fault_html_and_empty() {
 
 #[tokio::test]
 async fn fault_truncated_body() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let (_, _, full) = get(&emu, "/v2/incidents?page_size=10").await;
     emu.faults().push(Fault::TruncatedBody);
     let (status, headers, body) = get(&emu, "/v2/incidents?page_size=10").await;
@@ -593,7 +627,9 @@ async fn fault_truncated_body() {
 
 #[tokio::test]
 async fn fault_delay_and_latency() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().push(Fault::Delay(Duration::from_millis(300)));
     let t = Instant::now();
     assert_eq!(get(&emu, "/v2/incidents").await.0, 200);
@@ -613,7 +649,9 @@ async fn fault_delay_and_latency() {
 
 #[tokio::test]
 async fn fault_stall_sends_headers_first() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().push(Fault::Stall(Duration::from_millis(700)));
     let t = Instant::now();
     let resp = client()
@@ -653,7 +691,9 @@ async fn fault_stall_sends_headers_first() {
 
 #[tokio::test]
 async fn fault_reset_connection() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let c = client();
     let url = format!("{}/v2/incidents", emu.base_url());
     // Warm a pooled connection first, so the reset hits a reused one.
@@ -699,7 +739,9 @@ async fn fault_reset_connection() {
 #[tokio::test]
 async fn random_failures_are_deterministic() {
     async fn run(seed: u64) -> Vec<u16> {
-        let emu = Emulator::start().await.unwrap();
+        let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+            .await
+            .unwrap();
         emu.faults().set_random_failure_rate(0.3, seed);
         let mut out = Vec::new();
         for _ in 0..60 {
@@ -717,7 +759,9 @@ async fn random_failures_are_deterministic() {
     let failed = a.iter().filter(|&&s| s != 200).count();
     assert!((5..=35).contains(&failed), "{failed} of 60 failed");
     assert!(a.iter().all(|s| [200, 429, 500, 502, 503].contains(s)));
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     emu.faults().set_random_failure_rate(0.0, 1);
     assert_eq!(get(&emu, "/v2/incidents").await.0, 200);
 }
@@ -728,7 +772,7 @@ async fn random_failures_are_deterministic() {
 #[ignore = "needs the upstream reference spec: INCIDENT_IO_UPSTREAM_SPEC (run by .ci/run)"]
 async fn upstream_spec_serves() {
     let upstream = upstream();
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json(&upstream)
         .count("incidents", 300)
         .start()
@@ -751,13 +795,13 @@ async fn upstream_spec_serves() {
 
 #[tokio::test]
 async fn bad_spec_is_invalid_data() {
-    let err = Emulator::builder()
+    let err = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json("{")
         .start()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
-    let err = Emulator::builder()
+    let err = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json("{\"paths\":{}}")
         .start()
         .await
@@ -798,7 +842,7 @@ async fn added_entity_is_served_without_code_changes() {
             "created_at": {"type": ["string", "null"], "format": "date-time"},
             "parent": {"$ref": "#/components/schemas/Team"}}});
     let text = spec.to_string();
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json(&text)
         .count("teams", 45)
         .start()
@@ -833,7 +877,7 @@ async fn added_entity_is_served_without_code_changes() {
 
 #[tokio::test]
 async fn large_uncached_entity() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 30_000)
         .start()
         .await
@@ -855,7 +899,11 @@ async fn large_uncached_entity() {
 
 #[tokio::test]
 async fn served_records_match_the_spec() {
-    let emu = Emulator::builder().default_count(60).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(60)
+        .start()
+        .await
+        .unwrap();
     validate_all(&emu, incident_io_connector::SPEC_JSON).await;
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use incident_io_connector::emulator::{Emulator, Fault};
+use connector_sdk_emulator::{Emulator, Fault};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "/api/v1/account/applications/token";
@@ -165,7 +165,9 @@ fn expect_ids(all: &[Value], keep: impl Fn(&Value) -> bool) -> Vec<String> {
 
 #[tokio::test]
 async fn token_exchange() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     assert_eq!(emu.airbyte_api_url(), emu.base_url());
     assert_eq!(emu.airbyte_client_id(), "emulator-client-id");
     assert_eq!(emu.airbyte_client_secret(), "emulator-client-secret");
@@ -204,7 +206,7 @@ async fn token_exchange() {
     assert_eq!(emu.tokens_issued(), 2);
 
     // Custom credentials and TTL.
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_credentials("id-1", "secret-1")
         .airbyte_token_ttl(Duration::from_millis(1500))
         .start()
@@ -221,7 +223,7 @@ async fn token_exchange() {
 
 #[tokio::test]
 async fn auth_is_required() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_token_ttl(Duration::from_millis(300))
         .start()
         .await
@@ -299,7 +301,7 @@ async fn auth_is_required() {
 
 #[tokio::test]
 async fn organization_header() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_organization_id("org-42")
         .start()
         .await
@@ -356,7 +358,9 @@ async fn organization_header() {
     assert_eq!(status, 200);
 
     // Without a configured organization the header is ignored.
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     assert_eq!(emu.airbyte_organization_id(), None);
     let s = Session::new(&emu).await;
     let (status, _) = send(
@@ -376,7 +380,9 @@ async fn organization_header() {
 
 #[tokio::test]
 async fn connector_lookup_filters() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let def = incident_io_connector::DEFINITION_ID;
     assert_eq!(emu.airbyte_definition_id(), def);
     assert_eq!(emu.airbyte_workspace(), "default");
@@ -418,7 +424,7 @@ async fn connector_lookup_filters() {
     }
 
     // Workspace, id and number of seeded connectors.
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_workspace("prod")
         .airbyte_connector_id("abc")
         .airbyte_seed_connectors(3)
@@ -436,7 +442,7 @@ async fn connector_lookup_filters() {
         assert_eq!(status, 200, "{id}: {body}");
     }
 
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_seed_connectors(0)
         .start()
         .await
@@ -451,7 +457,7 @@ async fn connector_lookup_filters() {
 
 #[tokio::test]
 async fn create_then_lookup() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_seed_connectors(0)
         .start()
         .await
@@ -534,7 +540,9 @@ async fn create_then_lookup() {
 
 #[tokio::test]
 async fn create_validation() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let s = Session::new(&emu).await;
     let (status, body) = s.post(CONNECTORS, &json!({})).await;
     assert_eq!(status, 422);
@@ -587,7 +595,7 @@ async fn create_validation() {
 
 #[tokio::test]
 async fn execute_list_pages_like_incident_io() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 1_000)
         .start()
         .await
@@ -652,7 +660,7 @@ async fn execute_list_pages_like_incident_io() {
 
 #[tokio::test]
 async fn execute_list_filters_and_errors() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 10)
         .count("incident_updates", 100)
         .start()
@@ -701,7 +709,9 @@ async fn execute_list_filters_and_errors() {
 
 #[tokio::test]
 async fn execute_get_404_and_unknowns() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let s = Session::new(&emu).await;
     let rec = emu.record("incidents", 7).unwrap();
     let (status, body) = s
@@ -761,7 +771,7 @@ async fn execute_get_404_and_unknowns() {
 // ───────────────────────────── execute: search ─────────────────────────────
 
 async fn search_emulator() -> Emulator {
-    Emulator::builder()
+    Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 300)
         .count("schedules", 120)
         .start()
@@ -1023,7 +1033,7 @@ async fn search_array_and_logic_operators() {
 
 #[tokio::test]
 async fn search_sort_limit_cursor() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 1_000)
         .start()
         .await
@@ -1120,7 +1130,7 @@ async fn search_sort_limit_cursor() {
 
 #[tokio::test]
 async fn search_covers_every_record() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 2_500)
         .start()
         .await
@@ -1301,7 +1311,7 @@ async fn search_validation() {
         .as_array_mut()
         .unwrap()
         .retain(|e| e["entity"] != json!("severities"));
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json(&spec.to_string())
         .start()
         .await
@@ -1318,7 +1328,9 @@ async fn search_validation() {
 
 #[tokio::test]
 async fn faults_and_log_apply_to_airbyte_routes() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let s = Session::new(&emu).await;
     let exec = format!("{CONNECTORS}/conn-emulator/execute");
     let body = json!({"entity": "severities", "action": "list", "params": {}});

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use connector_sdk_emulator::{Emulator, Fault};
 use futures::{StreamExt, TryStreamExt};
-use incident_io_connector::emulator::{Emulator, Fault};
 use incident_io_connector::{
     AirbyteAuthConfig, Error, IncidentIoAuthConfig, IncidentIoConnector, RetryPolicy,
 };
@@ -65,7 +65,9 @@ fn data_requests(emu: &Emulator) -> usize {
 
 #[tokio::test]
 async fn rate_limited_then_ok_waits_for_retry_after() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.retry_policy(fast())).await;
         emu.faults().push(Fault::rate_limited(1));
@@ -87,7 +89,9 @@ async fn rate_limited_then_ok_waits_for_retry_after() {
 
 #[tokio::test]
 async fn rate_limited_forever_gives_up_after_the_configured_attempts() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.retry_policy(fast().max_attempts(3))).await;
         emu.faults().push_n(
@@ -110,7 +114,9 @@ async fn rate_limited_forever_gives_up_after_the_configured_attempts() {
 
 #[tokio::test]
 async fn server_errors_then_ok() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.retry_policy(fast())).await;
         for status in [500, 502, 503] {
@@ -132,7 +138,9 @@ async fn server_errors_then_ok() {
 
 #[tokio::test]
 async fn connection_reset_then_ok() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.retry_policy(fast())).await;
         emu.faults().push(Fault::ResetConnection);
@@ -149,7 +157,9 @@ async fn connection_reset_then_ok() {
 
 #[tokio::test]
 async fn truncated_body_is_a_decode_error_and_is_retried() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.no_retries()).await;
         emu.faults().push(Fault::TruncatedBody);
@@ -175,7 +185,9 @@ async fn truncated_body_is_a_decode_error_and_is_retried() {
 
 #[tokio::test]
 async fn a_stalled_body_times_out_instead_of_hanging() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| {
             b.no_retries().timeout(Duration::from_millis(400))
@@ -196,7 +208,9 @@ async fn a_stalled_body_times_out_instead_of_hanging() {
 
 #[tokio::test]
 async fn html_error_page() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     for mode in MODES {
         let c = connector(&emu, mode, |b| b.no_retries()).await;
         emu.faults().push(Fault::Html { status: 502 });
@@ -213,7 +227,7 @@ async fn html_error_page() {
 
 #[tokio::test]
 async fn unauthorized_mid_stream() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 50)
         .start()
         .await
@@ -252,7 +266,7 @@ async fn unauthorized_mid_stream() {
 
 #[tokio::test]
 async fn ten_thousand_incidents_with_ten_percent_faults_lose_and_duplicate_nothing() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 10_000)
         .start()
         .await
@@ -291,7 +305,9 @@ async fn ten_thousand_incidents_with_ten_percent_faults_lose_and_duplicate_nothi
 
 #[tokio::test]
 async fn client_side_rate_limit_spreads_calls_instead_of_collecting_429s() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     // 60 per minute: a burst of 6, then one per second.
     let c = connector(&emu, Mode::Direct, |b| b.rate_limit(60)).await;
     let start = Instant::now();

@@ -5,7 +5,7 @@
 //! Snapshots live in `tests/snapshots/`; `UPDATE_SNAPSHOTS=1 cargo test --test introspect`
 //! rewrites them.
 
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use incident_io_connector::{
     meta, AirbyteAuthConfig, Error, ExecuteOptions, IncidentIoAuthConfig, IncidentIoConnector,
 };
@@ -200,7 +200,11 @@ fn entity_schema_of_an_unknown_entity_lists_the_valid_ones() {
 /// Every record the SDK returns, in both modes, validates against its entity's schema.
 #[tokio::test]
 async fn records_from_execute_validate_against_entity_schema() {
-    let emu = Emulator::builder().default_count(12).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(12)
+        .start()
+        .await
+        .unwrap();
     let direct = IncidentIoConnector::builder()
         .auth(IncidentIoAuthConfig::new(emu.api_key()))
         .base_url(&emu.base_url())
@@ -482,7 +486,11 @@ fn example_calls_validate_against_tool_input_schema() {
 /// search runs too); what it rejects for its params, `execute` refuses before any request.
 #[tokio::test]
 async fn tool_input_schema_agrees_with_execute() {
-    let emu = Emulator::builder().default_count(5).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(5)
+        .start()
+        .await
+        .unwrap();
     let c = IncidentIoConnector::builder()
         .auth(
             AirbyteAuthConfig::new(emu.airbyte_client_id(), emu.airbyte_client_secret())
@@ -546,7 +554,7 @@ async fn tool_input_schema_agrees_with_execute() {
 
 #[tokio::test]
 async fn large_results_are_refused_with_advice_never_truncated() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 300)
         .start()
         .await

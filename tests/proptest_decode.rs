@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use incident_io_connector::models;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -16,7 +16,11 @@ fn bases() -> &'static Vec<(String, Value)> {
     BASES.get_or_init(|| {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let emu = Emulator::builder().default_count(3).start().await.unwrap();
+            let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+                .default_count(3)
+                .start()
+                .await
+                .unwrap();
             let mut out = Vec::new();
             for e in emu.entities() {
                 for i in 0..3 {

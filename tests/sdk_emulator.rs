@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
+use connector_sdk_emulator::Emulator;
 use futures::TryStreamExt;
-use incident_io_connector::emulator::Emulator;
 use incident_io_connector::{meta, Error, IncidentIoAuthConfig, IncidentIoConnector};
 use serde_json::json;
 
@@ -50,7 +50,11 @@ macro_rules! typed_list_and_get {
 
 #[tokio::test]
 async fn every_entity_and_action_typed() {
-    let emu = Emulator::builder().default_count(30).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(30)
+        .start()
+        .await
+        .unwrap();
     let c = connector(&emu, emu.api_key());
     typed_list_and_get!(emu, c, incidents, "/v2/incidents", None);
     typed_list_and_get!(emu, c, alerts, "/v2/alerts", Some("page_size=25"));
@@ -87,7 +91,11 @@ async fn every_entity_and_action_typed() {
 
 #[tokio::test]
 async fn every_entity_and_action_via_execute() {
-    let emu = Emulator::builder().default_count(7).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(7)
+        .start()
+        .await
+        .unwrap();
     let c = connector(&emu, emu.api_key());
     for entity in meta::entities() {
         let list = c.execute(entity.name, "list", json!({})).await.unwrap();
@@ -122,7 +130,7 @@ async fn every_entity_and_action_via_execute() {
 
 #[tokio::test]
 async fn pages_1000_incidents_in_4_requests_in_server_order() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 1000)
         .start()
         .await
@@ -156,7 +164,7 @@ async fn pages_1000_incidents_in_4_requests_in_server_order() {
 
 #[tokio::test]
 async fn pages_10000_incidents_exactly() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 10_000)
         .start()
         .await
@@ -175,7 +183,9 @@ async fn pages_10000_incidents_exactly() {
 
 #[tokio::test]
 async fn wrong_key_is_an_auth_error_with_the_servers_message() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let c = connector(&emu, "not-the-key");
     let err = c.incidents().list().await.unwrap_err();
     let Error::Auth(api) = &err else {
@@ -200,7 +210,9 @@ async fn wrong_key_is_an_auth_error_with_the_servers_message() {
 
 #[tokio::test]
 async fn check_in_direct_mode_asks_for_one_user() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let c = connector(&emu, emu.api_key());
     let result = c.check().await;
     assert_eq!(
@@ -216,7 +228,9 @@ async fn check_in_direct_mode_asks_for_one_user() {
 
 #[tokio::test]
 async fn search_needs_hosted_mode() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let c = connector(&emu, emu.api_key());
     emu.clear_requests();
     let q = incident_io_connector::search::SearchQuery::new();

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
+use connector_sdk_emulator::Emulator;
 use futures::TryStreamExt;
-use incident_io_connector::emulator::Emulator;
 use incident_io_connector::entities::IncidentsSearchField as F;
 use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
 use incident_io_connector::{
@@ -52,7 +52,11 @@ macro_rules! typed_list_and_get {
 
 #[tokio::test]
 async fn every_entity_and_action_typed_in_hosted_mode() {
-    let emu = Emulator::builder().default_count(30).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(30)
+        .start()
+        .await
+        .unwrap();
     let c = hosted(&emu);
     typed_list_and_get!(emu, c, incidents);
     typed_list_and_get!(emu, c, alerts);
@@ -79,7 +83,11 @@ async fn every_entity_and_action_typed_in_hosted_mode() {
 
 #[tokio::test]
 async fn every_entity_via_execute_in_hosted_mode() {
-    let emu = Emulator::builder().default_count(7).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(7)
+        .start()
+        .await
+        .unwrap();
     let c = hosted(&emu);
     for entity in meta::entities() {
         let list = c.execute(entity.name, "list", json!({})).await.unwrap();
@@ -111,7 +119,7 @@ async fn every_entity_via_execute_in_hosted_mode() {
 
 #[tokio::test]
 async fn ten_thousand_incidents_through_execute_with_one_token() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 10_000)
         .start()
         .await
@@ -140,7 +148,7 @@ async fn ten_thousand_incidents_through_execute_with_one_token() {
 
 #[tokio::test]
 async fn create_then_use_the_new_connector() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_seed_connectors(0)
         .start()
         .await
@@ -165,7 +173,7 @@ async fn create_then_use_the_new_connector() {
 
 #[tokio::test]
 async fn several_connectors_are_ambiguous() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .airbyte_seed_connectors(2)
         .start()
         .await
@@ -179,7 +187,7 @@ async fn several_connectors_are_ambiguous() {
 
 #[tokio::test]
 async fn search_end_to_end() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 200)
         .start()
         .await
@@ -240,7 +248,9 @@ async fn search_end_to_end() {
 
 #[tokio::test]
 async fn check_in_hosted_mode() {
-    let emu = Emulator::start().await.unwrap();
+    let emu = Emulator::start(incident_io_connector::SPEC_JSON)
+        .await
+        .unwrap();
     let result = hosted(&emu).check().await;
     assert_eq!(
         result.status,

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use incident_io_connector::emulator::{Emulator, Fault};
+use connector_sdk_emulator::{Emulator, Fault};
 use incident_io_connector::{
     AirbyteAuthConfig, IncidentIoAuthConfig, IncidentIoConnector, RetryPolicy,
 };
@@ -45,7 +45,7 @@ async fn secrets_never_leak() {
         .try_init()
         .expect("the only subscriber in this test binary");
 
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .api_key(API_KEY)
         .airbyte_credentials("client-id", CLIENT_SECRET)
         .count("incidents", 30)

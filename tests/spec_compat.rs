@@ -41,7 +41,9 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
     }
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     std::fs::write(dir.join("Cargo.toml"), slim_manifest(&manifest)).unwrap();
-    for sub in ["src", "codegen", "xtask", "examples", ".cargo"] {
+    for sub in [
+        "src", "runtime", "codegen", "emulator", "cli", "xtask", "examples", ".cargo",
+    ] {
         copy_dir(&root().join(sub), &dir.join(sub));
     }
     std::fs::create_dir_all(dir.join("spec")).unwrap();
@@ -59,7 +61,7 @@ fn crate_copy(name: &str, spec_text: &str) -> PathBuf {
 /// The manifest without benches and with only the dev-dependencies the copy's own test needs
 /// (the copy builds fast, and does not need `benches/`).
 fn slim_manifest(manifest: &str) -> String {
-    const KEEP_DEV: &[&str] = &["tokio", "serde_json", "futures", "incident-io-connector"];
+    const KEEP_DEV: &[&str] = &["tokio", "serde_json", "futures", "connector-sdk-emulator"];
     let mut out = String::new();
     let mut section = String::new();
     for line in manifest.lines() {
@@ -220,7 +222,7 @@ fn newer_upstream(base: &str) -> String {
 
 const TEAMS_TEST: &str = r##"
 use futures::TryStreamExt;
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use incident_io_connector::{meta, models, IncidentIoAuthConfig, IncidentIoConnector};
 
 /// Our corrections are still in effect after importing the newer upstream spec: these lines
@@ -262,7 +264,7 @@ fn corrected_bounds_and_real_bodies() {
 
 #[tokio::test]
 async fn teams_work_with_no_hand_written_code() {
-    let emu = Emulator::builder().count("teams", 7).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON).count("teams", 7).start().await.unwrap();
     let c = IncidentIoConnector::builder()
         .auth(IncidentIoAuthConfig::new(emu.api_key()))
         .base_url(&emu.base_url()).unwrap()

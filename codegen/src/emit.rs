@@ -1,7 +1,11 @@
-//! Emitting the entity layer with `quote!`: open enums, params types, request builders, entity
-//! handles, operation metadata and the `execute` dispatch table. The runtime pieces these call
-//! (`crate::runtime`, `crate::pagination`, `crate::meta`, the connector) are hand-written in the
-//! SDK crate.
+//! Emitting everything a generated crate has besides its models, with `quote!`: open enums,
+//! the connector type and its builder, auth config types built from the spec's schemes, entity
+//! handles, params types and request builders, search fields, and the static metadata
+//! (`connector_sdk_runtime::meta::ConnectorMeta` and the operation tables) the
+//! runtime works from. Every name comes from the spec: the connector's name gives
+//! `<Prefix>Connector`, `<Prefix>AuthConfig`, the environment variable prefix and the span
+//! name. Generated code calls the runtime crate `connector_sdk_runtime`; the runtime never calls
+//! back.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -102,7 +106,7 @@ pub fn enums(list: &[OpenEnum]) -> TokenStream {
                 Unknown(::std::string::String),
             }
 
-            crate::open_enum_impls!(#name { #( #variants2 = #wires ),* });
+            ::connector_sdk_runtime::open_enum_impls!(#name { #( #variants2 = #wires ),* });
         }
     });
     quote!( #(#items)* )
@@ -174,13 +178,19 @@ fn opt_str(v: Option<&str>) -> TokenStream {
     }
 }
 
+/// The path of the runtime crate in generated code.
+pub(crate) fn rt() -> TokenStream {
+    quote!(::connector_sdk_runtime)
+}
+
 /// `OperationMeta` statics.
-fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
+fn op_meta(op: &Operation) -> TokenStream {
+    let rt = rt();
     let name = op_static(op);
     let entity = &op.entity;
     let action = match op.action {
-        Action::List => quote!(crate::meta::Action::List),
-        Action::Get => quote!(crate::meta::Action::Get),
+        Action::List => quote!(#rt::meta::Action::List),
+        Action::Get => quote!(#rt::meta::Action::Get),
     };
     let path = &op.path;
     let summary = &op.summary;
@@ -201,24 +211,25 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
     let params = op.params.iter().map(|p| {
         let pname = &p.name;
         let location = match p.location {
-            ParamLocation::Path => quote!(crate::meta::ParamLocation::Path),
-            ParamLocation::Query => quote!(crate::meta::ParamLocation::Query),
+            ParamLocation::Path => quote!(#rt::meta::ParamLocation::Path),
+            ParamLocation::Query => quote!(#rt::meta::ParamLocation::Query),
         };
         let kind = match &p.kind {
             ParamKind::String { allowed } => {
-                quote!(crate::meta::ParamKind::String { allowed: &[#(#allowed),*] })
+                quote!(#rt::meta::ParamKind::String { allowed: &[#(#allowed),*] })
             }
-            ParamKind::Integer => quote!(crate::meta::ParamKind::Integer),
-            ParamKind::Boolean => quote!(crate::meta::ParamKind::Boolean),
-            ParamKind::Number => quote!(crate::meta::ParamKind::Number),
+            ParamKind::Integer => quote!(#rt::meta::ParamKind::Integer),
+            ParamKind::Boolean => quote!(#rt::meta::ParamKind::Boolean),
+            ParamKind::Number => quote!(#rt::meta::ParamKind::Number),
         };
         let required = p.required;
         let min = opt_i64(p.minimum);
         let max = opt_i64(p.maximum);
         let default = opt_str(p.default.as_ref().map(|d| d.to_string()).as_deref());
         let desc = &p.description;
+        let pattern = opt_str(p.pattern.as_deref());
         quote! {
-            crate::meta::ParamMeta {
+            #rt::meta::ParamMeta {
                 name: #pname,
                 location: #location,
                 kind: #kind,
@@ -227,6 +238,7 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
                 maximum: #max,
                 default: #default,
                 description: #desc,
+                pattern: #pattern,
             }
         }
     });
@@ -236,10 +248,9 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
         op.action.as_str(),
         op.path
     );
-    let _ = spec;
     quote! {
         #[doc = #doc]
-        pub static #name: crate::meta::OperationMeta = crate::meta::OperationMeta {
+        pub static #name: #rt::meta::OperationMeta = #rt::meta::OperationMeta {
             entity: #entity,
             action: #action,
             method: "GET",
@@ -258,30 +269,6 @@ fn op_meta(spec: &Spec, op: &Operation) -> TokenStream {
             params: &[#(#params),*],
         };
     }
-}
-
-fn param_checks(op: &Operation, infos: &[ParamInfo<'_>]) -> Vec<TokenStream> {
-    let st = op_static(op);
-    infos
-        .iter()
-        .enumerate()
-        .map(|(idx, i)| {
-            let f = &i.ident;
-            let value = match (&i.p.kind, i.optional) {
-                (ParamKind::String { .. }, true) => quote!(self.#f.as_deref()),
-                (ParamKind::String { .. }, false) => {
-                    quote!(::std::option::Option::Some(self.#f.as_str()))
-                }
-                (_, true) => quote!(self.#f),
-                (_, false) => quote!(::std::option::Option::Some(self.#f)),
-            };
-            match i.p.kind {
-                ParamKind::String { .. } => quote!(crate::runtime::check_str(&#st, #idx, #value)?;),
-                ParamKind::Integer => quote!(crate::runtime::check_int(&#st, #idx, #value)?;),
-                ParamKind::Boolean | ParamKind::Number => quote!(let _ = #value;),
-            }
-        })
-        .collect()
 }
 
 fn describe_bounds(p: &Param) -> String {
@@ -314,13 +301,19 @@ fn describe_bounds(p: &Param) -> String {
     }
 }
 
-fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
+/// Whether the operation is a cursor-paginated list (its builder has `prefetch`).
+fn paginated(op: &Operation) -> bool {
+    matches!(op.action, Action::List) && op.pagination.is_some()
+}
+
+/// The params struct and the request builder of one operation.
+fn operation(op: &Operation) -> TokenStream {
+    let rt = rt();
     let st = op_static(op);
     let builder = builder_ident(op);
     let params_ty = params_ident(op);
     let record = type_ident(&op.record_component);
     let infos = param_infos(op);
-    let entity_name = &op.entity;
     let action_name = op.action.as_str();
 
     // Params struct.
@@ -361,25 +354,6 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
     } else {
         quote!(Default,)
     };
-    let checks = param_checks(op, &infos);
-    let (prefetch_field, prefetch_setter) = if paginated(op) {
-        (
-            quote!(pub(crate) prefetch: bool,),
-            quote! {
-                /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
-                /// (off by default): the request for page n+1 starts, on its own Tokio task, as
-                /// soon as page n arrives, so it travels while you consume page n. At most one
-                /// page is held ahead; dropping the stream cancels it. With it on, a stream you
-                /// stop early has sent one request more than it used.
-                pub fn prefetch(mut self, on: bool) -> Self {
-                    self.prefetch = on;
-                    self
-                }
-            },
-        )
-    } else {
-        (quote!(), quote!())
-    };
     let params_doc = docs::raw_attrs(&format!(
         "Parameters of `{}.{}` (`GET {}`), as sent to either transport.\n\nAlso the accepted `params` of `execute(\"{}\", \"{}\", params)`: unknown keys are rejected.",
         op.entity, action_name, op.path, op.entity, action_name
@@ -397,7 +371,7 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
             ParamKind::String { .. } => quote! {
                 #doc
                 pub fn #f(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
-                    self.params.#f = ::std::option::Option::Some(value.into());
+                    self.0.params_mut().#f = ::std::option::Option::Some(value.into());
                     self
                 }
             },
@@ -406,7 +380,7 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
                 quote! {
                     #doc
                     pub fn #f(mut self, value: #ty) -> Self {
-                        self.params.#f = ::std::option::Option::Some(value);
+                        self.0.params_mut().#f = ::std::option::Option::Some(value);
                         self
                     }
                 }
@@ -414,40 +388,23 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
         }
     });
 
-    let transport_method = match op.action {
-        Action::List => quote!(list),
-        Action::Get => quote!(get),
-    };
-    let (output, extra) = match op.action {
+    let (inner, output, extra) = match op.action {
         Action::List => {
-            let output = quote!(crate::Page<crate::models::#record>);
-            let pages = match &op.pagination {
-                Some(p) => {
-                    let cursor_field = field_ident(&p.cursor_param);
-                    let bulk = match (&op.page_size_param, op.bulk_page_size) {
-                        (Some(name), Some(n)) => {
-                            let f = field_ident(name);
-                            quote! {
-                                let mut this = self;
-                                if this.params.#f.is_none() {
-                                    this.params.#f = ::std::option::Option::Some(#n);
-                                }
-                            }
-                        }
-                        _ => quote!(let this = self;),
-                    };
-                    quote! {
-                        #bulk
-                        crate::pagination::pages(#entity_name, this.prefetch, this, |b: &Self, cursor: ::std::option::Option<::std::string::String>| {
-                            let mut b = b.clone();
-                            if cursor.is_some() {
-                                b.params.#cursor_field = cursor;
-                            }
-                            b.send()
-                        })
+            let inner = quote!(#rt::requests::ListRequest<#params_ty, crate::models::#record>);
+            let output = quote!(#rt::Page<crate::models::#record>);
+            let prefetch = if paginated(op) {
+                quote! {
+                    /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+                    /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+                    /// soon as page n arrives, so it travels while you consume page n. At most one
+                    /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+                    /// stop early has sent one request more than it used.
+                    pub fn prefetch(self, on: bool) -> Self {
+                        Self(self.0.prefetch(on))
                     }
                 }
-                None => quote!(crate::pagination::single(self.send())),
+            } else {
+                quote!()
             };
             let bulk_doc = match (&op.page_size_param, op.bulk_page_size) {
                 (Some(name), Some(n)) => format!(
@@ -478,21 +435,26 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
                 op.entity
             ));
             let extra = quote! {
+                #prefetch
+
                 #pages_doc
-                pub fn pages(self) -> impl ::futures::Stream<Item = ::std::result::Result<crate::Page<crate::models::#record>, crate::Error>> + ::std::marker::Send + 'static {
-                    #pages
+                pub fn pages(self) -> impl #rt::__private::futures::Stream<Item = ::std::result::Result<#output, #rt::Error>> + ::std::marker::Send + 'static {
+                    self.0.pages()
                 }
 
                 #stream_doc
-                pub fn stream(self) -> impl ::futures::Stream<Item = ::std::result::Result<crate::models::#record, crate::Error>> + ::std::marker::Send + 'static {
-                    crate::pagination::items(self.pages())
+                pub fn stream(self) -> impl #rt::__private::futures::Stream<Item = ::std::result::Result<crate::models::#record, #rt::Error>> + ::std::marker::Send + 'static {
+                    self.0.stream()
                 }
             };
-            (output, extra)
+            (inner, output, extra)
         }
-        Action::Get => (quote!(crate::models::#record), quote!()),
+        Action::Get => (
+            quote!(#rt::requests::GetRequest<#params_ty, crate::models::#record>),
+            quote!(crate::models::#record),
+            quote!(),
+        ),
     };
-    let _ = (spec, entity);
 
     let builder_doc = docs::raw_attrs(&format!(
         "Request for `{}.{}`: {}\n\n`GET {}`. {}\n\nAwait it (or call [`send`](Self::send)) to run it.",
@@ -520,35 +482,29 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
         }
 
         impl #params_ty {
-            /// Checks every parameter against the spec (bounds, allowed values, non-empty ids).
-            pub fn validate(&self) -> ::std::result::Result<(), crate::Error> {
-                #(#checks)*
-                ::std::result::Result::Ok(())
+            /// Checks every parameter against the spec (bounds, allowed values, patterns,
+            /// usable path values).
+            pub fn validate(&self) -> ::std::result::Result<(), #rt::Error> {
+                #rt::params::validate(&#st, self)
             }
         }
 
         #builder_doc
         #[derive(Clone, Debug)]
         #[must_use = "a request does nothing until it is awaited"]
-        pub struct #builder {
-            pub(crate) connector: crate::IncidentIoConnector,
-            pub(crate) params: #params_ty,
-            #prefetch_field
-        }
+        pub struct #builder(#inner);
 
         impl #builder {
             #(#setters)*
-            #prefetch_setter
 
             /// The parameters this request will send.
             pub fn params(&self) -> &#params_ty {
-                &self.params
+                self.0.params()
             }
 
             #[doc = #send_doc]
-            pub async fn send(self) -> ::std::result::Result<#output, crate::Error> {
-                self.params.validate()?;
-                self.connector.transport().#transport_method(&#st, &self.params).await
+            pub async fn send(self) -> ::std::result::Result<#output, #rt::Error> {
+                self.0.send().await
             }
 
             #extra
@@ -556,30 +512,19 @@ fn operation(spec: &Spec, entity: &Entity, op: &Operation) -> TokenStream {
 
         #[doc = #future_doc]
         impl ::std::future::IntoFuture for #builder {
-            type Output = ::std::result::Result<#output, crate::Error>;
-            type IntoFuture = crate::BoxFuture<Self::Output>;
+            type Output = ::std::result::Result<#output, #rt::Error>;
+            type IntoFuture = #rt::BoxFuture<Self::Output>;
             fn into_future(self) -> Self::IntoFuture {
-                ::std::boxed::Box::pin(self.send())
+                ::std::future::IntoFuture::into_future(self.0)
             }
         }
     }
 }
 
-/// Whether the operation is a cursor-paginated list (its builder has `prefetch`).
-fn paginated(op: &Operation) -> bool {
-    matches!(op.action, Action::List) && op.pagination.is_some()
-}
-
-/// The `prefetch` field's initializer in a builder literal (paginated lists only).
-fn prefetch_init(op: &Operation) -> TokenStream {
-    if paginated(op) {
-        quote!(prefetch: false,)
-    } else {
-        quote!()
-    }
-}
-
-fn entity_handle(entity: &Entity) -> TokenStream {
+/// An entity's handle, its accessor on the connector, and its search types.
+fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
+    let rt = rt();
+    let connector = format_ident!("{}Connector", spec.type_prefix);
     let handle = type_ident(&entity.name);
     let accessor = field_ident(&entity.name);
     let actions: Vec<&str> = entity
@@ -592,26 +537,20 @@ fn entity_handle(entity: &Entity) -> TokenStream {
     } else {
         entity.description.clone()
     };
+    let action_list = actions
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let handle_doc = docs::attrs(&format!(
-        "{desc}\n\nActions: {}. Get this handle with `connector.{}()`.",
-        actions
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        "{desc}\n\nActions: {action_list}. Get this handle with `connector.{}()`.",
         entity.name
     ));
-    let accessor_doc = docs::attrs(&format!(
-        "{desc}\n\nActions: {}.",
-        actions
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    let accessor_doc = docs::attrs(&format!("{desc}\n\nActions: {action_list}."));
     let methods = entity.operations.iter().map(|op| {
         let builder = builder_ident(op);
         let params_ty = params_ident(op);
+        let st = op_static(op);
         let infos = param_infos(op);
         let positional: Vec<&ParamInfo<'_>> = infos.iter().filter(|i| i.positional).collect();
         let args = positional.iter().map(|i| {
@@ -638,7 +577,10 @@ fn entity_handle(entity: &Entity) -> TokenStream {
             }
         });
         let method = Ident::new(op.action.as_str(), Span::call_site());
-        let prefetch_init = prefetch_init(op);
+        let inner = match op.action {
+            Action::List => quote!(#rt::requests::ListRequest),
+            Action::Get => quote!(#rt::requests::GetRequest),
+        };
         let doc = docs::attrs(&format!(
             "{}\n\n{}\n\n`GET {}`",
             if op.summary.is_empty() {
@@ -652,11 +594,7 @@ fn entity_handle(entity: &Entity) -> TokenStream {
         quote! {
             #doc
             pub fn #method(&self, #(#args),*) -> #builder {
-                #builder {
-                    connector: self.connector.clone(),
-                    params: #params_ty { #(#inits),* },
-                    #prefetch_init
-                }
+                #builder(#inner::new(self.client.clone(), &#st, #params_ty { #(#inits),* }))
             }
         }
     });
@@ -672,8 +610,8 @@ fn entity_handle(entity: &Entity) -> TokenStream {
         ));
         quote! {
             #doc
-            pub fn search(&self, query: crate::search::SearchQuery<#field_ty>) -> crate::search::Search<#field_ty, #record_ty> {
-                crate::search::Search::new(self.connector.clone(), query)
+            pub fn search(&self, query: #rt::search::SearchQuery<#field_ty>) -> #rt::search::Search<#field_ty, #record_ty> {
+                #rt::search::Search::new(self.client.clone(), query)
             }
         }
     };
@@ -681,7 +619,7 @@ fn entity_handle(entity: &Entity) -> TokenStream {
         #handle_doc
         #[derive(Clone, Debug)]
         pub struct #handle {
-            connector: crate::IncidentIoConnector,
+            client: #rt::Client,
         }
 
         impl #handle {
@@ -691,10 +629,10 @@ fn entity_handle(entity: &Entity) -> TokenStream {
 
         #search
 
-        impl crate::IncidentIoConnector {
+        impl crate::#connector {
             #accessor_doc
             pub fn #accessor(&self) -> #handle {
-                #handle { connector: self.clone() }
+                #handle { client: self.client().clone() }
             }
         }
     }
@@ -706,6 +644,7 @@ fn search_items(entity: &Entity) -> TokenStream {
     if entity.search_fields.is_empty() {
         return quote!();
     }
+    let rt = rt();
     let camel = entity.name.to_upper_camel_case();
     let field_ty = format_ident!("{camel}SearchField");
     let record_ty = format_ident!("{camel}SearchRecord");
@@ -745,8 +684,8 @@ fn search_items(entity: &Entity) -> TokenStream {
                 "integer" => quote!(i64),
                 "number" => quote!(f64),
                 "boolean" => quote!(bool),
-                "array" => quote!(::std::vec::Vec<::serde_json::Value>),
-                _ => quote!(::serde_json::Value),
+                "array" => quote!(::std::vec::Vec<#rt::__private::serde_json::Value>),
+                _ => quote!(#rt::__private::serde_json::Value),
             };
             let doc = docs::attrs(if f.description.is_empty() {
                 &f.name
@@ -780,7 +719,7 @@ fn search_items(entity: &Entity) -> TokenStream {
             #( #vdocs #variants, )*
         }
 
-        impl crate::search::SearchField for #field_ty {
+        impl #rt::search::SearchField for #field_ty {
             const ENTITY: &'static str = #entity_name;
             fn path(self) -> &'static str {
                 match self {
@@ -798,36 +737,8 @@ fn search_items(entity: &Entity) -> TokenStream {
     }
 }
 
-fn dispatch(spec: &Spec) -> TokenStream {
-    let check_arms = spec.operations().map(|op| {
-        let entity = &op.entity;
-        let action = op.action.as_str();
-        let params_ty = params_ident(op);
-        let st = op_static(op);
-        quote! {
-            (#entity, #action) => {
-                let p: entities::#params_ty = crate::runtime::parse_params(&ops::#st, params)?;
-                p.validate()?;
-                crate::transport::params_object(&ops::#st, &p)
-            }
-        }
-    });
-    quote! {
-        /// Checks untyped params against the operation (names, types, bounds) without sending,
-        /// and returns them as sent: defaults of required parameters filled in, `null`s dropped.
-        pub(crate) fn check_params(
-            op: &'static crate::meta::OperationMeta,
-            params: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> ::std::result::Result<::serde_json::Map<::std::string::String, ::serde_json::Value>, crate::Error> {
-            match (op.entity, op.action.as_str()) {
-                #(#check_arms)*
-                _ => ::std::result::Result::Err(crate::runtime::unknown_operation(op.entity, op.action.as_str())),
-            }
-        }
-    }
-}
-
 fn entity_metas(spec: &Spec) -> TokenStream {
+    let rt = rt();
     let items = spec.entities.iter().map(|e| {
         let name = &e.name;
         let desc = &e.description;
@@ -837,11 +748,10 @@ fn entity_metas(spec: &Spec) -> TokenStream {
             let n = &f.name;
             let t = &f.json_type;
             let d = &f.description;
-            let _ = f.top_level;
-            quote!(crate::meta::SearchFieldMeta { name: #n, json_type: #t, description: #d })
+            quote!(#rt::meta::SearchFieldMeta { name: #n, json_type: #t, description: #d })
         });
         quote! {
-            crate::meta::EntityMeta {
+            #rt::meta::EntityMeta {
                 name: #name,
                 description: #desc,
                 record_schema: #record,
@@ -852,47 +762,31 @@ fn entity_metas(spec: &Spec) -> TokenStream {
     });
     quote! {
         /// Every entity of the spec, in spec order.
-        pub static ENTITIES: &[crate::meta::EntityMeta] = &[#(#items),*];
+        pub static ENTITIES: &[#rt::meta::EntityMeta] = &[#(#items),*];
     }
 }
 
-/// The whole entity layer.
+/// The entity layer: operation metadata, entity handles, params and builders.
 pub fn entity_layer(spec: &Spec) -> TokenStream {
-    let ops_meta = spec.operations().map(|op| op_meta(spec, op));
+    let rt = rt();
+    let ops_meta = spec.operations().map(op_meta);
     let all_ops = spec.operations().map(op_static);
-    let per_op = spec
-        .entities
-        .iter()
-        .flat_map(|e| e.operations.iter().map(move |op| (e, op)))
-        .map(|(e, op)| operation(spec, e, op));
-    let handles = spec.entities.iter().map(entity_handle);
+    let per_op = spec.operations().map(operation);
+    let handles = spec.entities.iter().map(|e| entity_handle(spec, e));
     let entity_metas = entity_metas(spec);
-    let dispatch = dispatch(spec);
-    let name = &spec.connector_name;
-    let def_id = &spec.definition_id;
-    let version = &spec.version;
-    let base = spec
-        .server_url
-        .as_deref()
-        .unwrap_or("https://api.incident.io");
+    let connector_meta = crate::emit_connector::connector_meta(spec);
     quote! {
-        /// Operation and entity metadata from the spec (params, bounds, extractors).
-        pub mod ops {
+        /// Operation, entity and connector metadata from the spec (params, bounds, extractors,
+        /// auth schemes).
+        mod ops {
             #(#ops_meta)*
 
             /// Every operation of the spec, entity by entity.
-            pub static OPERATIONS: &[&crate::meta::OperationMeta] = &[#(&#all_ops),*];
+            pub static OPERATIONS: &[&#rt::meta::OperationMeta] = &[#(&#all_ops),*];
 
             #entity_metas
 
-            /// `info.x-airbyte-connector-name`.
-            pub const CONNECTOR_NAME: &str = #name;
-            /// `info.x-airbyte-connector-definition-id`: the Airbyte connector definition.
-            pub const DEFINITION_ID: &str = #def_id;
-            /// `info.version` of the spec this crate was generated from.
-            pub const SPEC_VERSION: &str = #version;
-            /// The API's base URL (`servers[0].url`).
-            pub const DEFAULT_BASE_URL: &str = #base;
+            #connector_meta
         }
 
         /// Entity handles, request builders and their params types.
@@ -902,7 +796,5 @@ pub fn entity_layer(spec: &Spec) -> TokenStream {
             #(#handles)*
             #(#per_op)*
         }
-
-        #dispatch
     }
 }

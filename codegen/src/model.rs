@@ -1,6 +1,7 @@
 //! The intermediate representation: what the spec says about entities, actions, params and
 //! extractors, checked and located. Everything the emitters need, nothing about Rust syntax.
 
+use heck::{ToShoutySnakeCase, ToUpperCamelCase};
 use serde_yaml_ng::Value;
 
 use crate::error::{ptr, SpecError};
@@ -69,6 +70,8 @@ pub struct Param {
     pub default: Option<serde_json::Value>,
     /// Description from the spec.
     pub description: String,
+    /// The schema's `pattern` (a regular expression the value must match).
+    pub pattern: Option<String>,
 }
 
 /// How a paginated list finds its next page.
@@ -167,12 +170,39 @@ pub struct Spec {
     pub server_url: Option<String>,
     /// Entities in order of first appearance in `paths`.
     pub entities: Vec<Entity>,
+    /// The name people use (`info.x-airbyte-connector-display-name`, else `info.title`
+    /// without a trailing "API Connector", "Connector" or "API").
+    pub display_name: String,
+    /// The prefix of generated type names (`IncidentIo`).
+    pub type_prefix: String,
+    /// The prefix of environment variables (`INCIDENT_IO`).
+    pub env_prefix: String,
+    /// What error messages say about the rate limit (`info.x-sdk-rate-limit`).
+    pub rate_limit_hint: Option<String>,
+    /// The auth schemes.
+    pub auth: Vec<crate::auth::AuthScheme>,
 }
 
 impl Spec {
     /// All operations, entity by entity.
     pub fn operations(&self) -> impl Iterator<Item = &Operation> {
         self.entities.iter().flat_map(|e| e.operations.iter())
+    }
+}
+
+/// `incident.io API Connector` → `incident.io`; an empty title gives the connector name.
+fn display_from_title(title: &str, name: &str) -> String {
+    let mut t = title.trim();
+    for suffix in [" API Connector", " Connector", " API"] {
+        if let Some(stripped) = t.strip_suffix(suffix) {
+            t = stripped.trim();
+            break;
+        }
+    }
+    if t.is_empty() {
+        name.to_string()
+    } else {
+        t.to_string()
     }
 }
 
@@ -342,12 +372,49 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
     }
     read_search_fields(&doc, &mut entities)?;
 
+    let title = text(info, "title");
+    let display_name = match text(info, "x-airbyte-connector-display-name") {
+        d if !d.is_empty() => d,
+        _ => display_from_title(&title, &connector_name),
+    };
+    let type_prefix = connector_name.to_upper_camel_case();
+    if type_prefix.is_empty() || type_prefix.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(SpecError::new(
+            "/info/x-airbyte-connector-name",
+            format!("`{connector_name}` does not make a Rust type name; use letters, digits and `-`, starting with a letter"),
+        ));
+    }
+    let env_prefix = connector_name.to_shouty_snake_case();
+    let rate_limit_hint = match info.get("x-sdk-rate-limit") {
+        None => None,
+        Some(r) => {
+            let at = "/info/x-sdk-rate-limit";
+            let per_minute = r.get("requests_per_minute").and_then(Value::as_u64).ok_or_else(|| {
+                SpecError::new(at, "needs `requests_per_minute: <integer>` (and optionally `scope: per API key`)")
+            })?;
+            let scope = r
+                .get("scope")
+                .and_then(Value::as_str)
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            Some(format!(
+                "the default limit is {per_minute} requests/minute{scope}"
+            ))
+        }
+    };
+    let auth = crate::auth::read(&doc, &env_prefix)?;
+
     Ok(Spec {
+        display_name,
+        type_prefix,
+        env_prefix,
+        rate_limit_hint,
+        auth,
         file: file.to_string(),
         connector_name,
         definition_id,
         version: text(info, "version"),
-        title: text(info, "title"),
+        title,
         description: text(info, "description"),
         server_url,
         entities,
@@ -654,6 +721,18 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
             format!("unsupported construct: parameter name `{name}`; use letters, digits and `_`"),
         ));
     }
+    let pattern = schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(pat) = &pattern {
+        if let Err(e) = regex_lite::Regex::new(pat) {
+            return Err(SpecError::new(
+                ptr(&schema_ptr, "pattern"),
+                format!("`{pat}` is not a regular expression the SDK can check ({e}); use a simpler pattern"),
+            ));
+        }
+    }
     Ok(Param {
         name,
         location,
@@ -663,6 +742,7 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
         maximum: int("maximum"),
         default,
         description: text(p, "description"),
+        pattern,
     })
 }
 

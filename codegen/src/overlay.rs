@@ -18,7 +18,7 @@
 //! concatenated, anything else is replaced) and is appended to a selected array as one more
 //! element; a target must select objects or arrays. One addition to those rules: an element
 //! an array already holds is not appended again, so re-applying a correction never duplicates
-//! what the upstream has since added itself. [`derive`] writes the actions that turn one spec into another, which is
+//! what the upstream has since added itself. [`derive()`] writes the actions that turn one spec into another, which is
 //! how a maintainer adds a correction without writing JSONPath by hand.
 
 use enumset::EnumSet;

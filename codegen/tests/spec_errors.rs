@@ -1,7 +1,7 @@
 //! Every way a spec can be broken gives one clear error naming the file, the JSON pointer and
 //! the fix; and the generator accepts the upstream reference spec unchanged.
 
-use incident_io_connector_codegen::{generate, parse, SpecError};
+use connector_sdk_codegen::{generate, parse, SpecError};
 
 const GOOD: &str = r##"
 openapi: 3.1.0
@@ -279,7 +279,7 @@ fn upstream_reference_spec_generates_and_parses() {
 #[test]
 fn our_spec_generates_clean_docs() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let (spec, outcomes) = incident_io_connector_codegen::load_corrected(
+    let (spec, outcomes) = connector_sdk_codegen::load_corrected(
         &dir.join("incident-io.yaml"),
         Some(&dir.join("incident-io.corrections.yaml")),
     )
@@ -310,10 +310,8 @@ fn change_summary_and_semver_advice() {
             "        - name: team\n          in: query\n          schema: {type: string}\n        - name: after\n",
         )
         .replace("        id: {type: string}\n", "        id: {type: string}\n        owner: {type: string}\n");
-    let change = incident_io_connector_codegen::diff::compare(
-        &old,
-        &parse("spec/demo.yaml", &added).unwrap(),
-    );
+    let change =
+        connector_sdk_codegen::diff::compare(&old, &parse("spec/demo.yaml", &added).unwrap());
     assert!(!change.is_breaking(), "{change}");
     assert!(
         change
@@ -332,10 +330,8 @@ fn change_summary_and_semver_advice() {
         "        kind: {type: string, enum: [a, b]}",
         "        kind: {type: integer}",
     );
-    let change = incident_io_connector_codegen::diff::compare(
-        &old,
-        &parse("spec/demo.yaml", &broken).unwrap(),
-    );
+    let change =
+        connector_sdk_codegen::diff::compare(&old, &parse("spec/demo.yaml", &broken).unwrap());
     assert!(change.is_breaking(), "{change}");
     let text = change.to_string();
     assert!(
@@ -345,7 +341,7 @@ fn change_summary_and_semver_advice() {
     assert!(text.contains("field Thing.kind"), "{text}");
     assert!(text.contains("Semver: BREAKING"), "{text}");
 
-    let same = incident_io_connector_codegen::diff::compare(&old, &old);
+    let same = connector_sdk_codegen::diff::compare(&old, &old);
     assert!(same.is_empty());
 }
 
@@ -388,26 +384,23 @@ fn without_prose(v: &serde_json::Value) -> serde_json::Value {
 #[ignore = "needs the upstream reference spec: INCIDENT_IO_UPSTREAM_SPEC (run by .ci/run)"]
 fn upstream_plus_corrections_matches_our_effective_spec() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let corrections = incident_io_connector_codegen::overlay::Corrections::load(
+    let corrections = connector_sdk_codegen::overlay::Corrections::load(
         &dir.join("incident-io.corrections.yaml"),
     )
     .unwrap();
     let ours_text = std::fs::read_to_string(dir.join("incident-io.yaml")).unwrap();
-    let (ours, _) = incident_io_connector_codegen::parse_corrected(
+    let (ours, _) = connector_sdk_codegen::parse_corrected(
         "spec/incident-io.yaml",
         &ours_text,
         Some(&corrections),
     )
     .unwrap();
-    let (theirs, outcomes) = incident_io_connector_codegen::parse_corrected(
-        "upstream",
-        &upstream_spec(),
-        Some(&corrections),
-    )
-    .unwrap();
+    let (theirs, outcomes) =
+        connector_sdk_codegen::parse_corrected("upstream", &upstream_spec(), Some(&corrections))
+            .unwrap();
     let stale: Vec<_> = outcomes.iter().filter(|o| o.stale || o.redundant).collect();
     assert!(stale.is_empty(), "on the upstream file: {stale:?}");
-    let change = incident_io_connector_codegen::diff::compare(&ours, &theirs);
+    let change = connector_sdk_codegen::diff::compare(&ours, &theirs);
     assert!(change.is_empty(), "{change}");
     let (a, b) = (
         without_prose(&serde_json::to_value(&ours.doc).unwrap()),
@@ -419,13 +412,13 @@ fn upstream_plus_corrections_matches_our_effective_spec() {
     );
     // Our base is our own words: no description of the upstream file appears in it verbatim.
     let upstream = serde_json::to_value(
-        incident_io_connector_codegen::parse("upstream", &upstream_spec())
+        connector_sdk_codegen::parse("upstream", &upstream_spec())
             .unwrap()
             .doc,
     )
     .unwrap();
     let base_json = serde_json::to_value(
-        incident_io_connector_codegen::parse("base", &ours_text)
+        connector_sdk_codegen::parse("base", &ours_text)
             .unwrap()
             .doc,
     )

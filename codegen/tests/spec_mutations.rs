@@ -2,7 +2,7 @@
 //! duplicated or swapped lines, corrupted characters, changed indentation) either generate or
 //! give a `SpecError`.
 
-use incident_io_connector_codegen::{generate, parse};
+use connector_sdk_codegen::{generate, parse};
 use proptest::prelude::*;
 
 fn spec() -> &'static str {

@@ -25,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
     try_decode::<models::Schedule>(body);
     try_decode::<models::CatalogType>(body);
     try_decode::<models::PaginationMeta>(body);
-    let _ = fuzzing::decode_body(body, content_type.as_deref());
+    let _ = fuzzing::decode_body::<models::Incident>(
+        body,
+        content_type.as_deref(),
+        &["incidents"],
+        &["pagination_meta", "after"],
+    );
     if let Some(ct) = &content_type {
         let _ = fuzzing::content_type_is_json(ct);
     }

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(spec) = incident_io_connector_codegen::parse("fuzz.yaml", text) {
-        let _ = incident_io_connector_codegen::generate(&spec);
+    if let Ok(spec) = connector_sdk_codegen::parse("fuzz.yaml", text) {
+        let _ = connector_sdk_codegen::generate(&spec);
     }
 });

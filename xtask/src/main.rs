@@ -18,15 +18,15 @@
 //! - `bench [--runs N] [--quick] ...`: runs the benchmarks and writes `BENCHMARKS.md` (see
 //!   `bench.rs`).
 //!
-//! All the work is done by `incident-io-connector-codegen`, the same crate build.rs uses.
+//! All the work is done by `connector-sdk-codegen`, the same crate build.rs uses.
 
 mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use incident_io_connector_codegen as codegen;
-use incident_io_connector_codegen::overlay::{Corrections, Outcome};
+use connector_sdk_codegen as codegen;
+use connector_sdk_codegen::overlay::{Corrections, Outcome};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

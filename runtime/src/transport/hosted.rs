@@ -1,4 +1,4 @@
-//! Hosted transport: every call goes through Airbyte's API, and the incident.io credentials stay
+//! Hosted transport: every call goes through Airbyte's API, and the API's own credentials stay
 //! in Airbyte.
 //!
 //! - Token exchange: `POST /api/v1/account/applications/token` with `{client_id, client_secret}`.
@@ -24,10 +24,11 @@ use serde_json::{json, Map, Value};
 use tokio::sync::{Mutex, OnceCell, RwLock};
 use tracing::Instrument;
 
-use crate::auth::{AirbyteAuthConfig, IncidentIoAuthConfig};
+use crate::auth::{AirbyteAuthConfig, Credentials};
 use crate::error::Context;
 use crate::extract::Paths;
 use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
+use crate::meta::ConnectorMeta;
 use crate::retry::{should_retry, Sender};
 use crate::Error;
 
@@ -54,8 +55,9 @@ struct CachedToken {
     refresh_at: Instant,
 }
 
-/// Calls incident.io through Airbyte.
+/// Calls the API through Airbyte.
 pub(crate) struct HostedTransport {
+    meta: &'static ConnectorMeta,
     http: reqwest::Client,
     api_url: String,
     client_id: String,
@@ -100,9 +102,13 @@ struct ConnectorSummary {
 }
 
 impl HostedTransport {
-    pub(crate) fn new(config: &AirbyteAuthConfig, settings: &HttpSettings) -> Result<Self, Error> {
+    pub(crate) fn new(
+        meta: &'static ConnectorMeta,
+        config: &AirbyteAuthConfig,
+        settings: &HttpSettings,
+    ) -> Result<Self, Error> {
         config.validate()?;
-        let api_url = crate::connector::check_base_url(
+        let api_url = crate::client::check_base_url(
             "airbyte_api_url",
             config.api_url.as_deref().unwrap_or(DEFAULT_AIRBYTE_API_URL),
         )?;
@@ -120,6 +126,7 @@ impl HostedTransport {
                 .expect("a fresh OnceCell takes one value");
         }
         Ok(HostedTransport {
+            meta,
             http: http_client(settings, headers)?,
             api_url,
             client_id: config.client_id.clone(),
@@ -262,7 +269,7 @@ impl HostedTransport {
                     http.get(self.url("/api/v1/integrations/connectors"))
                         .query(&[
                             ("workspace_name", workspace.as_str()),
-                            ("definition_id", crate::DEFINITION_ID),
+                            ("definition_id", self.meta.definition_id),
                         ])
                 },
                 decode_body,
@@ -273,8 +280,10 @@ impl HostedTransport {
             [] => Err(Error::ConnectorNotFound {
                 workspace: workspace.clone(),
                 message: format!(
-                    "no incident.io connector exists in Airbyte workspace {workspace:?} (definition {}); create one with IncidentIoConnector::create(..), or pass .connector_id(..) / .workspace_name(..) on AirbyteAuthConfig",
-                    crate::DEFINITION_ID
+                    "no {} connector exists in Airbyte workspace {workspace:?} (definition {}); create one with {}Connector::create(..), or pass .connector_id(..) / .workspace_name(..) on AirbyteAuthConfig",
+                    self.meta.display_name,
+                    self.meta.definition_id,
+                    self.meta.type_prefix
                 ),
             }),
             many => Err(Error::AmbiguousConnector {
@@ -293,15 +302,8 @@ impl HostedTransport {
         params: &Map<String, Value>,
         decode: impl Fn(&Context, &Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let ctx = Context::new(entity, action);
-        let span = tracing::debug_span!(
-            "incident_io.call",
-            entity = entity,
-            action = action,
-            transport = "hosted",
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-        );
+        let ctx = Context::new(entity, action).with_hints(self.meta.hints);
+        let span = (self.meta.call_span)(entity, action, "hosted");
         async {
             let id = self.connector_id().await?.to_string();
             let url = self.url(&format!(
@@ -362,21 +364,21 @@ impl HostedTransport {
         .await
     }
 
-    /// Creates a hosted incident.io connector in a workspace; returns its id.
+    /// Creates a hosted connector in a workspace, holding `credentials`; returns its id.
     pub(crate) async fn create(
         &self,
         workspace: &str,
         name: &str,
-        credentials: &IncidentIoAuthConfig,
+        credentials: &Credentials,
         replication_config: Option<&Value>,
         source_template_id: Option<&str>,
     ) -> Result<String, Error> {
         let ctx = Context::new("airbyte", "create connector");
         let mut body = json!({
             "name": name,
-            "definition_id": crate::DEFINITION_ID,
+            "definition_id": self.meta.definition_id,
             "workspace_name": workspace,
-            "credentials": {"api_key": credentials.api_key().expose_secret()},
+            "credentials": credentials.to_json(),
         });
         if let Some(rc) = replication_config {
             body["replication_config"] = rc.clone();

@@ -1,7 +1,6 @@
 //! `incident-io mcp --emulator`, started as a child process and driven over stdio by the rmcp
 //! client: initialize, list the tools, call execute (a list and a get), bad params come back
 //! as tool errors an agent can act on, and the check tool.
-#![cfg(feature = "cli")]
 
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;

@@ -129,19 +129,24 @@ impl Airbyte {
         let definition_id = spec
             .pointer("/info/x-airbyte-connector-definition-id")
             .and_then(Value::as_str)
-            .unwrap_or(crate::DEFINITION_ID)
+            .unwrap_or_default()
+            .to_string();
+        let connector_name = spec
+            .pointer("/info/x-airbyte-connector-name")
+            .and_then(Value::as_str)
+            .unwrap_or("connector")
             .to_string();
         let connectors = (1..=config.seed_connectors)
             .map(|k| {
                 let (id, name) = if k == 1 {
                     (
                         config.connector_id.clone(),
-                        format!("incident-io - {}", config.workspace),
+                        format!("{connector_name} - {}", config.workspace),
                     )
                 } else {
                     (
                         format!("{}-{k}", config.connector_id),
-                        format!("incident-io - {} {k}", config.workspace),
+                        format!("{connector_name} - {} {k}", config.workspace),
                     )
                 };
                 Connector {

@@ -12,7 +12,7 @@
 pub(crate) mod direct;
 pub(crate) mod hosted;
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::decode::{self, RawOutput};
@@ -29,29 +29,6 @@ pub(crate) enum Transport {
     Direct(direct::DirectTransport),
     /// Through Airbyte's execute endpoint.
     Hosted(Box<hosted::HostedTransport>),
-}
-
-/// The params as the JSON object sent on either transport, with defaults filled in for
-/// required parameters (alerts always send `page_size`, in both modes) and `null`s dropped.
-pub(crate) fn params_object<P: Serialize>(
-    op: &OperationMeta,
-    params: &P,
-) -> Result<Map<String, Value>, Error> {
-    let value = serde_json::to_value(params)
-        .map_err(|e| Error::invalid("params", format!("cannot encode the parameters: {e}")))?;
-    let mut map = match value {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    map.retain(|_, v| !v.is_null());
-    for p in op.params {
-        if p.required && !map.contains_key(p.name) {
-            if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {
-                map.insert(p.name.to_string(), d);
-            }
-        }
-    }
-    Ok(map)
 }
 
 /// Where a direct response keeps the records and the cursor: the spec's extractors.
@@ -85,28 +62,22 @@ impl Transport {
         }
     }
 
-    /// Runs a list operation.
-    pub(crate) async fn list<T, P>(
+    /// Runs a list operation (params already checked).
+    pub(crate) async fn list<T: DeserializeOwned>(
         &self,
         op: &'static OperationMeta,
-        params: &P,
-    ) -> Result<Page<T>, Error>
-    where
-        T: DeserializeOwned,
-        P: Serialize,
-    {
-        let params = params_object(op, params)?;
-        self.call(op, &params, decode::page).await
+        params: &Map<String, Value>,
+    ) -> Result<Page<T>, Error> {
+        self.call(op, params, decode::page).await
     }
 
-    /// Runs a get operation.
-    pub(crate) async fn get<T, P>(&self, op: &'static OperationMeta, params: &P) -> Result<T, Error>
-    where
-        T: DeserializeOwned,
-        P: Serialize,
-    {
-        let params = params_object(op, params)?;
-        self.call(op, &params, decode::one).await
+    /// Runs a get operation (params already checked).
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+    ) -> Result<T, Error> {
+        self.call(op, params, decode::one).await
     }
 
     /// Runs an operation for `execute` (params already checked): the reference's envelope,

@@ -1,14 +1,13 @@
-//! Retries and client-side rate limiting, shared by every request the SDK sends: direct
-//! incident.io calls, Airbyte `/execute`, connector lookup and creation, and the token
-//! exchange.
+//! Retries and client-side rate limiting, shared by every request the SDK sends: direct API
+//! calls, Airbyte `/execute`, connector lookup and creation, and the token exchange.
 //!
-//! **What is retried, and why it is safe.** Every operation this SDK sends to incident.io is a
-//! read (`GET`), and the Airbyte calls wrap those same reads (`/execute` of `list`, `get` or
-//! `search`; the connector lookup; the token exchange, which just mints another token).
-//! Repeating any of them has no effect on the server, so they are all retryable. The one write,
-//! creating a hosted connector ([`crate::IncidentIoConnector::create`]), is **never** retried
-//! after a response: a repeat could create a second connector. It is retried only when the
-//! request provably never reached the server (connection refused).
+//! **What is retried, and why it is safe.** Every operation sent to the API is a read (`GET`),
+//! and the Airbyte calls wrap those same reads (`/execute` of `list`, `get` or `search`; the
+//! connector lookup; the token exchange, which just mints another token). Repeating any of
+//! them has no effect on the server, so they are all retryable. The one write, creating a
+//! hosted connector ([`crate::Client::create`]), is **never** retried after a response: a
+//! repeat could create a second connector. It is retried only when the request provably never
+//! reached the server (connection refused).
 //!
 //! **When.** 429, 500, 502, 503, 504, connection errors, timeouts, and response bodies that end
 //! early or are not JSON at all (a transport fault, unlike a body with an unexpected shape, which

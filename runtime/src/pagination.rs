@@ -205,17 +205,6 @@ where
     }
 }
 
-/// The single page of an unpaginated list, as a stream.
-pub(crate) fn single<T, Fut>(
-    fut: Fut,
-) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static
-where
-    T: Send + 'static,
-    Fut: Future<Output = Result<Page<T>, Error>> + Send + 'static,
-{
-    stream::once(fut)
-}
-
 /// Flattens a stream of pages into a stream of records.
 pub(crate) fn items<T, S>(pages: S) -> impl Stream<Item = Result<T, Error>> + Send + 'static
 where
@@ -323,58 +312,6 @@ mod tests {
             assert!(got[0].is_ok());
             assert!(matches!(got[1], Err(Error::Pagination { .. })));
         }
-    }
-
-    /// Over the emulator: the same records in the same order with and without prefetch, no
-    /// extra request when the stream is used up, and at most one extra when it is dropped early.
-    #[cfg(feature = "emulator")]
-    #[tokio::test]
-    async fn prefetch_over_the_emulator_yields_the_same_records() {
-        use futures::TryStreamExt;
-        let emu = crate::emulator::Emulator::builder()
-            .count("incidents", 1_000)
-            .start()
-            .await
-            .unwrap();
-        let c = crate::IncidentIoConnector::builder()
-            .auth(crate::IncidentIoAuthConfig::new(emu.api_key()))
-            .base_url(&emu.base_url())
-            .unwrap()
-            .build()
-            .unwrap();
-        let mut ids = Vec::new();
-        for prefetch in [false, true] {
-            emu.clear_requests();
-            let all: Vec<crate::models::Incident> = c
-                .incidents()
-                .list()
-                .page_size(100)
-                .prefetch(prefetch)
-                .stream()
-                .try_collect()
-                .await
-                .unwrap();
-            assert_eq!(all.len(), 1_000);
-            assert_eq!(emu.request_count(), 10, "prefetch={prefetch}");
-            ids.push(all.into_iter().map(|i| i.id).collect::<Vec<_>>());
-        }
-        assert_eq!(ids[0], ids[1]);
-
-        emu.clear_requests();
-        let some: Vec<crate::models::Incident> = c
-            .incidents()
-            .list()
-            .page_size(100)
-            .prefetch(true)
-            .stream()
-            .take(150)
-            .try_collect()
-            .await
-            .unwrap();
-        assert_eq!(some.len(), 150);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(emu.request_count() <= 3, "{}", emu.request_count());
-        emu.shutdown().await;
     }
 
     #[tokio::test]

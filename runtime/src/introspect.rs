@@ -6,39 +6,22 @@
 //! - [`entity_schema`] is a record's JSON Schema (draft 2020-12), self-contained: every
 //!   `$ref` points into its own `$defs`.
 //! - [`tool_description`] is the text for an agent framework's tool docstring: entities,
-//!   actions, params, how paging works on incident.io, search, example questions. It has no
+//!   actions, params, how paging works on the API, search, example questions. It has no
 //!   blank lines, because some frameworks (pydantic-ai) cut a docstring at the first one.
 //! - [`tool_input_schema`] is the JSON Schema of the tool's `{entity, action, params}` input,
 //!   with `params` constrained per entity and action.
 //!
-//! The same functions are available as associated functions of
-//! [`IncidentIoConnector`](crate::IncidentIoConnector).
-//!
-//! ```
-//! use incident_io_connector::IncidentIoConnector;
-//!
-//! let incidents = IncidentIoConnector::entities()
-//!     .into_iter()
-//!     .find(|e| e.entity == "incidents")
-//!     .unwrap();
-//! let list = incidents.action("list").unwrap();
-//! let page_size = list.param("page_size").unwrap();
-//! assert_eq!((page_size.minimum, page_size.maximum), (Some(1), Some(250)));
-//!
-//! let schema = IncidentIoConnector::entity_schema("incidents").unwrap();
-//! assert_eq!(schema["type"], "object");
-//! assert!(IncidentIoConnector::entity_schema("incident").is_err());
-//! ```
+//! Every function takes the connector's [`ConnectorMeta`]; each generated crate wraps them as
+//! associated functions of its connector type and in its own `introspect` module.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::connector::DEFAULT_MAX_OUTPUT_CHARS;
-use crate::meta::{self, EntityMeta, OperationMeta, ParamKind, ParamLocation, ParamMeta};
+use crate::client::DEFAULT_MAX_OUTPUT_CHARS;
+use crate::meta::{ConnectorMeta, EntityMeta, OperationMeta, ParamKind, ParamLocation, ParamMeta};
 use crate::Error;
 
 /// The action name `execute` accepts for hosted context-store search (alongside
@@ -170,6 +153,9 @@ pub struct ParamDescription {
     pub allowed: Vec<&'static str>,
     /// Description.
     pub description: &'static str,
+    /// A regular expression the value must match (path ids, for example).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<&'static str>,
 }
 
 impl ParamDescription {
@@ -203,19 +189,14 @@ impl ParamDescription {
     }
 }
 
-fn spec() -> &'static Value {
-    static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(crate::SPEC_JSON).unwrap_or(Value::Null))
-}
-
-fn component(name: &str) -> Option<&'static Value> {
-    spec()
+fn component<'m>(meta: &'m ConnectorMeta, name: &str) -> Option<&'m Value> {
+    meta.spec()
         .pointer("/components/schemas")
         .and_then(|s| s.get(name))
 }
 
-fn hints_of(schema: &str) -> Option<AiHints> {
-    let h = component(schema)?.get("x-airbyte-ai-hints")?;
+fn hints_of(meta: &ConnectorMeta, schema: &str) -> Option<AiHints> {
+    let h = component(meta, schema)?.get("x-airbyte-ai-hints")?;
     let text = |k: &str| h.get(k).and_then(Value::as_str).map(str::to_string);
     let list = |k: &str| -> Vec<String> {
         h.get(k)
@@ -255,6 +236,7 @@ fn param_description(p: &ParamMeta) -> ParamDescription {
             _ => Vec::new(),
         },
         description: p.description,
+        pattern: p.pattern,
     }
 }
 
@@ -281,6 +263,7 @@ fn search_params() -> Vec<ParamDescription> {
         default: None,
         allowed: Vec::new(),
         description,
+        pattern: None,
     };
     vec![
         p(
@@ -321,7 +304,7 @@ fn search_action() -> ActionDescription {
     }
 }
 
-fn describe(e: &'static EntityMeta) -> EntityDescription {
+fn describe(meta: &ConnectorMeta, e: &'static EntityMeta) -> EntityDescription {
     let mut actions: Vec<ActionDescription> = e
         .operations
         .iter()
@@ -335,29 +318,25 @@ fn describe(e: &'static EntityMeta) -> EntityDescription {
         entity: e.name,
         description: e.description,
         record_schema: e.record_schema,
-        hints: hints_of(e.record_schema),
+        hints: hints_of(meta, e.record_schema),
         actions,
         search_fields: e.search_fields.iter().map(|f| f.name).collect(),
     }
 }
 
-/// Every entity of the spec, with its actions and their parameters.
-pub fn entities() -> Vec<EntityDescription> {
-    meta::entities().iter().map(describe).collect()
+/// Every entity of the connector, with its actions and their parameters.
+pub fn entities(meta: &ConnectorMeta) -> Vec<EntityDescription> {
+    meta.entities.iter().map(|e| describe(meta, e)).collect()
 }
 
-fn unknown_entity(name: &str) -> Error {
+fn unknown_entity(meta: &ConnectorMeta, name: &str) -> Error {
     Error::invalid(
         "entity",
         format!(
             "unknown entity `{name}`; valid entities: {}",
-            entity_names().join(", ")
+            meta.entity_names().join(", ")
         ),
     )
-}
-
-fn entity_names() -> Vec<&'static str> {
-    meta::entities().iter().map(|e| e.name).collect()
 }
 
 /// The JSON Schema (draft 2020-12) of one record of `entity`, as `execute` returns it from
@@ -366,11 +345,13 @@ fn entity_names() -> Vec<&'static str> {
 /// The schema is self-contained: the spec's `#/components/schemas/...` references point into
 /// its `$defs`. It follows the SDK's decoding contract rather than the spec text alone: a
 /// field that is not `required` may also be `null`, and the spec's enums are listed as
-/// `examples` (with the known values in the description) because incident.io adds values
-/// without notice. An unknown entity is an [`Error::InvalidInput`] listing the valid ones.
-pub fn entity_schema(entity: &str) -> Result<Value, Error> {
-    let e = meta::entity(entity).ok_or_else(|| unknown_entity(entity))?;
-    let root = component(e.record_schema).ok_or_else(|| {
+/// `examples` (with the known values in the description) because APIs add values without
+/// notice. An unknown entity is an [`Error::InvalidInput`] listing the valid ones.
+pub fn entity_schema(meta: &ConnectorMeta, entity: &str) -> Result<Value, Error> {
+    let e = meta
+        .entity(entity)
+        .ok_or_else(|| unknown_entity(meta, entity))?;
+    let root = component(meta, e.record_schema).ok_or_else(|| {
         Error::invalid(
             "entity",
             format!(
@@ -381,13 +362,13 @@ pub fn entity_schema(entity: &str) -> Result<Value, Error> {
     })?;
     let mut defs: BTreeMap<String, Value> = BTreeMap::new();
     let mut pending: Vec<String> = Vec::new();
-    let mut out = convert(root, &mut pending);
+    let mut out = convert(root, &mut pending, meta.display_name);
     while let Some(name) = pending.pop() {
         if defs.contains_key(&name) {
             continue;
         }
-        let converted = match component(&name) {
-            Some(s) => convert(s, &mut pending),
+        let converted = match component(meta, &name) {
+            Some(s) => convert(s, &mut pending, meta.display_name),
             None => json!({}),
         };
         defs.insert(name, converted);
@@ -413,7 +394,7 @@ const REF_PREFIX: &str = "#/components/schemas/";
 
 /// Converts one spec schema to a standalone JSON Schema fragment: refs into `$defs`,
 /// extensions dropped, enums opened, optional properties nullable.
-fn convert(schema: &Value, pending: &mut Vec<String>) -> Value {
+fn convert(schema: &Value, pending: &mut Vec<String>, service: &str) -> Value {
     let Value::Object(obj) = schema else {
         return schema.clone();
     };
@@ -441,7 +422,7 @@ fn convert(schema: &Value, pending: &mut Vec<String>) -> Value {
                         props
                             .iter()
                             .map(|(name, s)| {
-                                let mut c = convert(s, pending);
+                                let mut c = convert(s, pending, service);
                                 if !required.contains(name.as_str()) {
                                     c = nullable(c);
                                 }
@@ -453,12 +434,12 @@ fn convert(schema: &Value, pending: &mut Vec<String>) -> Value {
                 out.insert(k.clone(), Value::Object(props));
             }
             "items" | "additionalProperties" | "not" => {
-                out.insert(k.clone(), convert(v, pending));
+                out.insert(k.clone(), convert(v, pending, service));
             }
             "allOf" | "anyOf" | "oneOf" => {
                 let items = v
                     .as_array()
-                    .map(|a| a.iter().map(|s| convert(s, pending)).collect())
+                    .map(|a| a.iter().map(|s| convert(s, pending, service)).collect())
                     .unwrap_or_default();
                 out.insert(k.clone(), Value::Array(items));
             }
@@ -475,7 +456,7 @@ fn convert(schema: &Value, pending: &mut Vec<String>) -> Value {
                     .unwrap_or_default();
                 out.insert("examples".into(), v.clone());
                 let known = format!(
-                    "Known values: {}; incident.io may add others.",
+                    "Known values: {}; {service} may add others.",
                     values.join(", ")
                 );
                 let desc = match obj.get("description").and_then(Value::as_str) {
@@ -526,8 +507,8 @@ fn nullable(mut schema: Value) -> Value {
 
 // ── Tool description ────────────────────────────────────────────────────────────────────
 
-fn example_questions(kind: &str) -> Vec<String> {
-    spec()
+fn example_questions(meta: &ConnectorMeta, kind: &str) -> Vec<String> {
+    meta.spec()
         .pointer(&format!("/info/x-airbyte-example-questions/{kind}"))
         .and_then(Value::as_array)
         .map(|a| {
@@ -593,24 +574,26 @@ fn field_tree(fields: &[&str]) -> String {
 }
 
 /// The text an agent framework puts in the tool's docstring, for a single tool that takes
-/// `{entity, action, params}` and runs [`execute`](crate::IncidentIoConnector::execute).
+/// `{entity, action, params}` and runs [`execute`](crate::Client::execute).
 ///
 /// Generated from the spec: what the data is, every entity with its actions and params
-/// (types, bounds, defaults), how paging works on incident.io (pass `meta.next_cursor` back
+/// (types, bounds, defaults), how paging works on the API (pass `meta.next_cursor` back
 /// as `after`; `null` means the last page), search in hosted mode with its operators and
 /// searchable fields, the output limit, errors, and the spec's example questions. It has no
 /// blank lines (pydantic-ai cuts a docstring at the first blank line) and no lines that
 /// docstring parsers read as sections.
-pub fn tool_description() -> String {
-    let entities = entities();
+pub fn tool_description(meta: &ConnectorMeta) -> String {
+    let entities = entities(meta);
     let mut out: Vec<String> = Vec::new();
-    let about = spec()
+    let service = meta.display_name;
+    let about = meta
+        .spec()
         .pointer("/info/description")
         .and_then(Value::as_str)
         .map(first_sentence)
         .unwrap_or_default();
     out.push(format!(
-        "Reads incident.io data through one call: {{\"entity\": ..., \"action\": ..., \"params\": {{...}}}}. {about} This tool is read-only: it cannot create, change or delete anything."
+        "Reads {service} data through one call: {{\"entity\": ..., \"action\": ..., \"params\": {{...}}}}. {about} This tool is read-only: it cannot create, change or delete anything."
     ));
     out.push("Entities, with their actions and params (name?: optional, a..=b: inclusive bounds, = default):".to_string());
     for e in &entities {
@@ -679,7 +662,7 @@ pub fn tool_description() -> String {
         .next()
         .unwrap_or("after");
     out.push(format!(
-        "Paging: list returns {{\"data\": [records], \"meta\": {{\"next_cursor\": \"<cursor>\" or null}}}}. For the next page, call list again with the same params plus \"{cursor}\": meta.next_cursor. next_cursor null means this was the last page. incident.io has no has_more, starting_after, offset or page number: use only {cursor} and next_cursor. Page size bounds differ per entity (above); prefer a large page_size over many calls, and stop paging once you can answer."
+        "Paging: list returns {{\"data\": [records], \"meta\": {{\"next_cursor\": \"<cursor>\" or null}}}}. For the next page, call list again with the same params plus \"{cursor}\": meta.next_cursor. next_cursor null means this was the last page. {service} has no has_more, starting_after, offset or page number: use only {cursor} and next_cursor. Page size bounds differ per entity (above); prefer a large page_size over many calls, and stop paging once you can answer."
     ));
     if !unpaged.is_empty() {
         out.push(format!(
@@ -718,9 +701,9 @@ pub fn tool_description() -> String {
         group_thousands(DEFAULT_MAX_OUTPUT_CHARS)
     ));
     out.push("Errors say what to change: an unknown entity, action or param, a wrong type or an out-of-range value is refused before any request and the message lists what is valid. Rate limits (429) and server errors are retried automatically; if one still comes back it says it is retryable, so wait and call again. Authentication errors cannot be fixed by changing params.".to_string());
-    let direct = example_questions("direct");
-    let search = example_questions("search");
-    let unsupported = example_questions("unsupported");
+    let direct = example_questions(meta, "direct");
+    let search = example_questions(meta, "search");
+    let unsupported = example_questions(meta, "unsupported");
     if !direct.is_empty() {
         out.push(format!(
             "Questions it answers: {}",
@@ -804,7 +787,9 @@ fn param_schema(p: &ParamDescription) -> Value {
     }
     if p.location == "path" {
         s.insert("minLength".into(), json!(1));
-        s.insert("pattern".into(), json!("^[A-Za-z0-9._:-]+$"));
+    }
+    if let Some(pattern) = p.pattern {
+        s.insert("pattern".into(), json!(pattern));
     }
     if let Some(d) = &p.default {
         s.insert("default".into(), d.clone());
@@ -913,8 +898,8 @@ fn branch(e: &EntityDescription, a: &ActionDescription) -> Value {
 /// because Anthropic's API rejects `oneOf`, `anyOf` and `allOf` at the top of a tool's
 /// `input_schema`. There are no `$ref`s. OpenAI's strict mode is not supported (it forbids
 /// optional properties and `oneOf`); use non-strict function calling.
-pub fn tool_input_schema() -> Value {
-    let entities = entities();
+pub fn tool_input_schema(meta: &ConnectorMeta) -> Value {
+    let entities = entities(meta);
     let mut branches = Vec::new();
     let mut actions: Vec<&str> = Vec::new();
     for e in &entities {
@@ -927,7 +912,7 @@ pub fn tool_input_schema() -> Value {
     }
     json!({
         "type": "object",
-        "description": "One incident.io read: the entity, the action on it, and the action's params.",
+        "description": format!("One {} read: the entity, the action on it, and the action's params.", meta.display_name),
         "properties": {
             "entity": {
                 "type": "string",

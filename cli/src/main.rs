@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use incident_io_connector::meta::{self, EntityMeta, OperationMeta, ParamKind, ParamLocation};
 use incident_io_connector::{
     AirbyteAuthConfig, Error, ExecuteOptions, IncidentIoAuthConfig, IncidentIoConnector,
@@ -384,7 +384,7 @@ async fn connect(m: &ArgMatches) -> Result<Session, CliError> {
         .get_one::<usize>("emulator_count")
         .copied()
         .unwrap_or(DEFAULT_EMULATOR_COUNT);
-    let mut builder = Emulator::builder();
+    let mut builder = Emulator::builder(incident_io_connector::SPEC_JSON);
     for e in meta::entities() {
         if e.operation("list").is_some_and(OperationMeta::is_paginated) {
             builder = builder.count(e.name, count);

@@ -77,6 +77,14 @@ pub(crate) fn url(
     Ok(url)
 }
 
+/// Appends `name=value` (form-encoded) to a URL's query.
+pub(crate) fn append_query(url: &mut String, name: &str, value: &str) {
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+    url.push('=');
+    url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+}
+
 /// `value` as one path segment, percent-encoded (see [`SEGMENT`]).
 pub(crate) fn encode_segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
@@ -110,6 +118,7 @@ mod tests {
             maximum: None,
             default: None,
             description: "",
+            pattern: None,
         }
     }
 

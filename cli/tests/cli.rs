@@ -1,13 +1,12 @@
 //! The `incident-io` binary, run as a child process against its in-process emulator
 //! (`--emulator`): every subcommand and output format, exit codes, and stdout staying
 //! machine-readable (no progress bar when stderr is not a terminal).
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Output, Stdio};
 
 use assert_cmd::Command;
-use incident_io_connector::emulator::Emulator;
+use connector_sdk_emulator::Emulator;
 use incident_io_connector::IncidentIoConnector;
 use serde_json::{json, Value};
 
@@ -307,7 +306,11 @@ fn missing_credentials_exit_3() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_come_from_the_environment() {
-    let emu = Emulator::builder().default_count(3).start().await.unwrap();
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
+        .default_count(3)
+        .start()
+        .await
+        .unwrap();
     let url = emu.base_url();
     let key = emu.api_key().to_string();
     let (good, bad, check_bad) = tokio::task::spawn_blocking(move || {
@@ -338,7 +341,7 @@ async fn credentials_come_from_the_environment() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_all_pages_at_the_largest_size_unless_told() {
-    let emu = Emulator::builder()
+    let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .count("incidents", 1000)
         .start()
         .await

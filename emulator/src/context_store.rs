@@ -721,8 +721,14 @@ mod tests {
 
     #[test]
     fn field_values_match_whole_records() {
-        let backend = Backend::new(crate::SPEC_JSON, 3, &HashMap::new(), Some(40)).unwrap();
-        let root: Value = serde_json::from_str(crate::SPEC_JSON).unwrap();
+        let backend = Backend::new(
+            incident_io_connector::SPEC_JSON,
+            3,
+            &HashMap::new(),
+            Some(40),
+        )
+        .unwrap();
+        let root: Value = serde_json::from_str(incident_io_connector::SPEC_JSON).unwrap();
         let store = read_fields(&root);
         assert!(store.contains_key("incidents"));
         for entity in backend.entities() {

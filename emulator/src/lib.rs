@@ -1,12 +1,14 @@
-//! An in-process stand-in for the incident.io API, for tests, examples and benchmarks.
+//! An in-process stand-in for the API behind a connector spec (and for Airbyte's hosted API),
+//! for tests, examples and benchmarks of the SDKs generated from those specs. A dev-dependency
+//! of a generated crate, never part of its API.
 //!
 //! [`Emulator`] runs an axum server on `127.0.0.1` that serves every entity of the
-//! connector spec: each `paths.*.get` operation with `x-airbyte-entity` and
+//! connector spec it is given (a generated crate's `SPEC_JSON`): each `paths.*.get` operation with `x-airbyte-entity` and
 //! `x-airbyte-action` `list` or `get` becomes a route, with synthetic, deterministic records
 //! generated from the record schema. Nothing is hard-coded per entity, so an entity added
 //! to the spec is served without code changes.
 //!
-//! It behaves like the real API on the wire: bearer-token auth with incident.io's 401
+//! It behaves like incident.io's API on the wire: bearer-token auth with incident.io's 401
 //! bodies, cursor pagination (`page_size` bounds from the spec, `after` = id of the last
 //! record seen, `pagination_meta` without `after` on the last page), 404/422 error
 //! envelopes, empty-bodied 404s for unknown routes, and `X-RateLimit-*` headers.
@@ -15,9 +17,13 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use incident_io_connector::emulator::{Emulator, Fault};
+//! use connector_sdk_emulator::{Emulator, Fault};
 //!
-//! let emulator = Emulator::builder().count("incidents", 1_000).seed(7).start().await?;
+//! let emulator = Emulator::builder(incident_io_connector::SPEC_JSON)
+//!     .count("incidents", 1_000)
+//!     .seed(7)
+//!     .start()
+//!     .await?;
 //! emulator.faults().push(Fault::rate_limited(1)); // the next request gets a 429
 //! let url = format!("{}/v2/incidents?page_size=250", emulator.base_url());
 //! // ... point the SDK at emulator.base_url() with emulator.api_key() ...
@@ -71,9 +77,12 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use incident_io_connector::emulator::Emulator;
+//! use connector_sdk_emulator::Emulator;
 //!
-//! let emulator = Emulator::builder().count("incidents", 1_000).start().await?;
+//! let emulator = Emulator::builder(incident_io_connector::SPEC_JSON)
+//!     .count("incidents", 1_000)
+//!     .start()
+//!     .await?;
 //! // Hosted mode: api url emulator.airbyte_api_url(), credentials
 //! // emulator.airbyte_client_id() / emulator.airbyte_client_secret(); the seeded connector
 //! // "conn-emulator" in workspace "default" is found by lookup.
@@ -183,7 +192,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Serves this spec (the connector spec as JSON) instead of the SDK's own.
+    /// Serves this spec (the connector spec as JSON) instead of the one given to
+    /// [`Emulator::builder`].
     pub fn spec_json(mut self, json: &str) -> Self {
         self.spec_json = Some(json.to_string());
         self
@@ -241,7 +251,7 @@ impl EmulatorBuilder {
     /// Binds `127.0.0.1` on a free port and starts serving. Must be called inside a Tokio
     /// runtime. Fails with `InvalidData` if the spec cannot be read.
     pub async fn start(self) -> io::Result<Emulator> {
-        let spec = self.spec_json.as_deref().unwrap_or(crate::SPEC_JSON);
+        let spec = self.spec_json.as_deref().unwrap_or_default();
         let invalid =
             |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("emulator: {e}"));
         let backend =
@@ -276,16 +286,17 @@ impl EmulatorBuilder {
 }
 
 impl Emulator {
-    /// A builder with the defaults: seed 1, key `emulator-api-key`, the SDK's spec; for
-    /// Airbyte, credentials `emulator-client-id` / `emulator-client-secret`, workspace
-    /// `default`, one seeded connector `conn-emulator`, 900 s tokens, no organization id.
-    pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder::default()
+    /// A builder serving `spec_json` (a connector spec as JSON, such as a generated crate's
+    /// `SPEC_JSON`) with the defaults: seed 1, key `emulator-api-key`; for Airbyte,
+    /// credentials `emulator-client-id` / `emulator-client-secret`, workspace `default`, one
+    /// seeded connector `conn-emulator`, 900 s tokens, no organization id.
+    pub fn builder(spec_json: &str) -> EmulatorBuilder {
+        EmulatorBuilder::default().spec_json(spec_json)
     }
 
-    /// Starts an emulator with the defaults.
-    pub async fn start() -> io::Result<Emulator> {
-        Self::builder().start().await
+    /// Starts an emulator serving `spec_json` with the defaults.
+    pub async fn start(spec_json: &str) -> io::Result<Emulator> {
+        Self::builder(spec_json).start().await
     }
 
     /// `http://127.0.0.1:PORT`, with no trailing slash.

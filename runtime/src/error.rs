@@ -1,27 +1,29 @@
-//! The one error type of the SDK. Every failure, on either transport, is an [`Error`] whose
-//! `Display` says what happened and what to do; the variants carry the structured details
-//! (status, incident.io error type, request id, per-field errors, `Retry-After`).
+//! The one error type of every generated SDK. Every failure, on either transport, is an
+//! [`Error`] whose `Display` says what happened and what to do; the variants carry the
+//! structured details (status, the API's error type, request id, per-field errors,
+//! `Retry-After`). What the messages say about a particular API (its name, its credentials'
+//! environment variables, its rate limit) comes from the connector's [`Hints`].
 
 use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// Everything that can go wrong calling incident.io.
+/// Everything that can go wrong calling the API.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// 401 or 403: the API key (or Airbyte credentials) was missing, invalid, or lacks the scope
-    /// the endpoint needs.
+    /// 401 or 403: the credentials (or Airbyte credentials) were missing, invalid, or lack the
+    /// scope the endpoint needs.
     #[error("{0}; {hint}", hint = auth_hint(.0))]
     Auth(Box<ApiError>),
 
     /// 404: no record with that id (or an unknown route).
-    #[error("{0}; check the id (incident ids are ULIDs like 01FDAG4SAP5TYPT98WGR2N7W91; incidents also accept the numeric part of the reference)")]
+    #[error("{0}; check the id (ids come from the `id` field of list results)")]
     NotFound(Box<ApiError>),
 
     /// 429: too many requests. `retry_after` is the server's `Retry-After`, when it sent one.
-    #[error("{error}; {}", retry_hint(*retry_after))]
+    #[error("{error}; {}", retry_hint(*retry_after, error.hints))]
     RateLimited {
         /// How long the server asked us to wait.
         retry_after: Option<Duration>,
@@ -83,7 +85,7 @@ pub enum Error {
         message: String,
     },
 
-    /// Hosted mode: no incident.io connector exists in the Airbyte workspace.
+    /// Hosted mode: no connector of this kind exists in the Airbyte workspace.
     #[error("{message}")]
     ConnectorNotFound {
         /// The workspace searched.
@@ -92,8 +94,8 @@ pub enum Error {
         message: String,
     },
 
-    /// Hosted mode: several incident.io connectors exist in the workspace; pick one by id.
-    #[error("several incident.io connectors exist in Airbyte workspace {workspace:?}: {}; pass one of them with AirbyteAuthConfig::connector_id(..)", ids.join(", "))]
+    /// Hosted mode: several connectors of this kind exist in the workspace; pick one by id.
+    #[error("several connectors of this kind exist in Airbyte workspace {workspace:?}: {}; pass one of them with AirbyteAuthConfig::connector_id(..)", ids.join(", "))]
     AmbiguousConnector {
         /// The workspace searched.
         workspace: String,
@@ -102,7 +104,7 @@ pub enum Error {
     },
 
     /// The operation exists only in hosted mode (context-store search).
-    #[error("{operation} needs hosted mode: build the connector with AirbyteAuthConfig (Airbyte credentials) instead of an incident.io API key")]
+    #[error("{operation} needs hosted mode: build the connector with AirbyteAuthConfig (Airbyte credentials) instead of the API's own credentials")]
     HostedOnly {
         /// The operation asked for (`incidents.search`).
         operation: String,
@@ -130,29 +132,56 @@ pub enum Error {
     },
 }
 
-fn auth_hint(e: &ApiError) -> &'static str {
+fn auth_hint(e: &ApiError) -> String {
     if e.entity == "airbyte" {
-        "check the Airbyte application credentials (AIRBYTE_CLIENT_ID, AIRBYTE_CLIENT_SECRET) and the organization id"
+        "check the Airbyte application credentials (AIRBYTE_CLIENT_ID, AIRBYTE_CLIENT_SECRET) and the organization id".to_string()
     } else if e.status == 403 {
-        "the credentials are valid but lack permission: give the incident.io API key the scope this endpoint needs (e.g. incidents.view)"
+        format!(
+            "the credentials are valid but lack permission: give {} the scope this endpoint needs",
+            e.hints.credentials
+        )
     } else {
-        "check the credentials: the incident.io API key (INCIDENT_IO_API_KEY) must be valid and not revoked"
+        format!(
+            "check the credentials: {} must be valid and not revoked",
+            e.hints.credentials
+        )
     }
 }
 
-fn retry_hint(after: Option<Duration>) -> String {
+fn retry_hint(after: Option<Duration>, hints: Hints) -> String {
+    let limit = hints
+        .rate_limit
+        .map(|l| format!("; {l}"))
+        .unwrap_or_default();
     match after {
         Some(d) if d > Duration::from_secs(365 * 24 * 3600) => {
-            "the server asked to wait more than a year, so no retry was made; the default limit is 1200 requests/minute per API key".to_string()
+            format!("the server asked to wait more than a year, so no retry was made{limit}")
         }
-        Some(d) => format!(
-            "retry after {:.1}s; the default limit is 1200 requests/minute per API key",
-            d.as_secs_f64()
-        ),
-        None => {
-            "slow down and retry; the default limit is 1200 requests/minute per API key".to_string()
-        }
+        Some(d) => format!("retry after {:.1}s{limit}", d.as_secs_f64()),
+        None => format!("slow down and retry{limit}"),
     }
+}
+
+/// What error messages say about a particular API; part of the connector's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    /// The API's name (`incident.io`).
+    pub service: &'static str,
+    /// The credentials to check, naming their environment variables
+    /// (`the incident.io API key (INCIDENT_IO_API_KEY)`).
+    pub credentials: &'static str,
+    /// The API's rate limit, when the spec states it
+    /// (`the default limit is 1200 requests/minute per API key`).
+    pub rate_limit: Option<&'static str>,
+}
+
+impl Hints {
+    /// Hints that name no API (for errors built outside a connector).
+    pub const GENERIC: Hints = Hints {
+        service: "the API",
+        credentials: "the credentials",
+        rate_limit: None,
+    };
 }
 
 impl Error {
@@ -173,7 +202,7 @@ impl Error {
         }
     }
 
-    /// The `request_id` incident.io assigned, for support tickets.
+    /// The `request_id` the API assigned, for support tickets.
     pub fn request_id(&self) -> Option<&str> {
         self.api_error().and_then(|e| e.request_id.as_deref())
     }
@@ -202,7 +231,7 @@ impl Error {
         }
     }
 
-    /// The error for an incident.io (or Airbyte) error response, exactly as the transports build
+    /// The error for an API (or Airbyte) error response, exactly as the transports build
     /// it from the status, the `Retry-After` header and the body. For code that talks to the API
     /// by other means (and for fuzzing the body parser).
     pub fn from_error_body(status: u16, retry_after: Option<&str>, body: &[u8]) -> Self {
@@ -233,6 +262,7 @@ impl Error {
             errors: parsed.errors,
             entity: context.entity,
             action: context.action,
+            hints: context.hints,
         });
         match status {
             401 | 403 => Error::Auth(error),
@@ -272,11 +302,12 @@ impl Error {
     }
 }
 
-/// Which call an error belongs to.
+/// Which call an error belongs to, and what messages say about its API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Context {
     pub(crate) entity: String,
     pub(crate) action: String,
+    pub(crate) hints: Hints,
 }
 
 impl Context {
@@ -284,7 +315,13 @@ impl Context {
         Context {
             entity: entity.to_string(),
             action: action.to_string(),
+            hints: Hints::GENERIC,
         }
+    }
+
+    pub(crate) fn with_hints(mut self, hints: Hints) -> Self {
+        self.hints = hints;
+        self
     }
 }
 
@@ -294,18 +331,18 @@ impl fmt::Display for Context {
     }
 }
 
-/// An error response from incident.io (or from Airbyte in hosted mode).
+/// An error response from the API (or from Airbyte in hosted mode).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApiError {
     /// HTTP status.
     pub status: u16,
-    /// incident.io's `type` (`authentication_error`, `validation_error`, `not_found`, ...).
+    /// The API's error `type` (`authentication_error`, `validation_error`, `not_found`, ...).
     pub error_type: Option<String>,
     /// A readable summary: the joined `errors[].message` (with their fields), the body's
     /// `message`, or a description of a non-JSON body.
     pub message: String,
-    /// incident.io's `request_id`.
+    /// The API's `request_id`.
     pub request_id: Option<String>,
     /// The individual errors (`errors[]`).
     pub errors: Vec<ApiErrorDetail>,
@@ -313,6 +350,7 @@ pub struct ApiError {
     pub entity: String,
     /// Action of the failed call.
     pub action: String,
+    pub(crate) hints: Hints,
 }
 
 impl fmt::Display for ApiError {
@@ -333,7 +371,7 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// One entry of incident.io's `errors[]`.
+/// One entry of the error body's `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct ApiErrorDetail {

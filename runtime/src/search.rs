@@ -2,7 +2,8 @@
 //! records, declared per entity in the spec's `x-airbyte-context-store`.
 //!
 //! The typed builder takes the entity's generated field enum (for example
-//! `entities::IncidentsSearchField`), so a field the entity cannot search does not compile.
+//! `entities::IncidentsSearchField` in the incident.io crate), so a field the entity cannot
+//! search does not compile.
 //! The untyped path (`execute(entity, "search", params)`) checks field names at run time.
 //!
 //! Wire format (`params` of the `context_store_search` action):
@@ -17,32 +18,8 @@
 //!
 //! The result is `{"data": [...], "meta": {"has_more", "cursor", "took_ms"}}`.
 //!
-//! ```no_run
-//! use incident_io_connector::entities::IncidentsSearchField as F;
-//! use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
-//! # async fn run(connector: incident_io_connector::IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
-//! let query = SearchQuery::new()
-//!     .filter(Condition::eq(F::Mode, "standard").and(Condition::gte(F::CreatedAt, "2026-11-01")))
-//!     .sort(F::CreatedAt, SortOrder::Desc)
-//!     .limit(20);
-//! let page = connector.incidents().search(query).await?;
-//! for hit in page.data {
-//!     println!("{:?} {:?}", hit.reference, hit.name);
-//! }
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! A field of another entity does not compile:
-//!
-//! ```compile_fail
-//! use incident_io_connector::entities::AlertsSearchField;
-//! use incident_io_connector::search::{Condition, SearchQuery};
-//! # fn run(connector: incident_io_connector::IncidentIoConnector) {
-//! let query = SearchQuery::new().filter(Condition::eq(AlertsSearchField::Status, "firing"));
-//! let _ = connector.incidents().search(query);
-//! # }
-//! ```
+//! Each generated crate's `search` module shows a typed query for one of its entities, and
+//! that a field of another entity does not compile.
 
 use std::fmt::Debug;
 use std::marker::PhantomData;
@@ -54,7 +31,7 @@ use serde_json::{json, Map, Value};
 
 use crate::meta::EntityMeta;
 use crate::transport::Transport;
-use crate::{Error, IncidentIoConnector};
+use crate::{Client, Error};
 
 /// The action name of context-store search on the wire (and accepted by `execute`).
 pub const SEARCH_ACTION: &str = "context_store_search";
@@ -377,7 +354,7 @@ struct WireMeta {
 #[derive(Debug)]
 #[must_use = "a search does nothing until it is awaited"]
 pub struct Search<F, R> {
-    connector: IncidentIoConnector,
+    client: Client,
     query: SearchQuery<F>,
     record: PhantomData<fn() -> R>,
 }
@@ -385,7 +362,7 @@ pub struct Search<F, R> {
 impl<F: SearchField, R> Clone for Search<F, R> {
     fn clone(&self) -> Self {
         Search {
-            connector: self.connector.clone(),
+            client: self.client.clone(),
             query: self.query.clone(),
             record: PhantomData,
         }
@@ -394,9 +371,9 @@ impl<F: SearchField, R> Clone for Search<F, R> {
 
 impl<F: SearchField, R: DeserializeOwned + Send + 'static> Search<F, R> {
     #[doc(hidden)]
-    pub fn new(connector: IncidentIoConnector, query: SearchQuery<F>) -> Self {
+    pub fn new(client: Client, query: SearchQuery<F>) -> Self {
         Search {
-            connector,
+            client,
             query,
             record: PhantomData,
         }
@@ -405,7 +382,7 @@ impl<F: SearchField, R: DeserializeOwned + Send + 'static> Search<F, R> {
     /// Sends the search and returns one page. In direct mode: [`Error::HostedOnly`], before any
     /// request.
     pub async fn send(self) -> Result<SearchPage<R>, Error> {
-        match self.connector.transport() {
+        match self.client.transport() {
             Transport::Hosted(h) => h.search(F::ENTITY, self.query.to_params()).await,
             Transport::Direct(_) => Err(Error::HostedOnly {
                 operation: format!("{}.search", F::ENTITY),

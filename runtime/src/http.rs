@@ -13,8 +13,8 @@ use crate::error::Context;
 use crate::retry::Sender;
 use crate::Error;
 
-/// The default cap on one response body: 64 MiB. A page of 250 incidents is about 1 MB, and
-/// the largest page incident.io serves (10,000 users) is about 6 MB.
+/// The default cap on one response body: 64 MiB, far above any real page (a page of 250
+/// incidents from incident.io is about 1 MB; its largest, 10,000 users, about 6 MB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// How much of an error response's body is read (for its message); the rest is dropped.
@@ -31,12 +31,13 @@ pub(crate) struct HttpSettings {
     pub(crate) max_response_bytes: usize,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
+impl HttpSettings {
+    /// The defaults, with the connector's own `User-Agent`.
+    pub(crate) fn for_connector(meta: &crate::meta::ConnectorMeta) -> Self {
         HttpSettings {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
-            user_agent: crate::USER_AGENT.to_string(),
+            user_agent: meta.user_agent.to_string(),
             sender: Sender::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }

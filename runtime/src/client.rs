@@ -1,52 +1,78 @@
-//! The connector: one cheap-to-clone handle (an `Arc`) holding the chosen transport and its
-//! connection pool, the builder that validates configuration before any request, and the
-//! untyped `execute` entry point for agents.
+//! The connector-independent core of every generated connector: [`Client`], one
+//! cheap-to-clone handle (an `Arc`) holding the chosen transport, its connection pool and the
+//! connector's [`ConnectorMeta`]; [`ClientBuilder`], which validates configuration before any
+//! request; and the untyped [`execute`](Client::execute) entry point for agents. The generated
+//! `<Connector>Connector` and `<Connector>ConnectorBuilder` are thin wrappers around these.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::auth::{AirbyteAuthConfig, Auth, IncidentIoAuthConfig};
+use crate::auth::{AirbyteAuthConfig, Credentials};
 use crate::decode::RawOutput;
 use crate::http::HttpSettings;
+use crate::meta::{self, ConnectorMeta};
 use crate::transport::direct::DirectTransport;
 use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
-use crate::{introspect, meta, Error, RetryPolicy};
+use crate::{introspect, Error, RetryPolicy};
 
-/// A connection to incident.io. Cheap to clone (it is an `Arc`); clones share one connection
-/// pool. Entity handles (`incidents()`, `users()`, …) are generated from the spec.
+/// A connection to one API, direct or through Airbyte. Cheap to clone (it is an `Arc`); clones
+/// share one connection pool.
 #[derive(Clone)]
-pub struct IncidentIoConnector {
+pub struct Client {
     inner: Arc<Inner>,
 }
 
 struct Inner {
     transport: Transport,
     base_url: String,
+    meta: &'static ConnectorMeta,
 }
 
-impl std::fmt::Debug for IncidentIoConnector {
+impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IncidentIoConnector")
+        f.debug_struct("Client")
+            .field("connector", &self.inner.meta.name)
             .field("transport", &self.inner.transport.name())
             .field("base_url", &self.inner.base_url)
             .finish_non_exhaustive()
     }
 }
 
-impl IncidentIoConnector {
-    /// Starts building a connector.
-    pub fn builder() -> IncidentIoConnectorBuilder {
-        IncidentIoConnectorBuilder::default()
+/// The credentials a client is built with: the API's own (direct mode) or Airbyte's (hosted).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum AuthChoice {
+    /// Direct mode with the API's credentials.
+    Direct(Credentials),
+    /// Hosted mode through Airbyte.
+    Hosted(AirbyteAuthConfig),
+}
+
+impl Client {
+    /// Starts building a client for the connector `meta` describes.
+    pub fn builder(meta: &'static ConnectorMeta) -> ClientBuilder {
+        ClientBuilder {
+            meta,
+            auth: None,
+            base_url: None,
+            http: HttpSettings::for_connector(meta),
+            rate_limit: None,
+        }
     }
 
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
     }
 
-    /// The incident.io base URL calls go to (direct mode), or the Airbyte API URL (hosted).
+    /// The connector this client talks to.
+    pub fn meta(&self) -> &'static ConnectorMeta {
+        self.inner.meta
+    }
+
+    /// The base URL calls go to (direct mode), or the Airbyte API URL (hosted).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
     }
@@ -77,56 +103,68 @@ impl IncidentIoConnector {
         }
     }
 
-    /// Creates a hosted incident.io connector in Airbyte holding `credentials`, and returns a
-    /// connector bound to it. Await the returned builder; `.name(..)`,
-    /// `.replication_config(..)` and `.source_template_id(..)` are optional. The Airbyte config
-    /// must name a workspace.
-    ///
-    /// ```no_run
-    /// # use incident_io_connector::{AirbyteAuthConfig, IncidentIoAuthConfig, IncidentIoConnector};
-    /// # async fn run() -> Result<(), incident_io_connector::Error> {
-    /// let airbyte = AirbyteAuthConfig::new("client-id", "client-secret").workspace_name("acme");
-    /// let connector = IncidentIoConnector::create(airbyte, IncidentIoAuthConfig::new("inc-key"))
-    ///     .name("incident.io for Acme")
-    ///     .await?;
-    /// println!("created {:?}", connector.connector_id());
-    /// # Ok(())
-    /// # }
-    /// ```
+    /// Creates a hosted connector in Airbyte holding `credentials`, and returns a client bound
+    /// to it (await the returned builder). The Airbyte config must name a workspace.
     pub fn create(
+        meta: &'static ConnectorMeta,
         airbyte: AirbyteAuthConfig,
-        credentials: IncidentIoAuthConfig,
+        credentials: Credentials,
     ) -> CreateConnector {
         CreateConnector {
+            meta,
             airbyte,
             credentials,
             name: None,
             replication_config: None,
             source_template_id: None,
-            http: HttpSettings::default(),
+            http: HttpSettings::for_connector(meta),
         }
     }
 
-    /// Builds a connector from environment variables.
+    /// Builds a client from environment variables, looked up with `lookup`.
     ///
-    /// Direct mode when `INCIDENT_IO_API_KEY` is set (with optional `INCIDENT_IO_BASE_URL`);
-    /// otherwise hosted mode from `AIRBYTE_CLIENT_ID` and `AIRBYTE_CLIENT_SECRET` (with
-    /// optional `AIRBYTE_ORGANIZATION_ID`, `AIRBYTE_WORKSPACE_NAME`, `AIRBYTE_CONNECTOR_ID`,
-    /// `AIRBYTE_API_URL`). `AIRBYTE_CUSTOMER_NAME`, the older name of the workspace variable
-    /// (Airbyte's original product page uses it), is read when `AIRBYTE_WORKSPACE_NAME` is not
-    /// set. If neither set is complete, the error lists what is missing.
-    pub fn from_env() -> Result<IncidentIoConnector, Error> {
-        Self::from_env_with(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with a custom lookup (a config map, a test fixture).
+    /// Direct mode when the variables of one auth scheme are set (each credential field has
+    /// one: `<PREFIX>_<FIELD>`, such as `INCIDENT_IO_API_KEY`), with `<PREFIX>_BASE_URL`
+    /// optional; otherwise hosted mode from `AIRBYTE_CLIENT_ID` and `AIRBYTE_CLIENT_SECRET`
+    /// (with optional `AIRBYTE_ORGANIZATION_ID`, `AIRBYTE_WORKSPACE_NAME` or its older name
+    /// `AIRBYTE_CUSTOMER_NAME`, `AIRBYTE_CONNECTOR_ID`, `AIRBYTE_API_URL`). If neither set is
+    /// complete, the error lists what is missing.
     pub fn from_env_with(
+        meta: &'static ConnectorMeta,
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<IncidentIoConnector, Error> {
+    ) -> Result<Client, Error> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        if let Some(key) = get("INCIDENT_IO_API_KEY") {
-            let mut builder = Self::builder().auth(IncidentIoAuthConfig::new(key));
-            if let Some(url) = get("INCIDENT_IO_BASE_URL") {
+        // Schemes whose required variables are all set; exactly one must remain.
+        let complete: Vec<&'static meta::AuthSchemeMeta> = meta
+            .auth
+            .iter()
+            .filter(|s| {
+                s.fields.iter().any(|f| get(f.env).is_some())
+                    && s.fields.iter().all(|f| !f.required || get(f.env).is_some())
+            })
+            .collect();
+        if complete.len() > 1 {
+            return Err(Error::invalid(
+                "environment",
+                format!(
+                    "the variables of several auth schemes are set ({}); set only one scheme's",
+                    complete
+                        .iter()
+                        .map(|s| s.key)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if let Some(scheme) = complete.first() {
+            let mut credentials = Credentials::new(scheme);
+            for f in scheme.fields {
+                if let Some(v) = get(f.env) {
+                    credentials = credentials.set(f.name, v);
+                }
+            }
+            let mut builder = Self::builder(meta).auth(AuthChoice::Direct(credentials));
+            if let Some(url) = get(&format!("{}_BASE_URL", meta.env_prefix)) {
                 builder = builder.base_url(&url)?;
             }
             return builder.build();
@@ -153,7 +191,7 @@ impl IncidentIoConnector {
                 if let Some(v) = get("AIRBYTE_API_URL") {
                     config = config.airbyte_api_url(v);
                 }
-                Self::builder().auth(config).build()
+                Self::builder(meta).auth(AuthChoice::Hosted(config)).build()
             }
             (id, secret) => {
                 let mut missing = Vec::new();
@@ -163,10 +201,11 @@ impl IncidentIoConnector {
                 if secret.is_none() {
                     missing.push("AIRBYTE_CLIENT_SECRET");
                 }
+                let direct = direct_env_names(meta);
                 Err(Error::invalid(
                     "environment",
                     format!(
-                        "no complete credentials: set INCIDENT_IO_API_KEY for direct mode, or AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET for hosted mode (missing: INCIDENT_IO_API_KEY, or {})",
+                        "no complete credentials: set {direct} for direct mode, or AIRBYTE_CLIENT_ID and AIRBYTE_CLIENT_SECRET for hosted mode (missing: {direct}, or {})",
                         missing.join(" and ")
                     ),
                 ))
@@ -175,14 +214,15 @@ impl IncidentIoConnector {
     }
 
     /// Checks that the connector can read data: a one-record list of the spec's preferred
-    /// check entity (users). Never fails; the outcome is in the result.
+    /// check entity. Never fails; the outcome is in the result.
     pub async fn check(&self) -> CheckResult {
-        let op = meta::operations()
+        let ops = self.inner.meta.operations;
+        let op = ops
             .iter()
             .copied()
             .find(|o| o.preferred_for_check)
             .or_else(|| {
-                meta::operations().iter().copied().find(|o| {
+                ops.iter().copied().find(|o| {
                     o.action == meta::Action::List
                         && o.params.iter().all(|p| !p.required || p.default.is_some())
                 })
@@ -195,10 +235,9 @@ impl IncidentIoConnector {
                 checked_action: None,
             };
         };
-        let params = if op.param("page_size").is_some() {
-            serde_json::json!({"page_size": 1})
-        } else {
-            serde_json::json!({})
+        let params = match op.page_size_param {
+            Some(p) => serde_json::json!({ p: 1 }),
+            None => serde_json::json!({}),
         };
         let outcome = self.execute(op.entity, op.action.as_str(), params).await;
         CheckResult {
@@ -232,18 +271,6 @@ impl IncidentIoConnector {
 
     /// [`execute`](Self::execute) with options: [`ExecuteOptions::max_output_chars`] caps the
     /// size of the result (`None` or `Some(0)`: no cap).
-    ///
-    /// ```no_run
-    /// # use incident_io_connector::{ExecuteOptions, IncidentIoConnector};
-    /// # async fn run(connector: IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
-    /// let options = ExecuteOptions::new().max_output_chars(Some(20_000));
-    /// let page = connector
-    ///     .execute_with("incidents", "list", serde_json::json!({"page_size": 5}), options)
-    ///     .await?;
-    /// # let _ = page;
-    /// # Ok(())
-    /// # }
-    /// ```
     pub async fn execute_with(
         &self,
         entity: &str,
@@ -260,17 +287,6 @@ impl IncidentIoConnector {
     /// of a `serde_json::Value`: the records are the server's own bytes, spliced into the
     /// envelope without being decoded (only insignificant whitespace is removed). The fastest
     /// way to move records on (to a file, a socket, an agent).
-    ///
-    /// ```no_run
-    /// # use incident_io_connector::{ExecuteOptions, IncidentIoConnector};
-    /// # async fn run(connector: IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
-    /// let page = connector
-    ///     .execute_raw("incidents", "list", serde_json::json!({"page_size": 250}), ExecuteOptions::new())
-    ///     .await?;
-    /// println!("{} records: {}", page.record_count().unwrap_or(0), page.as_str());
-    /// # Ok(())
-    /// # }
-    /// ```
     pub async fn execute_raw(
         &self,
         entity: &str,
@@ -280,7 +296,9 @@ impl IncidentIoConnector {
     ) -> Result<RawOutput, Error> {
         let result = self.execute_unlimited(entity, action, params).await?;
         match options.max_output_chars {
-            Some(limit) if limit > 0 => check_output_size(entity, action, &result, limit)?,
+            Some(limit) if limit > 0 => {
+                check_output_size(self.inner.meta, entity, action, &result, limit)?
+            }
             _ => {}
         }
         Ok(result)
@@ -292,16 +310,13 @@ impl IncidentIoConnector {
         action: &str,
         params: Value,
     ) -> Result<RawOutput, Error> {
-        let ent = meta::entity(entity).ok_or_else(|| {
+        let meta = self.inner.meta;
+        let ent = meta.entity(entity).ok_or_else(|| {
             Error::invalid(
                 "entity",
                 format!(
                     "unknown entity `{entity}`; valid entities: {}",
-                    meta::entities()
-                        .iter()
-                        .map(|e| e.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    meta.entity_names().join(", ")
                 ),
             )
         })?;
@@ -339,43 +354,23 @@ impl IncidentIoConnector {
                 ),
             )
         })?;
-        let params = crate::generated::check_params(op, params)?;
+        let params = crate::params::check_untyped(op, params)?;
         self.inner.transport.execute(op, &params).await
     }
 }
 
 /// Agent surface: self-description generated from the spec (see [`crate::introspect`]).
-impl IncidentIoConnector {
-    /// Every entity with its actions (`search` included, marked hosted-only) and their params:
-    /// type, whether required, bounds, defaults. See [`introspect::entities`].
-    pub fn entities() -> Vec<introspect::EntityDescription> {
-        introspect::entities()
-    }
-
-    /// The JSON Schema of one record of `entity` (self-contained, draft 2020-12). An unknown
-    /// entity is an [`Error::InvalidInput`] listing the valid ones. See
-    /// [`introspect::entity_schema`].
-    pub fn entity_schema(entity: &str) -> Result<Value, Error> {
-        introspect::entity_schema(entity)
-    }
-
-    /// The docstring for an agent tool that calls [`execute`](Self::execute). See
-    /// [`introspect::tool_description`].
-    pub fn tool_description() -> String {
-        introspect::tool_description()
-    }
-
-    /// The JSON Schema of that tool's `{entity, action, params}` input. See
-    /// [`introspect::tool_input_schema`].
-    pub fn tool_input_schema() -> Value {
-        introspect::tool_input_schema()
+impl Client {
+    /// Every entity with its actions and params. See [`introspect::entities`].
+    pub fn entities(&self) -> Vec<introspect::EntityDescription> {
+        introspect::entities(self.inner.meta)
     }
 }
 
 /// The default of [`ExecuteOptions::max_output_chars`]: larger results are refused.
 pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
 
-/// Options of [`IncidentIoConnector::execute_with`].
+/// Options of [`Client::execute_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExecuteOptions {
@@ -410,6 +405,7 @@ impl ExecuteOptions {
 /// Checks that `result` has at most `limit` characters; otherwise an error that says how to
 /// ask for less.
 fn check_output_size(
+    meta: &ConnectorMeta,
     entity: &str,
     action: &str,
     result: &RawOutput,
@@ -439,14 +435,19 @@ fn check_output_size(
     );
     // How many records would fit, with some headroom.
     let fitting = records.map(|n| ((n as f64) * (limit as f64) / (chars as f64) * 0.9) as usize);
-    let op = meta::entity(entity).and_then(|e| e.operation(action));
+    let op = meta.entity(entity).and_then(|e| e.operation(action));
     let is_search = action == introspect::SEARCH || action == crate::search::SEARCH_ACTION;
     let (field, advice) = match (op, fitting) {
-        (Some(op), Some(n)) if op.param("page_size").is_some() && n >= 1 => (
-            "params.page_size",
+        (Some(op), Some(n)) if op.page_size_param.is_some() && n >= 1 => (
+            match op.page_size_param {
+                Some("page_size") => "params.page_size",
+                _ => "params.page_size_param",
+            },
             format!(
-                "ask for fewer records: pass page_size {} or less, and follow meta.next_cursor with `after` for the rest",
-                n
+                "ask for fewer records: pass {} {} or less, and follow meta.next_cursor with `{}` for the rest",
+                op.page_size_param.unwrap_or("page_size"),
+                n,
+                op.cursor_param.unwrap_or("after")
             ),
         ),
         _ if is_search && fitting.is_some_and(|n| n >= 1) => (
@@ -472,7 +473,7 @@ fn check_output_size(
     Err(Error::invalid(field, format!("{size}; {advice}")))
 }
 
-/// The outcome of [`IncidentIoConnector::check`].
+/// The outcome of [`Client::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckResult {
@@ -496,12 +497,13 @@ pub enum CheckStatus {
     Unhealthy,
 }
 
-/// A pending [`IncidentIoConnector::create`]; await it.
+/// A pending [`Client::create`]; await it.
 #[derive(Debug)]
 #[must_use = "nothing is created until this is awaited"]
 pub struct CreateConnector {
+    meta: &'static ConnectorMeta,
     airbyte: AirbyteAuthConfig,
-    credentials: IncidentIoAuthConfig,
+    credentials: Credentials,
     name: Option<String>,
     replication_config: Option<Value>,
     source_template_id: Option<String>,
@@ -509,7 +511,7 @@ pub struct CreateConnector {
 }
 
 impl CreateConnector {
-    /// The connector's name in Airbyte (default `incident-io - <workspace>`).
+    /// The connector's name in Airbyte (default `<connector> - <workspace>`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -527,7 +529,7 @@ impl CreateConnector {
         self
     }
 
-    async fn run(self) -> Result<IncidentIoConnector, Error> {
+    async fn run(self) -> Result<Client, Error> {
         let workspace = self.airbyte.workspace_name.clone().ok_or_else(|| {
             Error::invalid(
                 "workspace_name",
@@ -537,10 +539,10 @@ impl CreateConnector {
         self.credentials.validate()?;
         let mut config = self.airbyte;
         config.connector_id = None;
-        let hosted = HostedTransport::new(&config, &self.http)?;
+        let hosted = HostedTransport::new(self.meta, &config, &self.http)?;
         let name = self
             .name
-            .unwrap_or_else(|| format!("{} - {workspace}", crate::CONNECTOR_NAME));
+            .unwrap_or_else(|| format!("{} - {workspace}", self.meta.name));
         hosted
             .create(
                 &workspace,
@@ -551,17 +553,18 @@ impl CreateConnector {
             )
             .await?;
         let base_url = hosted_base(&config);
-        Ok(IncidentIoConnector {
+        Ok(Client {
             inner: Arc::new(Inner {
                 transport: Transport::Hosted(Box::new(hosted)),
                 base_url,
+                meta: self.meta,
             }),
         })
     }
 }
 
 impl std::future::IntoFuture for CreateConnector {
-    type Output = Result<IncidentIoConnector, Error>;
+    type Output = Result<Client, Error>;
     type IntoFuture = crate::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
@@ -577,26 +580,49 @@ fn hosted_base(config: &AirbyteAuthConfig) -> String {
         .to_string()
 }
 
-/// Builds an [`IncidentIoConnector`]; every setting is checked in [`build`](Self::build) or
-/// where it is given, before any request.
-#[derive(Debug, Default)]
+/// The environment variables of the direct-mode credentials, for messages
+/// (`INCIDENT_IO_API_KEY`; schemes joined with "or").
+fn direct_env_names(meta: &ConnectorMeta) -> String {
+    let schemes: Vec<String> = meta
+        .auth
+        .iter()
+        .map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| f.env)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    if schemes.is_empty() {
+        format!("{}_* credentials", meta.env_prefix)
+    } else {
+        schemes.join(", or ")
+    }
+}
+
+/// Builds a [`Client`]; every setting is checked in [`build`](Self::build) or where it is
+/// given, before any request.
+#[derive(Debug)]
 #[must_use]
-pub struct IncidentIoConnectorBuilder {
-    auth: Option<Auth>,
+pub struct ClientBuilder {
+    meta: &'static ConnectorMeta,
+    auth: Option<AuthChoice>,
     base_url: Option<String>,
     http: HttpSettings,
     rate_limit: Option<u32>,
 }
 
-impl IncidentIoConnectorBuilder {
-    /// The credentials: [`IncidentIoAuthConfig`] for direct mode, [`AirbyteAuthConfig`] for
-    /// hosted mode.
-    pub fn auth(mut self, auth: impl Into<Auth>) -> Self {
-        self.auth = Some(auth.into());
+impl ClientBuilder {
+    /// The credentials: the API's own (direct mode) or Airbyte's (hosted mode).
+    pub fn auth(mut self, auth: AuthChoice) -> Self {
+        self.auth = Some(auth);
         self
     }
 
-    /// Overrides the incident.io base URL (default `https://api.incident.io`). It must be
+    /// Overrides the API's base URL (default: the spec's `servers[0].url`). It must be
     /// `https`, except for loopback hosts (`127.0.0.1`, `::1`, `localhost`), which may use
     /// `http` (the emulator, test servers).
     pub fn base_url(mut self, url: &str) -> Result<Self, Error> {
@@ -629,9 +655,9 @@ impl IncidentIoConnectorBuilder {
         self.retry_policy(RetryPolicy::none())
     }
 
-    /// Keeps this connector (and all its clones) under `per_minute` requests per minute, by
-    /// waiting before sending instead of collecting 429s. incident.io allows 1,200 per minute
-    /// per API key. Off by default. Retries count against the limit too.
+    /// Keeps this client (and all its clones) under `per_minute` requests per minute, by
+    /// waiting before sending instead of collecting 429s. Off by default. Retries count
+    /// against the limit too.
     pub fn rate_limit(mut self, per_minute: u32) -> Self {
         self.rate_limit = Some(per_minute);
         self
@@ -646,14 +672,15 @@ impl IncidentIoConnectorBuilder {
         self
     }
 
-    /// Appends a product token to the `User-Agent` (default `incident-io-connector/<version>`).
+    /// Appends a product token to the `User-Agent` (default `<crate>/<version>`).
     pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        self.http.user_agent = format!("{} {suffix}", crate::USER_AGENT);
+        self.http.user_agent = format!("{} {suffix}", self.meta.user_agent);
         self
     }
 
-    /// Builds the connector (no request is made).
-    pub fn build(mut self) -> Result<IncidentIoConnector, Error> {
+    /// Builds the client (no request is made).
+    pub fn build(mut self) -> Result<Client, Error> {
+        let meta = self.meta;
         if self.http.max_response_bytes == 0 {
             return Err(Error::invalid(
                 "max_response_bytes",
@@ -664,7 +691,13 @@ impl IncidentIoConnectorBuilder {
             let n = std::num::NonZeroU32::new(n).ok_or_else(|| {
                 Error::invalid(
                     "rate_limit",
-                    "0 requests per minute would block forever; pass at least 1 (incident.io allows 1200)",
+                    format!(
+                        "0 requests per minute would block forever; pass at least 1{}",
+                        meta.hints
+                            .rate_limit
+                            .map(|l| format!(" ({l})"))
+                            .unwrap_or_default()
+                    ),
                 )
             })?;
             self.http.sender.limiter = Some(crate::retry::limiter(n));
@@ -672,32 +705,36 @@ impl IncidentIoConnectorBuilder {
         let auth = self.auth.ok_or_else(|| {
             Error::invalid(
                 "auth",
-                "no credentials: call .auth(IncidentIoAuthConfig::new(api_key)) (direct) or .auth(AirbyteAuthConfig::new(client_id, client_secret)) (hosted) on the builder",
+                format!(
+                    "no credentials: call .auth({}) (direct) or .auth(AirbyteAuthConfig::new(client_id, client_secret)) (hosted) on the builder",
+                    meta.auth_example
+                ),
             )
         })?;
         let (transport, base_url) = match auth {
-            Auth::IncidentIo(config) => {
+            AuthChoice::Direct(credentials) => {
                 let base_url = self
                     .base_url
-                    .unwrap_or_else(|| crate::generated::ops::DEFAULT_BASE_URL.to_string());
-                let t = DirectTransport::new(&config, &base_url, &self.http)?;
+                    .unwrap_or_else(|| meta.base_url.trim_end_matches('/').to_string());
+                let t = DirectTransport::new(meta, &credentials, &base_url, &self.http)?;
                 (Transport::Direct(t), base_url)
             }
-            Auth::Airbyte(config) => {
+            AuthChoice::Hosted(config) => {
                 if self.base_url.is_some() {
                     return Err(Error::invalid(
                         "base_url",
-                        "hosted mode calls Airbyte, not incident.io: set the Airbyte URL with AirbyteAuthConfig::airbyte_api_url(..) instead",
+                        format!("hosted mode calls Airbyte, not {}: set the Airbyte URL with AirbyteAuthConfig::airbyte_api_url(..) instead", meta.display_name),
                     ));
                 }
-                let t = HostedTransport::new(&config, &self.http)?;
+                let t = HostedTransport::new(meta, &config, &self.http)?;
                 (Transport::Hosted(Box::new(t)), hosted_base(&config))
             }
         };
-        Ok(IncidentIoConnector {
+        Ok(Client {
             inner: Arc::new(Inner {
                 transport,
                 base_url,
+                meta,
             }),
         })
     }
@@ -709,7 +746,7 @@ pub(crate) fn check_base_url(field: &str, url: &str) -> Result<String, Error> {
     let parsed = url::Url::parse(url.trim()).map_err(|e| {
         Error::invalid(
             field,
-            format!("{url:?} is not a URL ({e}); pass something like https://api.incident.io"),
+            format!("{url:?} is not a URL ({e}); pass something like https://api.example.com"),
         )
     })?;
     let loopback = match parsed.host() {

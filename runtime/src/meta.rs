@@ -1,0 +1,360 @@
+//! Static descriptions of a connector, generated from its spec: the connector itself
+//! ([`ConnectorMeta`]: name, definition id, base URL, auth schemes), its entities and their
+//! operations (path, params, bounds, where the records and the cursor sit). This is what the
+//! runtime works from: what `execute` validates against, how a request is built, how a
+//! response is read, what introspection reports. The runtime never names an entity; every
+//! per-connector fact is here.
+//!
+//! The structs are built by generated code as `static`s (so their fields are public and they
+//! are not `#[non_exhaustive]`); treat them as read-only descriptions.
+
+use std::sync::OnceLock;
+
+use crate::error::Hints;
+
+/// An action on an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Action {
+    /// Read a collection (maybe paginated).
+    List,
+    /// Read one record by id.
+    Get,
+}
+
+impl Action {
+    /// The name used in the spec and in `execute` (`"list"`, `"get"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Get => "get",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamLocation {
+    /// A path segment, percent-encoded.
+    Path,
+    /// A query-string parameter.
+    Query,
+}
+
+/// The type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamKind {
+    /// A string, optionally limited to `allowed` values.
+    String {
+        /// Allowed values; empty means any string.
+        allowed: &'static [&'static str],
+    },
+    /// A 64-bit integer.
+    Integer,
+    /// A boolean.
+    Boolean,
+    /// A floating-point number.
+    Number,
+}
+
+impl ParamKind {
+    /// The JSON type name (`string`, `integer`, `boolean`, `number`).
+    pub fn json_type(self) -> &'static str {
+        match self {
+            ParamKind::String { .. } => "string",
+            ParamKind::Integer => "integer",
+            ParamKind::Boolean => "boolean",
+            ParamKind::Number => "number",
+        }
+    }
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamMeta {
+    /// Wire name.
+    pub name: &'static str,
+    /// Path or query.
+    pub location: ParamLocation,
+    /// Type.
+    pub kind: ParamKind,
+    /// Whether the API requires it (the SDK fills in the default when there is one).
+    pub required: bool,
+    /// Inclusive minimum (integers).
+    pub minimum: Option<i64>,
+    /// Inclusive maximum (integers).
+    pub maximum: Option<i64>,
+    /// Default, as JSON text.
+    pub default: Option<&'static str>,
+    /// Description from the spec.
+    pub description: &'static str,
+    /// A regular expression the value must match (the schema's `pattern`), checked before
+    /// any request.
+    pub pattern: Option<&'static str>,
+}
+
+/// One (entity, action) operation of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// Entity name (`incidents`).
+    pub entity: &'static str,
+    /// Action.
+    pub action: Action,
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path template (`/v2/incidents/{id}`).
+    pub path: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Description.
+    pub description: &'static str,
+    /// Name of the record schema (`Incident`).
+    pub record_schema: &'static str,
+    /// Envelope field holding the records (`incidents`).
+    pub record_field: &'static str,
+    /// Where the records sit in the response body: the field names to walk from the root
+    /// (`["incidents"]`; empty when the whole body is the record).
+    pub record_path: &'static [&'static str],
+    /// Where the next page's cursor sits in the response body (`["pagination_meta", "after"]`);
+    /// empty for lists that are not paginated.
+    pub cursor_path: &'static [&'static str],
+    /// The query parameter that sets the page size (`page_size`), for paginated lists.
+    pub page_size_param: Option<&'static str>,
+    /// The page size that streams and bulk reads use when the caller gives none: the
+    /// parameter's maximum, unless the spec asks for less (`x-sdk-bulk-page-size`, when a
+    /// larger page would leave data out).
+    pub bulk_page_size: Option<i64>,
+    /// The query parameter that takes `next_cursor` back, for paginated lists.
+    pub cursor_param: Option<&'static str>,
+    /// Why the list is not paginated, for lists that return everything at once.
+    pub no_pagination: Option<&'static str>,
+    /// Whether the health check should use this operation.
+    pub preferred_for_check: bool,
+    /// Parameters in spec order.
+    pub params: &'static [ParamMeta],
+}
+
+impl OperationMeta {
+    /// Whether this list is paginated (has a cursor).
+    pub fn is_paginated(&self) -> bool {
+        self.cursor_param.is_some()
+    }
+
+    /// The parameter called `name`.
+    pub fn param(&self, name: &str) -> Option<&'static ParamMeta> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+/// A searchable field of an entity in the hosted context store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchFieldMeta {
+    /// Field name.
+    pub name: &'static str,
+    /// JSON type (without null).
+    pub json_type: &'static str,
+    /// Description.
+    pub description: &'static str,
+}
+
+/// One entity of the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityMeta {
+    /// Name (`incidents`).
+    pub name: &'static str,
+    /// Description.
+    pub description: &'static str,
+    /// Name of the record schema.
+    pub record_schema: &'static str,
+    /// Its operations.
+    pub operations: &'static [&'static OperationMeta],
+    /// Fields searchable in hosted mode.
+    pub search_fields: &'static [SearchFieldMeta],
+}
+
+impl EntityMeta {
+    /// The operation for `action`, if the entity supports it.
+    pub fn operation(&self, action: &str) -> Option<&'static OperationMeta> {
+        self.operations
+            .iter()
+            .copied()
+            .find(|o| o.action.as_str() == action)
+    }
+
+    /// The names of the supported actions.
+    pub fn action_names(&self) -> Vec<&'static str> {
+        self.operations.iter().map(|o| o.action.as_str()).collect()
+    }
+}
+
+/// The kind of credentials an auth scheme takes, and where they go on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthKind {
+    /// `Authorization: Bearer <token>` (`http`, `scheme: bearer`).
+    Bearer,
+    /// `Authorization: Basic base64(username:password)` (`http`, `scheme: basic`).
+    Basic,
+    /// An API key in a header (`apiKey`, `in: header`).
+    ApiKeyHeader {
+        /// The header's name.
+        name: &'static str,
+    },
+    /// An API key in the query string (`apiKey`, `in: query`).
+    ApiKeyQuery {
+        /// The query parameter's name.
+        name: &'static str,
+    },
+    /// OAuth 2 with an access token, refreshed with a refresh token when the spec says how.
+    OAuth2,
+}
+
+/// One piece of an `auth_mapping` template: literal text, or the value of a credential field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Literal text.
+    Literal(&'static str),
+    /// The value of this credential field (`${field}`).
+    Field(&'static str),
+}
+
+/// A credential field of an auth scheme (`x-airbyte-auth-config.properties`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthFieldMeta {
+    /// The field's name (`api_key`).
+    pub name: &'static str,
+    /// Its title, for people.
+    pub title: &'static str,
+    /// Its description.
+    pub description: &'static str,
+    /// Whether the scheme needs it.
+    pub required: bool,
+    /// Whether it is a secret (kept in a `SecretString`, never shown).
+    pub secret: bool,
+    /// The environment variable `from_env` reads it from (`INCIDENT_IO_API_KEY`).
+    pub env: &'static str,
+}
+
+/// How an OAuth 2 access token is refreshed (`x-airbyte-token-refresh` and the flow's
+/// `refreshUrl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRefreshMeta {
+    /// The token endpoint; `{{name}}` placeholders are filled from the credentials and the
+    /// server variables.
+    pub url: &'static str,
+    /// Where the client id and secret go: `body`, `basic` (an `Authorization: Basic`
+    /// header) or `none`.
+    pub auth_style: &'static str,
+    /// `form` or `json`.
+    pub body_format: &'static str,
+    /// The header the access token is sent in (`Authorization`).
+    pub header: &'static str,
+    /// The text before the token (`Bearer`); empty: the token alone.
+    pub prefix: &'static str,
+}
+
+/// One auth scheme of the spec (`components.securitySchemes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSchemeMeta {
+    /// The scheme's key in the spec (`bearerAuth`).
+    pub key: &'static str,
+    /// What it is.
+    pub kind: AuthKind,
+    /// Its title.
+    pub title: &'static str,
+    /// Its description.
+    pub description: &'static str,
+    /// The credential fields.
+    pub fields: &'static [AuthFieldMeta],
+    /// `auth_mapping`: for each slot of the scheme (`token`, `username`, `password`,
+    /// `api_key`, `access_token`, `refresh_token`, `client_id`, `client_secret`), the
+    /// template that fills it.
+    pub mapping: &'static [(&'static str, &'static [TemplatePart])],
+    /// `additional_headers`: header name and template (`{{ field }}` placeholders).
+    pub additional_headers: &'static [(&'static str, &'static str)],
+    /// How the access token is refreshed (OAuth 2 with a refresh URL).
+    pub refresh: Option<TokenRefreshMeta>,
+}
+
+impl AuthSchemeMeta {
+    /// The template for a mapping slot.
+    pub fn mapping(&self, slot: &str) -> Option<&'static [TemplatePart]> {
+        self.mapping
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, t)| *t)
+    }
+
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&'static AuthFieldMeta> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// Opens the span of one call: `(entity, action, transport)`.
+pub type CallSpan = fn(&str, &str, &'static str) -> tracing::Span;
+
+/// A whole connector: identity, where its API lives, its auth schemes and its entities.
+#[derive(Debug)]
+pub struct ConnectorMeta {
+    /// `info.x-airbyte-connector-name` (`incident-io`).
+    pub name: &'static str,
+    /// The name people use (`incident.io`).
+    pub display_name: &'static str,
+    /// The prefix of the generated type names (`IncidentIo`, as in `IncidentIoConnector`).
+    pub type_prefix: &'static str,
+    /// How to build direct-mode credentials, for messages (`IncidentIoAuthConfig::new(api_key)`).
+    pub auth_example: &'static str,
+    /// `info.x-airbyte-connector-definition-id`: the Airbyte connector definition.
+    pub definition_id: &'static str,
+    /// `info.version` of the spec.
+    pub version: &'static str,
+    /// The API's base URL (`servers[0].url`).
+    pub base_url: &'static str,
+    /// The prefix of the connector's environment variables (`INCIDENT_IO`).
+    pub env_prefix: &'static str,
+    /// Every entity, in spec order.
+    pub entities: &'static [EntityMeta],
+    /// Every operation, entity by entity.
+    pub operations: &'static [&'static OperationMeta],
+    /// The auth schemes, in spec order.
+    pub auth: &'static [AuthSchemeMeta],
+    /// The effective spec as JSON.
+    pub spec_json: &'static str,
+    /// The `User-Agent` of the generated crate.
+    pub user_agent: &'static str,
+    /// What error messages say about this API.
+    pub hints: Hints,
+    /// Opens the tracing span of one call (`<connector>.call`, with the fields `entity`,
+    /// `action`, `transport`, `status` and `attempts`). Generated, because a span's name is
+    /// fixed at compile time.
+    pub call_span: CallSpan,
+    #[doc(hidden)]
+    pub spec_cache: OnceLock<serde_json::Value>,
+}
+
+impl ConnectorMeta {
+    /// The entity called `name`.
+    pub fn entity(&self, name: &str) -> Option<&'static EntityMeta> {
+        self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// The names of the entities, in spec order.
+    pub fn entity_names(&self) -> Vec<&'static str> {
+        self.entities.iter().map(|e| e.name).collect()
+    }
+
+    /// The spec, parsed once.
+    pub fn spec(&self) -> &serde_json::Value {
+        self.spec_cache
+            .get_or_init(|| serde_json::from_str(self.spec_json).unwrap_or(serde_json::Value::Null))
+    }
+}

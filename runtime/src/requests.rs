@@ -1,0 +1,231 @@
+//! The request types behind every generated builder: [`ListRequest`] and [`GetRequest`], generic
+//! over the operation's params struct `P` and record type `T` and driven by the operation's
+//! metadata. The generated `<Entity><Action>` builders wrap them and add one setter per
+//! parameter; sending, paging, prefetching and the bulk page size are written once, here.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use futures::Stream;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::meta::OperationMeta;
+use crate::{pagination, params, Client, Error, Page};
+
+/// A list request: one page with [`send`](Self::send), every page or record lazily with
+/// [`pages`](Self::pages) and [`stream`](Self::stream).
+pub struct ListRequest<P, T> {
+    client: Client,
+    op: &'static OperationMeta,
+    params: P,
+    prefetch: bool,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<P: Clone, T> Clone for ListRequest<P, T> {
+    fn clone(&self) -> Self {
+        ListRequest {
+            client: self.client.clone(),
+            op: self.op,
+            params: self.params.clone(),
+            prefetch: self.prefetch,
+            record: PhantomData,
+        }
+    }
+}
+
+impl<P: fmt::Debug, T> fmt::Debug for ListRequest<P, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRequest")
+            .field(
+                "operation",
+                &format_args!("{}.{}", self.op.entity, self.op.action),
+            )
+            .field("params", &self.params)
+            .field("prefetch", &self.prefetch)
+            .finish()
+    }
+}
+
+impl<P, T> ListRequest<P, T>
+where
+    P: Serialize + Clone + Send + Sync + 'static,
+    T: DeserializeOwned + Send + 'static,
+{
+    /// A request for `op` with `params` (built by generated code).
+    #[doc(hidden)]
+    pub fn new(client: Client, op: &'static OperationMeta, params: P) -> Self {
+        ListRequest {
+            client,
+            op,
+            params,
+            prefetch: false,
+            record: PhantomData,
+        }
+    }
+
+    /// The parameters this request will send.
+    pub fn params(&self) -> &P {
+        &self.params
+    }
+
+    /// The parameters, for the generated setters.
+    #[doc(hidden)]
+    pub fn params_mut(&mut self) -> &mut P {
+        &mut self.params
+    }
+
+    /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream) (off by
+    /// default): the request for page n+1 starts, on its own Tokio task, as soon as page n
+    /// arrives, so it travels while you consume page n. At most one page is held ahead;
+    /// dropping the stream cancels it. With it on, a stream you stop early has sent one
+    /// request more than it used.
+    pub fn prefetch(mut self, on: bool) -> Self {
+        self.prefetch = on;
+        self
+    }
+
+    /// Sends the request and returns one page of records with the cursor of the next page.
+    pub async fn send(self) -> Result<Page<T>, Error> {
+        let params = params::to_map(self.op, &self.params)?;
+        self.client.transport().list(self.op, &params).await
+    }
+
+    /// Every page, fetched lazily one request at a time, following the cursor until the API
+    /// stops returning one; the first page starts from this request's own cursor, if set.
+    /// Without an explicit page size, pages are as large as the operation allows (its bulk
+    /// page size). A failed request ends the stream with its error, after every earlier
+    /// page was yielded; a cursor the API repeats is an error, not a loop.
+    pub fn pages(self) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static {
+        use futures::future::Either;
+        let op = self.op;
+        // The bulk page size applies when the caller set none (before the defaults of
+        // required parameters are filled in).
+        let params = params::given(&self.params).and_then(|mut map| {
+            if let (Some(name), Some(size)) = (op.page_size_param, op.bulk_page_size) {
+                if map.get(name).is_none_or(Value::is_null) {
+                    map.insert(name.to_string(), Value::from(size));
+                }
+            }
+            params::finish(op, map)
+        });
+        let params = match params {
+            Ok(map) => map,
+            Err(e) => return Either::Left(futures::stream::once(async move { Err(e) })),
+        };
+        let fetch = move |(client, params): &(Client, Map<String, Value>),
+                          cursor: Option<String>| {
+            let client = client.clone();
+            let mut params = params.clone();
+            async move {
+                if let (Some(c), Some(name)) = (cursor, op.cursor_param) {
+                    params.insert(name.to_string(), Value::String(c));
+                }
+                client.transport().list(op, &params).await
+            }
+        };
+        Either::Right(pagination::pages(
+            op.entity,
+            self.prefetch && op.cursor_param.is_some(),
+            (self.client, params),
+            fetch,
+        ))
+    }
+
+    /// Every record across all pages, lazily: each page is requested when the previous one
+    /// is used up. Collect with `futures::TryStreamExt::try_collect`.
+    pub fn stream(self) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
+        pagination::items(self.pages())
+    }
+}
+
+impl<P, T> std::future::IntoFuture for ListRequest<P, T>
+where
+    P: Serialize + Clone + Send + Sync + 'static,
+    T: DeserializeOwned + Send + 'static,
+{
+    type Output = Result<Page<T>, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A request for one record.
+pub struct GetRequest<P, T> {
+    client: Client,
+    op: &'static OperationMeta,
+    params: P,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<P: Clone, T> Clone for GetRequest<P, T> {
+    fn clone(&self) -> Self {
+        GetRequest {
+            client: self.client.clone(),
+            op: self.op,
+            params: self.params.clone(),
+            record: PhantomData,
+        }
+    }
+}
+
+impl<P: fmt::Debug, T> fmt::Debug for GetRequest<P, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetRequest")
+            .field(
+                "operation",
+                &format_args!("{}.{}", self.op.entity, self.op.action),
+            )
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+impl<P, T> GetRequest<P, T>
+where
+    P: Serialize + Send + Sync + 'static,
+    T: DeserializeOwned + Send + 'static,
+{
+    /// A request for `op` with `params` (built by generated code).
+    #[doc(hidden)]
+    pub fn new(client: Client, op: &'static OperationMeta, params: P) -> Self {
+        GetRequest {
+            client,
+            op,
+            params,
+            record: PhantomData,
+        }
+    }
+
+    /// The parameters this request will send.
+    pub fn params(&self) -> &P {
+        &self.params
+    }
+
+    /// The parameters, for the generated setters.
+    #[doc(hidden)]
+    pub fn params_mut(&mut self) -> &mut P {
+        &mut self.params
+    }
+
+    /// Sends the request and returns the record.
+    pub async fn send(self) -> Result<T, Error> {
+        let params = params::to_map(self.op, &self.params)?;
+        self.client.transport().get(self.op, &params).await
+    }
+}
+
+impl<P, T> std::future::IntoFuture for GetRequest<P, T>
+where
+    P: Serialize + Send + Sync + 'static,
+    T: DeserializeOwned + Send + 'static,
+{
+    type Output = Result<T, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
