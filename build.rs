@@ -1,4 +1,4 @@
-//! Generates the SDK from the connector spec (see `codegen/` for the generator).
+//! Generates the SDK from the connector spec (see the `connector-sdk-codegen` crate).
 //!
 //! The spec has two layers: `spec/incident-io.yaml`, the connector spec in the form Airbyte
 //! publishes it (replaced wholesale by `cargo xtask regen --spec`), and
@@ -6,8 +6,8 @@
 //! know about the real API; they survive every regen). The effective spec, base plus
 //! corrections, is what the code is generated from.
 //!
-//! Writes `$OUT_DIR/generated.rs` (included by `src/generated.rs`) and `$OUT_DIR/spec.json`
-//! (the effective spec). A broken spec or correction stops the build with one line naming the
+//! Writes `$OUT_DIR/generated.rs` (included by `src/lib.rs`) and `$OUT_DIR/spec.json` (the
+//! effective spec). A broken spec or correction stops the build with one line naming the
 //! file, the JSON pointer and the fix.
 
 use std::path::Path;

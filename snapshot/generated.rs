@@ -2363,6 +2363,8 @@ pub use ::connector_sdk_runtime::retry;
 pub mod search {
     #[doc(inline)]
     pub use ::connector_sdk_runtime::search::*;
+    #[doc(inline)]
+    pub use ::connector_sdk_runtime::requests::Search;
 }
 #[doc(hidden)]
 pub use ::connector_sdk_runtime::fuzzing;
@@ -4466,11 +4468,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<IncidentsSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             IncidentsSearchField,
             IncidentsSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `incidents` that Airbyte's context store can search, sort and return
@@ -4834,11 +4836,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<AlertsSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             AlertsSearchField,
             AlertsSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `alerts` that Airbyte's context store can search, sort and return
@@ -4982,11 +4984,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<EscalationsSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             EscalationsSearchField,
             EscalationsSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `escalations` that Airbyte's context store can search, sort and return
@@ -5181,11 +5183,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<UsersSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             UsersSearchField,
             UsersSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `users` that Airbyte's context store can search, sort and return
@@ -5325,11 +5327,11 @@ pub mod entities {
             query: ::connector_sdk_runtime::search::SearchQuery<
                 IncidentUpdatesSearchField,
             >,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             IncidentUpdatesSearchField,
             IncidentUpdatesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `incident_updates` that Airbyte's context store can search, sort and return
@@ -5534,11 +5536,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<IncidentRolesSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             IncidentRolesSearchField,
             IncidentRolesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `incident_roles` that Airbyte's context store can search, sort and return
@@ -5667,11 +5669,11 @@ pub mod entities {
             query: ::connector_sdk_runtime::search::SearchQuery<
                 IncidentStatusesSearchField,
             >,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             IncidentStatusesSearchField,
             IncidentStatusesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `incident_statuses` that Airbyte's context store can search, sort and return
@@ -5788,11 +5790,11 @@ pub mod entities {
             query: ::connector_sdk_runtime::search::SearchQuery<
                 IncidentTimestampsSearchField,
             >,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             IncidentTimestampsSearchField,
             IncidentTimestampsSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `incident_timestamps` that Airbyte's context store can search, sort and return
@@ -5883,11 +5885,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<SeveritiesSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             SeveritiesSearchField,
             SeveritiesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `severities` that Airbyte's context store can search, sort and return
@@ -5996,11 +5998,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<CustomFieldsSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             CustomFieldsSearchField,
             CustomFieldsSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `custom_fields` that Airbyte's context store can search, sort and return
@@ -6109,11 +6111,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<CatalogTypesSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             CatalogTypesSearchField,
             CatalogTypesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `catalog_types` that Airbyte's context store can search, sort and return
@@ -6317,11 +6319,11 @@ pub mod entities {
         pub fn search(
             &self,
             query: ::connector_sdk_runtime::search::SearchQuery<SchedulesSearchField>,
-        ) -> ::connector_sdk_runtime::search::Search<
+        ) -> ::connector_sdk_runtime::requests::Search<
             SchedulesSearchField,
             SchedulesSearchRecord,
         > {
-            ::connector_sdk_runtime::search::Search::new(self.client.clone(), query)
+            ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
     }
     /// The fields of `schedules` that Airbyte's context store can search, sort and return

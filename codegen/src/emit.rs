@@ -610,8 +610,8 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
         ));
         quote! {
             #doc
-            pub fn search(&self, query: #rt::search::SearchQuery<#field_ty>) -> #rt::search::Search<#field_ty, #record_ty> {
-                #rt::search::Search::new(self.client.clone(), query)
+            pub fn search(&self, query: #rt::search::SearchQuery<#field_ty>) -> #rt::requests::Search<#field_ty, #record_ty> {
+                #rt::requests::Search::new(self.client.clone(), query)
             }
         }
     };

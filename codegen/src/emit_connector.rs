@@ -221,7 +221,7 @@ fn auth_scheme_meta(s: &AuthScheme) -> TokenStream {
 }
 
 /// The name of a scheme's constructor when a spec has several: `bearerAuth` → `bearer`.
-fn scheme_constructor(key: &str) -> String {
+pub(crate) fn scheme_constructor(key: &str) -> String {
     let snake = key.to_snake_case();
     let trimmed = snake
         .trim_end_matches("_auth")
@@ -423,6 +423,17 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
     ));
     let variant_doc = docs::attrs(&format!("Direct mode with {display}'s credentials."));
     let search_module = search_module(spec);
+    let token_url = if spec.auth.iter().any(|a| a.refresh.is_some()) {
+        quote! {
+            /// Sends OAuth 2 token refreshes to `url` instead of the spec's `refreshUrl` (a
+            /// test server, a proxy). It must be `https`, or `http` to a loopback host.
+            pub fn token_url(self, url: &str) -> ::std::result::Result<Self, Error> {
+                self.0.token_url(url).map(#builder)
+            }
+        }
+    } else {
+        quote!()
+    };
     let builder_auth_doc = docs::attrs(&format!(
         "The credentials: [`{prefix}AuthConfig`] for direct mode, [`AirbyteAuthConfig`] for hosted mode."
     ));
@@ -682,6 +693,8 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
                 #builder(self.0.max_response_bytes(bytes))
             }
 
+            #token_url
+
             /// Appends a product token to the `User-Agent` (default [`USER_AGENT`]).
             pub fn user_agent_suffix(self, suffix: &str) -> Self {
                 #builder(self.0.user_agent_suffix(suffix))
@@ -842,6 +855,8 @@ fn search_module(spec: &Spec) -> TokenStream {
         pub mod search {
             #[doc(inline)]
             pub use #rt::search::*;
+            #[doc(inline)]
+            pub use #rt::requests::Search;
         }
     }
 }

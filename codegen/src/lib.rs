@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod model;
 pub mod normalize;
 pub mod overlay;
+pub mod scaffold;
 
 pub use error::{escape_token, ptr, SpecError};
 pub use model::Spec;

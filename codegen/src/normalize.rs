@@ -251,8 +251,47 @@ fn ref_to(name: &str) -> Value {
     Value::Mapping(r)
 }
 
+/// `oneOf` (or `anyOf`) of one schema and `{type: 'null'}`, the common way 3.1 specs write
+/// "X or null": replaced by X, marked nullable (a `$ref` stays a bare `$ref`; the field is
+/// then optional, which is how a nullable reference decodes). Returns whether it was one.
+fn collapse_nullable_union(schema: &mut Value) -> bool {
+    let Some(m) = schema.as_mapping_mut() else {
+        return false;
+    };
+    for combinator in ["oneOf", "anyOf"] {
+        let Some(Value::Sequence(branches)) = m.get(combinator) else {
+            continue;
+        };
+        let is_null = |b: &Value| match b.get("type") {
+            Some(Value::String(t)) => t == "null",
+            Some(Value::Sequence(ts)) => ts.iter().all(|t| t.as_str() == Some("null")),
+            _ => false,
+        };
+        let non_null: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
+        if branches.len() != 2 || non_null.len() != 1 {
+            continue;
+        }
+        let mut inner = non_null[0].clone();
+        let description = m.get("description").cloned();
+        if let Some(im) = inner.as_mapping_mut() {
+            if im.get("$ref").is_none() {
+                im.insert(key("nullable"), Value::Bool(true));
+            }
+            if let (Some(d), None) = (description, im.get("description")) {
+                if im.get("$ref").is_none() {
+                    im.insert(key("description"), d);
+                }
+            }
+        }
+        *schema = inner;
+        return true;
+    }
+    false
+}
+
 /// Rewrites one schema (recursively) into OpenAPI 3.0 form (see module docs).
 fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
+    collapse_nullable_union(schema);
     let Some(m) = schema.as_mapping_mut() else {
         return Ok(());
     };
@@ -307,7 +346,7 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
             ));
         }
     }
-    let required: Vec<String> = m
+    let mut required: Vec<String> = m
         .get("required")
         .and_then(Value::as_sequence)
         .map(|s| {
@@ -316,6 +355,22 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
                 .collect()
         })
         .unwrap_or_default();
+    // A required property that may be null decodes as optional.
+    let before = required.len();
+    if let Some(Value::Mapping(props)) = m.get_mut("properties") {
+        for (name, sub) in props.iter_mut() {
+            if collapse_nullable_union(sub) {
+                let name = name.as_str().unwrap_or_default();
+                required.retain(|r| r != name);
+            }
+        }
+    }
+    if required.len() != before {
+        m.insert(
+            key("required"),
+            Value::Sequence(required.iter().map(|r| key(r)).collect()),
+        );
+    }
     if let Some(Value::Mapping(props)) = m.get_mut("properties") {
         for (name, sub) in props.iter_mut() {
             let name = name.as_str().unwrap_or_default().to_string();

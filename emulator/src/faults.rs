@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::server::{ConnHandle, Shared};
+use super::listener::ConnHandle;
 use super::spec::mix;
 
 /// One injected failure, consumed by exactly one request.
@@ -176,13 +176,18 @@ impl Faults {
 }
 
 /// Produces the response for a request that drew `fault`.
-pub(crate) async fn apply(fault: Fault, req: Request, next: Next, shared: &Shared) -> Response {
+pub(crate) async fn apply(
+    fault: Fault,
+    req: Request,
+    next: Next,
+    request_id: &(dyn Fn() -> String + Sync),
+) -> Response {
     match fault {
         Fault::Status {
             status,
             retry_after,
             body,
-        } => status_response(status, retry_after, body, shared),
+        } => status_response(status, retry_after, body, request_id),
         Fault::Html { status } => {
             let code = status_code(status);
             let reason = code.canonical_reason().unwrap_or("Error");
@@ -250,7 +255,7 @@ fn status_response(
     status: u16,
     retry_after: Option<String>,
     body: Option<String>,
-    shared: &Shared,
+    request_id: &(dyn Fn() -> String + Sync),
 ) -> Response {
     let code = status_code(status);
     let mut headers = HeaderMap::new();
@@ -269,7 +274,7 @@ fn status_response(
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
     }
     let body = body.unwrap_or_else(|| {
-        let request_id = shared.request_id();
+        let request_id = request_id();
         let (error_type, error_code, message) = describe(code.as_u16());
         let mut v = serde_json::json!({
             "type": error_type,
@@ -282,7 +287,7 @@ fn status_response(
                 .as_deref()
                 .and_then(|s| s.trim().parse::<i64>().ok())
                 .unwrap_or(0);
-            let at = super::server::unix_now_us() + secs.saturating_mul(1_000_000);
+            let at = super::data::unix_now_us() + secs.saturating_mul(1_000_000);
             let mut when = String::new();
             super::data::push_rfc3339(&mut when, at, false);
             if let Some(obj) = v.as_object_mut() {

@@ -97,13 +97,16 @@
 //! and the request log.
 
 mod airbyte;
+mod airbyte_routes;
 mod backend;
 mod context_store;
 mod data;
 mod faults;
+mod listener;
 mod log;
 mod server;
 mod spec;
+mod state;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -120,7 +123,8 @@ pub use log::RecordedRequest;
 
 use airbyte::{Airbyte, AirbyteConfig};
 use backend::Backend;
-use server::{KillableListener, Shared};
+use listener::KillableListener;
+use state::Shared;
 
 /// How long [`Emulator::shutdown`] waits for open connections before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -259,12 +263,13 @@ impl EmulatorBuilder {
         let root: serde_json::Value = serde_json::from_str(spec)
             .map_err(|e| invalid(format!("spec is not valid JSON: {e}")))?;
         let airbyte = Airbyte::new(self.airbyte, &root, &self.api_key, self.seed);
-        let shared = Arc::new(Shared::new(backend, self.api_key, self.seed, airbyte));
+        let auth = state::auth_checks(&root);
+        let shared = Arc::new(Shared::new(backend, self.api_key, auth, self.seed, airbyte));
 
         let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let app = server::router(shared.clone())
-            .into_make_service_with_connect_info::<server::ConnHandle>();
+            .into_make_service_with_connect_info::<listener::ConnHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
         let serve =
             axum::serve(KillableListener(listener), app).with_graceful_shutdown(async move {

@@ -11,8 +11,10 @@ use serde_json::Value;
 
 use crate::auth::{AirbyteAuthConfig, Credentials};
 use crate::decode::RawOutput;
+use crate::http::check_base_url;
 use crate::http::HttpSettings;
 use crate::meta::{self, ConnectorMeta};
+use crate::output::ExecuteOptions;
 use crate::transport::direct::DirectTransport;
 use crate::transport::hosted::HostedTransport;
 use crate::transport::Transport;
@@ -260,7 +262,7 @@ impl Client {
     /// parameter, or a parameter of the wrong type or out of bounds, is rejected before any
     /// request with an [`Error::InvalidInput`] that lists what is valid.
     ///
-    /// A result larger than [`DEFAULT_MAX_OUTPUT_CHARS`] (100,000) characters of JSON is
+    /// A result larger than [`DEFAULT_MAX_OUTPUT_CHARS`](crate::DEFAULT_MAX_OUTPUT_CHARS) (100,000) characters of JSON is
     /// refused with an [`Error::InvalidInput`] that says what to ask for instead (a smaller
     /// `page_size`, `limit` or `fields`); it is never truncated. Use
     /// [`execute_with`](Self::execute_with) to change or lift the limit.
@@ -297,7 +299,7 @@ impl Client {
         let result = self.execute_unlimited(entity, action, params).await?;
         match options.max_output_chars {
             Some(limit) if limit > 0 => {
-                check_output_size(self.inner.meta, entity, action, &result, limit)?
+                crate::output::check_output_size(self.inner.meta, entity, action, &result, limit)?
             }
             _ => {}
         }
@@ -365,112 +367,6 @@ impl Client {
     pub fn entities(&self) -> Vec<introspect::EntityDescription> {
         introspect::entities(self.inner.meta)
     }
-}
-
-/// The default of [`ExecuteOptions::max_output_chars`]: larger results are refused.
-pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
-
-/// Options of [`Client::execute_with`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ExecuteOptions {
-    /// The largest result, in characters of compact JSON, that is returned; a larger one is
-    /// an [`Error::InvalidInput`] telling the caller to ask for less (a smaller `page_size`
-    /// for lists, a smaller `limit` or fewer `fields` for search). It is never truncated.
-    /// `None` or `Some(0)`: no limit. Default: `Some(`[`DEFAULT_MAX_OUTPUT_CHARS`]`)`.
-    pub max_output_chars: Option<usize>,
-}
-
-impl Default for ExecuteOptions {
-    fn default() -> Self {
-        ExecuteOptions {
-            max_output_chars: Some(DEFAULT_MAX_OUTPUT_CHARS),
-        }
-    }
-}
-
-impl ExecuteOptions {
-    /// The defaults (a 100,000-character limit).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the output limit (`None` or `Some(0)`: no limit).
-    pub fn max_output_chars(mut self, limit: Option<usize>) -> Self {
-        self.max_output_chars = limit;
-        self
-    }
-}
-
-/// Checks that `result` has at most `limit` characters; otherwise an error that says how to
-/// ask for less.
-fn check_output_size(
-    meta: &ConnectorMeta,
-    entity: &str,
-    action: &str,
-    result: &RawOutput,
-    limit: usize,
-) -> Result<(), Error> {
-    // Characters, not bytes: count every byte that does not continue a UTF-8 sequence.
-    let chars = result
-        .as_str()
-        .bytes()
-        .filter(|b| (*b & 0xC0) != 0x80)
-        .count();
-    if chars <= limit {
-        return Ok(());
-    }
-    let records = result.record_count().or_else(|| {
-        // A search result: `{data: [...], meta}`; counted only on this error path.
-        let value: Value = serde_json::from_str(result.as_str()).ok()?;
-        value.get("data").and_then(Value::as_array).map(Vec::len)
-    });
-    let size = format!(
-        "{entity}.{action} returned {} characters of JSON{}, over the limit of {}, so nothing was returned",
-        introspect::group_thousands(chars),
-        records
-            .map(|n| format!(" ({n} records)"))
-            .unwrap_or_default(),
-        introspect::group_thousands(limit)
-    );
-    // How many records would fit, with some headroom.
-    let fitting = records.map(|n| ((n as f64) * (limit as f64) / (chars as f64) * 0.9) as usize);
-    let op = meta.entity(entity).and_then(|e| e.operation(action));
-    let is_search = action == introspect::SEARCH || action == crate::search::SEARCH_ACTION;
-    let (field, advice) = match (op, fitting) {
-        (Some(op), Some(n)) if op.page_size_param.is_some() && n >= 1 => (
-            match op.page_size_param {
-                Some("page_size") => "params.page_size",
-                _ => "params.page_size_param",
-            },
-            format!(
-                "ask for fewer records: pass {} {} or less, and follow meta.next_cursor with `{}` for the rest",
-                op.page_size_param.unwrap_or("page_size"),
-                n,
-                op.cursor_param.unwrap_or("after")
-            ),
-        ),
-        _ if is_search && fitting.is_some_and(|n| n >= 1) => (
-            "params.limit",
-            format!(
-                "ask for less: pass limit {} or less and follow meta.cursor, or name only the fields you need in `fields`",
-                fitting.unwrap_or(1)
-            ),
-        ),
-        _ if is_search => (
-            "params.fields",
-            "ask for less: name only the fields you need in `fields` and pass limit 1".to_string(),
-        ),
-        (Some(op), _) if op.action == meta::Action::List && !op.is_paginated() => (
-            "max_output_chars",
-            "this list is not paginated, so it cannot be asked for in smaller pages; raise max_output_chars, or use search with `fields` in hosted mode".to_string(),
-        ),
-        _ => (
-            "max_output_chars",
-            "the result cannot be made smaller with params; raise max_output_chars".to_string(),
-        ),
-    };
-    Err(Error::invalid(field, format!("{size}; {advice}")))
 }
 
 /// The outcome of [`Client::check`].
@@ -672,6 +568,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends OAuth 2 token refreshes to `url` instead of the spec's `refreshUrl` (a test
+    /// server, a proxy). Same rules as [`base_url`](Self::base_url): `https`, or `http` to a
+    /// loopback host.
+    pub fn token_url(mut self, url: &str) -> Result<Self, Error> {
+        self.http.token_url = Some(check_base_url("token_url", url)?);
+        Ok(self)
+    }
+
     /// Appends a product token to the `User-Agent` (default `<crate>/<version>`).
     pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
         self.http.user_agent = format!("{} {suffix}", self.meta.user_agent);
@@ -717,7 +621,7 @@ impl ClientBuilder {
                     .base_url
                     .unwrap_or_else(|| meta.base_url.trim_end_matches('/').to_string());
                 let t = DirectTransport::new(meta, &credentials, &base_url, &self.http)?;
-                (Transport::Direct(t), base_url)
+                (Transport::Direct(Box::new(t)), base_url)
             }
             AuthChoice::Hosted(config) => {
                 if self.base_url.is_some() {
@@ -737,84 +641,5 @@ impl ClientBuilder {
                 meta,
             }),
         })
-    }
-}
-
-/// Checks a base URL: parseable, http(s), https unless the host is loopback, no query or
-/// fragment. Returns it without a trailing slash.
-pub(crate) fn check_base_url(field: &str, url: &str) -> Result<String, Error> {
-    let parsed = url::Url::parse(url.trim()).map_err(|e| {
-        Error::invalid(
-            field,
-            format!("{url:?} is not a URL ({e}); pass something like https://api.example.com"),
-        )
-    })?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match parsed.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Err(Error::invalid(
-                field,
-                format!("{url:?} uses plain http to a non-loopback host, which would send the credentials unencrypted; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"),
-            ))
-        }
-        other => {
-            return Err(Error::invalid(
-                field,
-                format!("{url:?} has scheme `{other}`; use https (or http for a loopback host)"),
-            ))
-        }
-    }
-    if parsed.host().is_none() {
-        return Err(Error::invalid(field, format!("{url:?} has no host")));
-    }
-    if parsed.query().is_some()
-        || parsed.fragment().is_some()
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
-    {
-        return Err(Error::invalid(
-            field,
-            format!("{url:?} must not carry a query, fragment or user info; pass only scheme, host, port and path prefix"),
-        ));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_url_rules() {
-        assert_eq!(
-            check_base_url("base_url", "https://api.incident.io/").unwrap(),
-            "https://api.incident.io"
-        );
-        assert_eq!(
-            check_base_url("base_url", "http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert!(check_base_url("base_url", "http://[::1]:1").is_ok());
-        assert!(check_base_url("base_url", "http://localhost:1/x").is_ok());
-        for bad in [
-            "api.incident.io",
-            "http://api.incident.io",
-            "ftp://x",
-            "https://x/?a=b",
-            "https://u:p@x",
-        ] {
-            let err = check_base_url("base_url", bad).unwrap_err();
-            assert!(
-                err.to_string().starts_with("invalid base_url:"),
-                "{bad}: {err}"
-            );
-        }
     }
 }

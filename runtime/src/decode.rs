@@ -256,12 +256,12 @@ mod tests {
     fn list_envelope_splices_the_records_as_sent() {
         let body = Body {
             bytes: bytes::Bytes::from_static(
-                br#"{"incidents": [{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}], "pagination_meta": {"after": "1"}}"#,
+                br#"{"things": [{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}], "pagination_meta": {"after": "1"}}"#,
             ),
             content_type: Some("application/json".into()),
         };
         let paths = Paths {
-            records: &["incidents"],
+            records: &["things"],
             cursor: &["pagination_meta", "after"],
         };
         let out = list_envelope(&Context::new("e", "list"), &body, paths).unwrap();
@@ -279,7 +279,7 @@ mod tests {
             content_type: Some("text/html".into()),
         };
         let paths = Paths {
-            records: &["incidents"],
+            records: &["things"],
             cursor: &[],
         };
         let e = page::<serde_json::Value>(&Context::new("e", "list"), &body, paths).unwrap_err();

@@ -224,6 +224,41 @@ impl Error {
         }
     }
 
+    /// Replaces every occurrence of each secret in the error's text with `[redacted]` (a
+    /// server may echo what it was sent, as a token endpoint refusing a refresh token can).
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {
+        let scrub = |text: &mut String| {
+            for s in secrets.iter().filter(|s| s.len() >= 4) {
+                if text.contains(*s) {
+                    *text = text.replace(*s, "[redacted]");
+                }
+            }
+        };
+        match &mut self {
+            Error::Auth(e)
+            | Error::NotFound(e)
+            | Error::Validation(e)
+            | Error::Api(e)
+            | Error::RateLimited { error: e, .. } => {
+                scrub(&mut e.message);
+                for d in &mut e.errors {
+                    if let Some(m) = &mut d.message {
+                        scrub(m);
+                    }
+                }
+            }
+            Error::Decode {
+                message, snippet, ..
+            } => {
+                scrub(message);
+                scrub(snippet);
+            }
+            Error::Network { message, .. } | Error::Timeout { message, .. } => scrub(message),
+            _ => {}
+        }
+        self
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidInput {
             field: field.into(),

@@ -318,13 +318,13 @@ mod tests {
     use super::*;
 
     const ENV: Paths<'static> = Paths {
-        records: &["incidents"],
+        records: &["things"],
         cursor: &["pagination_meta", "after"],
     };
 
     #[test]
     fn records_and_cursor_in_one_pass() {
-        let body = r#"{"pagination_meta": {"page_size": 2, "after": "02"}, "incidents": [{"id": "01", "x": null}, {"id":"02"}], "other": {"incidents": []}}"#;
+        let body = r#"{"pagination_meta": {"page_size": 2, "after": "02"}, "things": [{"id": "01", "x": null}, {"id":"02"}], "other": {"things": []}}"#;
         let got = extract(body, ENV, RawList::new()).unwrap();
         let raw: Vec<&str> = got.records.unwrap().iter().map(|r| r.get()).collect();
         assert_eq!(raw, [r#"{"id": "01", "x": null}"#, r#"{"id":"02"}"#]);
@@ -337,25 +337,22 @@ mod tests {
     #[test]
     fn absent_null_and_odd_cursors() {
         for (body, cursor) in [
-            (r#"{"incidents": []}"#, None),
-            (r#"{"incidents": [], "pagination_meta": null}"#, None),
+            (r#"{"things": []}"#, None),
+            (r#"{"things": [], "pagination_meta": null}"#, None),
             (
-                r#"{"incidents": [], "pagination_meta": {"after": null}}"#,
+                r#"{"things": [], "pagination_meta": {"after": null}}"#,
                 None,
             ),
+            (r#"{"things": [], "pagination_meta": {"after": ""}}"#, None),
             (
-                r#"{"incidents": [], "pagination_meta": {"after": ""}}"#,
-                None,
-            ),
-            (
-                r#"{"incidents": [], "pagination_meta": {"after": 40}}"#,
+                r#"{"things": [], "pagination_meta": {"after": 40}}"#,
                 Some("40"),
             ),
             (
-                r#"{"incidents": [], "pagination_meta": {"after": {"a": 1}}}"#,
+                r#"{"things": [], "pagination_meta": {"after": {"a": 1}}}"#,
                 None,
             ),
-            (r#"{"incidents": [], "pagination_meta": "x"}"#, None),
+            (r#"{"things": [], "pagination_meta": "x"}"#, None),
         ] {
             let got = extract(body, ENV, RawList::new()).unwrap();
             assert_eq!(got.cursor.as_deref(), cursor, "{body}");
@@ -366,10 +363,10 @@ mod tests {
     fn missing_and_null_records() {
         let got = extract(r#"{"other": 1}"#, ENV, RawList::new()).unwrap();
         assert!(got.records.is_none());
-        let got = extract(r#"{"incidents": null}"#, ENV, RawList::new()).unwrap();
+        let got = extract(r#"{"things": null}"#, ENV, RawList::new()).unwrap();
         assert_eq!(got.records.unwrap().len(), 0);
         assert!(extract(r#"[1, 2]"#, ENV, RawList::new()).is_err());
-        assert!(extract(r#"{"incidents": []} x"#, ENV, RawList::new()).is_err());
+        assert!(extract(r#"{"things": []} x"#, ENV, RawList::new()).is_err());
     }
 
     #[test]

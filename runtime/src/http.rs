@@ -29,6 +29,8 @@ pub(crate) struct HttpSettings {
     pub(crate) sender: Sender,
     /// The largest response body accepted, in bytes.
     pub(crate) max_response_bytes: usize,
+    /// Overrides the OAuth 2 token endpoint (a test server, a proxy).
+    pub(crate) token_url: Option<String>,
 }
 
 impl HttpSettings {
@@ -40,6 +42,7 @@ impl HttpSettings {
             user_agent: meta.user_agent.to_string(),
             sender: Sender::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            token_url: None,
         }
     }
 }
@@ -223,8 +226,10 @@ pub fn is_json_media_type(value: &str) -> Option<bool> {
     Some(kind.eq_ignore_ascii_case("application") && (sub == "json" || sub.ends_with("+json")))
 }
 
-/// Classifies a reqwest failure as timeout or network.
+/// Classifies a reqwest failure as timeout or network. The URL is dropped from the error: it
+/// can carry an API key in its query.
 pub(crate) fn from_reqwest(ctx: &Context, e: reqwest::Error) -> Error {
+    let e = e.without_url();
     let phase = if e.is_connect() {
         "connecting"
     } else if e.is_body() || e.is_decode() {
@@ -252,6 +257,53 @@ pub(crate) fn from_reqwest(ctx: &Context, e: reqwest::Error) -> Error {
     }
 }
 
+/// Checks a base URL: parseable, http(s), https unless the host is loopback, no query or
+/// fragment. Returns it without a trailing slash.
+pub(crate) fn check_base_url(field: &str, url: &str) -> Result<String, Error> {
+    let parsed = url::Url::parse(url.trim()).map_err(|e| {
+        Error::invalid(
+            field,
+            format!("{url:?} is not a URL ({e}); pass something like https://api.example.com"),
+        )
+    })?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(Error::invalid(
+                field,
+                format!("{url:?} uses plain http to a non-loopback host, which would send the credentials unencrypted; use https (http is allowed only for 127.0.0.1, ::1 and localhost)"),
+            ))
+        }
+        other => {
+            return Err(Error::invalid(
+                field,
+                format!("{url:?} has scheme `{other}`; use https (or http for a loopback host)"),
+            ))
+        }
+    }
+    if parsed.host().is_none() {
+        return Err(Error::invalid(field, format!("{url:?} has no host")));
+    }
+    if parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(Error::invalid(
+            field,
+            format!("{url:?} must not carry a query, fragment or user info; pass only scheme, host, port and path prefix"),
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +323,33 @@ mod tests {
         }
         for junk in ["", "json", "/", "a/", " ; ", "a b/c"] {
             assert_eq!(is_json_media_type(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(
+            check_base_url("base_url", "https://api.example.com/").unwrap(),
+            "https://api.example.com"
+        );
+        assert_eq!(
+            check_base_url("base_url", "http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(check_base_url("base_url", "http://[::1]:1").is_ok());
+        assert!(check_base_url("base_url", "http://localhost:1/x").is_ok());
+        for bad in [
+            "api.example.com",
+            "http://api.example.com",
+            "ftp://x",
+            "https://x/?a=b",
+            "https://u:p@x",
+        ] {
+            let err = check_base_url("base_url", bad).unwrap_err();
+            assert!(
+                err.to_string().starts_with("invalid base_url:"),
+                "{bad}: {err}"
+            );
         }
     }
 }

@@ -20,13 +20,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::client::DEFAULT_MAX_OUTPUT_CHARS;
 use crate::meta::{ConnectorMeta, EntityMeta, OperationMeta, ParamKind, ParamLocation, ParamMeta};
+use crate::output::{group_thousands, DEFAULT_MAX_OUTPUT_CHARS};
 use crate::Error;
 
-/// The action name `execute` accepts for hosted context-store search (alongside
-/// `context_store_search`).
-pub const SEARCH: &str = "search";
+pub use crate::search::SEARCH;
 
 /// The filter operators of hosted search, in the order the docs list them.
 pub const SEARCH_OPERATORS: &[&str] = &[
@@ -759,18 +757,6 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-pub(crate) fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 // ── Tool input schema ───────────────────────────────────────────────────────────────────
 
 fn param_schema(p: &ParamDescription) -> Value {
@@ -939,13 +925,6 @@ pub fn tool_input_schema(meta: &ConnectorMeta) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands() {
-        assert_eq!(group_thousands(100_000), "100,000");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn tree() {

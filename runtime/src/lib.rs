@@ -30,6 +30,7 @@ pub mod introspect;
 pub mod meta;
 #[doc(hidden)]
 pub mod open_enum;
+mod output;
 mod pagination;
 pub mod params;
 mod request;
@@ -39,13 +40,11 @@ pub mod search;
 mod transport;
 
 pub use auth::{AirbyteAuthConfig, Credentials};
-pub use client::{
-    AuthChoice, CheckResult, CheckStatus, Client, ClientBuilder, CreateConnector, ExecuteOptions,
-    DEFAULT_MAX_OUTPUT_CHARS,
-};
+pub use client::{AuthChoice, CheckResult, CheckStatus, Client, ClientBuilder, CreateConnector};
 pub use decode::RawOutput;
 pub use error::{ApiError, ApiErrorDetail, Error, Hints};
 pub use http::DEFAULT_MAX_RESPONSE_BYTES;
+pub use output::{ExecuteOptions, DEFAULT_MAX_OUTPUT_CHARS};
 pub use pagination::Page;
 pub use retry::RetryPolicy;
 pub use transport::hosted::DEFAULT_AIRBYTE_API_URL;

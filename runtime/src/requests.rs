@@ -6,12 +6,14 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use futures::Stream;
+use futures::{stream, Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::meta::OperationMeta;
+use crate::search::{SearchField, SearchPage, SearchQuery};
+use crate::transport::Transport;
 use crate::{pagination, params, Client, Error, Page};
 
 /// A list request: one page with [`send`](Self::send), every page or record lazily with
@@ -224,6 +226,80 @@ where
     T: DeserializeOwned + Send + 'static,
 {
     type Output = Result<T, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A pending search of one entity; await it for one page, or [`stream`](Self::stream) every
+/// match.
+#[derive(Debug)]
+#[must_use = "a search does nothing until it is awaited"]
+pub struct Search<F, R> {
+    client: Client,
+    query: SearchQuery<F>,
+    record: PhantomData<fn() -> R>,
+}
+
+impl<F: SearchField, R> Clone for Search<F, R> {
+    fn clone(&self) -> Self {
+        Search {
+            client: self.client.clone(),
+            query: self.query.clone(),
+            record: PhantomData,
+        }
+    }
+}
+
+impl<F: SearchField, R: DeserializeOwned + Send + 'static> Search<F, R> {
+    #[doc(hidden)]
+    pub fn new(client: Client, query: SearchQuery<F>) -> Self {
+        Search {
+            client,
+            query,
+            record: PhantomData,
+        }
+    }
+
+    /// Sends the search and returns one page. In direct mode: [`Error::HostedOnly`], before any
+    /// request.
+    pub async fn send(self) -> Result<SearchPage<R>, Error> {
+        match self.client.transport() {
+            Transport::Hosted(h) => h.search(F::ENTITY, self.query.to_params()).await,
+            Transport::Direct(_) => Err(Error::HostedOnly {
+                operation: format!("{}.search", F::ENTITY),
+            }),
+        }
+    }
+
+    /// Every match across pages, following `cursor` while `has_more`.
+    pub fn stream(self) -> impl Stream<Item = Result<R, Error>> + Send + 'static {
+        let state = Some(self);
+        stream::try_unfold(state, |state| async move {
+            let Some(search) = state else {
+                return Ok(None);
+            };
+            let next = search.clone();
+            let page = search.send().await?;
+            let follow = match (&page.cursor, page.has_more) {
+                (Some(c), true) if next.query.cursor.as_deref() != Some(c.as_str()) => {
+                    let mut n = next;
+                    n.query.cursor = Some(c.clone());
+                    Some(n)
+                }
+                _ => None,
+            };
+            Ok(Some((stream::iter(page.data.into_iter().map(Ok)), follow)))
+        })
+        .try_flatten()
+    }
+}
+
+impl<F: SearchField, R: DeserializeOwned + Send + 'static> std::future::IntoFuture
+    for Search<F, R>
+{
+    type Output = Result<SearchPage<R>, Error>;
     type IntoFuture = crate::BoxFuture<Self::Output>;
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())

@@ -22,16 +22,16 @@
 //! that a field of another entity does not compile.
 
 use std::fmt::Debug;
-use std::marker::PhantomData;
 
-use futures::{stream, Stream, TryStreamExt};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::meta::EntityMeta;
-use crate::transport::Transport;
-use crate::{Client, Error};
+use crate::Error;
+
+/// The action name `execute` accepts for hosted context-store search (alongside
+/// `context_store_search`).
+pub const SEARCH: &str = "search";
 
 /// The action name of context-store search on the wire (and accepted by `execute`).
 pub const SEARCH_ACTION: &str = "context_store_search";
@@ -218,7 +218,7 @@ pub struct SearchQuery<F> {
     filter: Option<Condition<F>>,
     sort: Vec<(F, SortOrder)>,
     limit: Option<u32>,
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     fields: Vec<F>,
 }
 
@@ -344,83 +344,9 @@ struct WireMeta {
     #[serde(default)]
     has_more: Option<bool>,
     #[serde(default)]
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     #[serde(default)]
     took_ms: Option<u64>,
-}
-
-/// A pending search of one entity; await it for one page, or [`stream`](Self::stream) every
-/// match.
-#[derive(Debug)]
-#[must_use = "a search does nothing until it is awaited"]
-pub struct Search<F, R> {
-    client: Client,
-    query: SearchQuery<F>,
-    record: PhantomData<fn() -> R>,
-}
-
-impl<F: SearchField, R> Clone for Search<F, R> {
-    fn clone(&self) -> Self {
-        Search {
-            client: self.client.clone(),
-            query: self.query.clone(),
-            record: PhantomData,
-        }
-    }
-}
-
-impl<F: SearchField, R: DeserializeOwned + Send + 'static> Search<F, R> {
-    #[doc(hidden)]
-    pub fn new(client: Client, query: SearchQuery<F>) -> Self {
-        Search {
-            client,
-            query,
-            record: PhantomData,
-        }
-    }
-
-    /// Sends the search and returns one page. In direct mode: [`Error::HostedOnly`], before any
-    /// request.
-    pub async fn send(self) -> Result<SearchPage<R>, Error> {
-        match self.client.transport() {
-            Transport::Hosted(h) => h.search(F::ENTITY, self.query.to_params()).await,
-            Transport::Direct(_) => Err(Error::HostedOnly {
-                operation: format!("{}.search", F::ENTITY),
-            }),
-        }
-    }
-
-    /// Every match across pages, following `cursor` while `has_more`.
-    pub fn stream(self) -> impl Stream<Item = Result<R, Error>> + Send + 'static {
-        let state = Some(self);
-        stream::try_unfold(state, |state| async move {
-            let Some(search) = state else {
-                return Ok(None);
-            };
-            let next = search.clone();
-            let page = search.send().await?;
-            let follow = match (&page.cursor, page.has_more) {
-                (Some(c), true) if next.query.cursor.as_deref() != Some(c.as_str()) => {
-                    let mut n = next;
-                    n.query.cursor = Some(c.clone());
-                    Some(n)
-                }
-                _ => None,
-            };
-            Ok(Some((stream::iter(page.data.into_iter().map(Ok)), follow)))
-        })
-        .try_flatten()
-    }
-}
-
-impl<F: SearchField, R: DeserializeOwned + Send + 'static> std::future::IntoFuture
-    for Search<F, R>
-{
-    type Output = Result<SearchPage<R>, Error>;
-    type IntoFuture = crate::BoxFuture<Self::Output>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
 }
 
 /// Checks untyped search params (the `execute` path) against the entity's searchable fields.

@@ -14,6 +14,11 @@
 //! - `corrections derive EDITED [--append]`: the overlay actions that turn the current
 //!   effective spec into `EDITED` (start from a copy of `snapshot/effective-spec.yaml`), with
 //!   `TODO` descriptions to fill in; printed, or appended to the corrections file.
+//! - `new-connector --spec PATH --out DIR [--corrections PATH] [--force]`: writes a new crate
+//!   for any connector spec, named after the connector (`github` gives `github-connector`
+//!   with `GithubConnector`, `GithubAuthConfig`, ...): `Cargo.toml` (depending on this
+//!   workspace's runtime by path), `build.rs`, `src/lib.rs`, the spec, a README and a smoke
+//!   test against the emulator. `cargo check` and `cargo test` pass in it.
 //! - `generate [SPEC]`: prints the generated code for a spec (default: ours, corrected).
 //! - `bench [--runs N] [--quick] ...`: runs the benchmarks and writes `BENCHMARKS.md` (see
 //!   `bench.rs`).
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
         Some("generate") => generate(args.get(1).map(PathBuf::from)),
         Some("regen") => regen(&args[1..]),
         Some("corrections") => corrections(&args[1..]),
+        Some("new-connector") => new_connector(&args[1..]),
         Some("bench") => bench::bench(&root(), &args[1..]),
         _ => Err(usage()),
     };
@@ -47,7 +53,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask regen [--spec PATH] [--check] [--allow-stale] | cargo xtask corrections [derive EDITED [--append]] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
+    "usage: cargo xtask regen [--spec PATH] [--check] [--allow-stale] | cargo xtask corrections [derive EDITED [--append]] | cargo xtask new-connector --spec PATH --out DIR [--corrections PATH] [--force] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
 }
 
 fn root() -> PathBuf {
@@ -107,6 +113,8 @@ pub fn derived(spec: &codegen::Spec, readme: &str) -> Result<Vec<(&'static str, 
         )
     })?;
     Ok(vec![
+        ("build.rs", codegen::scaffold::build_rs(&spec.connector_name)),
+        ("src/lib.rs", codegen::scaffold::lib_rs()),
         (SNAPSHOT, generated.code),
         (
             EFFECTIVE,
@@ -252,6 +260,117 @@ fn regen(args: &[String]) -> Result<(), String> {
         Some(Err(e)) => println!("(the previous spec did not load, so no change summary: {e})"),
         None => println!("(no previous spec, so no change summary)"),
     }
+    Ok(())
+}
+
+/// `path` relative to the directory `from` (both absolute), with `/` separators.
+fn relative(from: &Path, path: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = path.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+fn new_connector(args: &[String]) -> Result<(), String> {
+    let (mut spec_path, mut out, mut corrections_path, mut force) = (None, None, None, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--spec" => spec_path = it.next().map(PathBuf::from),
+            "--out" => out = it.next().map(PathBuf::from),
+            "--corrections" => corrections_path = it.next().map(PathBuf::from),
+            "--force" => force = true,
+            other => return Err(format!("unknown argument `{other}`; {}", usage())),
+        }
+    }
+    let (Some(spec_path), Some(out)) = (spec_path, out) else {
+        return Err(format!("new-connector needs --spec and --out; {}", usage()));
+    };
+    let text = std::fs::read_to_string(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let corrections = corrections_path
+        .as_deref()
+        .map(Corrections::load)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let label = spec_path.display().to_string();
+    let (spec, outcomes) =
+        codegen::parse_corrected(&label, &text, corrections.as_ref()).map_err(|e| e.to_string())?;
+    let stale = report(&outcomes, false);
+    if !stale.is_empty() {
+        return Err(format!(
+            "{} correction(s) do not apply to {label}",
+            stale.len()
+        ));
+    }
+    // Everything build.rs will do, before anything is written.
+    codegen::generate(&spec).map_err(|e| e.to_string())?;
+
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let out = out
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve {}: {e}", out.display()))?;
+    if out.join("Cargo.toml").exists() && !force {
+        return Err(format!(
+            "{} already holds a crate; pass --force to overwrite its files",
+            out.display()
+        ));
+    }
+    let root = root()
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the workspace: {e}"))?;
+    let paths = codegen::scaffold::Paths {
+        runtime: relative(&out, &root.join("runtime")),
+        codegen: relative(&out, &root.join("codegen")),
+        emulator: relative(&out, &root.join("emulator")),
+    };
+    let name = &spec.connector_name;
+    let mut files: Vec<(String, String)> = vec![
+        (
+            "Cargo.toml".into(),
+            codegen::scaffold::cargo_toml(&spec, &paths),
+        ),
+        ("build.rs".into(), codegen::scaffold::build_rs(name)),
+        ("src/lib.rs".into(), codegen::scaffold::lib_rs()),
+        (format!("spec/{name}.yaml"), text.clone()),
+        ("README.md".into(), codegen::scaffold::readme(&spec, &[])),
+        (
+            "tests/smoke.rs".into(),
+            codegen::scaffold::smoke_test(&spec),
+        ),
+    ];
+    if let Some(p) = &corrections_path {
+        let c =
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        files.push((format!("spec/{name}.corrections.yaml"), c));
+    }
+    // The workspace's lock file, so the crate builds with the same versions (and offline).
+    if let Ok(lock) = std::fs::read_to_string(root.join("Cargo.lock")) {
+        files.push(("Cargo.lock".into(), lock));
+    }
+    for (rel, contents) in &files {
+        write(&out.join(rel), contents)?;
+    }
+    let ops = spec.operations().count();
+    println!(
+        "wrote {} for {} ({} entities, {ops} operations) in {}\n  types: {p}Connector, {p}ConnectorBuilder, {p}AuthConfig, entities::*, models::*\n  next: cd {} && cargo test",
+        codegen::scaffold::crate_name(&spec),
+        spec.display_name,
+        spec.entities.len(),
+        out.display(),
+        out.display(),
+        p = spec.type_prefix,
+    );
     Ok(())
 }
 

@@ -15,12 +15,15 @@ use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
 use crate::meta::AuthKind;
 use crate::meta::OperationMeta;
 use crate::retry::{should_retry, Sender};
+use crate::transport::oauth2::OAuth2;
 use crate::Error;
 
 /// Calls the API directly.
 #[derive(Debug)]
 pub(crate) struct DirectTransport {
     http: reqwest::Client,
+    /// OAuth 2 access tokens, sent (and refreshed) per request.
+    oauth2: Option<Box<OAuth2>>,
     base_url: String,
     sender: Sender,
     max_response_bytes: usize,
@@ -84,22 +87,8 @@ impl DirectTransport {
                 insert_secret(&mut headers, header, key.expose_secret(), scheme.key)?;
             }
             AuthKind::ApiKeyQuery { name } => query_key = Some((name, slot("api_key")?)),
-            AuthKind::OAuth2 => {
-                let token = slot("access_token")?;
-                let (header, prefix) = scheme
-                    .refresh
-                    .map(|r| (r.header, r.prefix))
-                    .unwrap_or(("Authorization", "Bearer"));
-                let value = if prefix.is_empty() {
-                    token.expose_secret().to_string()
-                } else {
-                    format!("{prefix} {}", token.expose_secret())
-                };
-                let header = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-                    Error::invalid(scheme.key, format!("`{header}` is not an HTTP header name"))
-                })?;
-                insert_secret(&mut headers, header, &value, scheme.key)?;
-            }
+            // The token goes on each request (it can be refreshed); see `oauth2`.
+            AuthKind::OAuth2 => {}
         }
         // Additional headers come last, so they can replace the main one.
         for (name, template) in scheme.additional_headers {
@@ -109,8 +98,22 @@ impl DirectTransport {
             })?;
             insert_secret(&mut headers, header, &value, scheme.key)?;
         }
+        let http = http_client(settings, headers)?;
+        let oauth2 = match scheme.kind {
+            AuthKind::OAuth2 => Some(Box::new(OAuth2::new(
+                credentials,
+                scheme.refresh,
+                settings.token_url.as_deref(),
+                http.clone(),
+                settings.sender.clone(),
+                settings.max_response_bytes,
+                meta.hints,
+            )?)),
+            _ => None,
+        };
         Ok(DirectTransport {
-            http: http_client(settings, headers)?,
+            http,
+            oauth2,
             base_url: base_url.trim_end_matches('/').to_string(),
             sender: settings.sender.clone(),
             max_response_bytes: settings.max_response_bytes,
@@ -142,14 +145,32 @@ impl DirectTransport {
             let result = self
                 .sender
                 .run(should_retry, |_| async {
-                    let resp = self
-                        .http
-                        .request(method.clone(), &url)
-                        .send()
-                        .await
-                        .map_err(|e| from_reqwest(&ctx, e))?;
-                    let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
-                    decode(&ctx, &body)
+                    let mut replayed = false;
+                    loop {
+                        let mut req = self.http.request(method.clone(), &url);
+                        let token = match &self.oauth2 {
+                            Some(o) => {
+                                let token = o.token().await?;
+                                let (name, value) = o.header(&token)?;
+                                req = req.header(name, value);
+                                Some(token)
+                            }
+                            None => None,
+                        };
+                        let resp = req.send().await.map_err(|e| from_reqwest(&ctx, e))?;
+                        if resp.status().as_u16() == 401 && !replayed {
+                            if let (Some(o), Some(t)) = (&self.oauth2, &token) {
+                                if o.can_refresh() {
+                                    tracing::debug!("401 with an OAuth 2 token; refreshing it and replaying once");
+                                    o.refused(t).await;
+                                    replayed = true;
+                                    continue;
+                                }
+                            }
+                        }
+                        let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+                        return decode(&ctx, &body);
+                    }
                 })
                 .await;
             let status = match &result {

@@ -108,7 +108,7 @@ impl HostedTransport {
         settings: &HttpSettings,
     ) -> Result<Self, Error> {
         config.validate()?;
-        let api_url = crate::client::check_base_url(
+        let api_url = crate::http::check_base_url(
             "airbyte_api_url",
             config.api_url.as_deref().unwrap_or(DEFAULT_AIRBYTE_API_URL),
         )?;
@@ -203,7 +203,9 @@ impl HostedTransport {
                 .map_err(|e| from_reqwest(&ctx, e))?;
             let status = resp.status().as_u16();
             tracing::Span::current().record("status", status);
-            let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+            let body = read_ok(&ctx, resp, self.max_response_bytes)
+                .await
+                .map_err(|e| e.redact(&[self.client_secret.expose_secret()]))?;
             parse_token_response(&ctx, &body.bytes)
         }
         .instrument(span)

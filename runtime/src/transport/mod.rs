@@ -11,6 +11,7 @@
 
 pub(crate) mod direct;
 pub(crate) mod hosted;
+pub(crate) mod oauth2;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -26,7 +27,7 @@ use crate::{Error, Page};
 #[derive(Debug)]
 pub(crate) enum Transport {
     /// Straight to the API.
-    Direct(direct::DirectTransport),
+    Direct(Box<direct::DirectTransport>),
     /// Through Airbyte's execute endpoint.
     Hosted(Box<hosted::HostedTransport>),
 }

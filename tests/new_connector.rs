@@ -1,0 +1,160 @@
+//! `cargo xtask new-connector`, as a user runs it: a crate for our incident.io spec and for two
+//! specs of our own writing (basic auth; OAuth 2 with a refresh token) under
+//! `target/new-connector`, each then built and tested with its own `cargo test` (its smoke
+//! test lists and gets every entity against the emulator). The incident.io crate must be
+//! exactly what the command makes of our spec: the same `build.rs`, `src/lib.rs`, spec files
+//! and dependencies.
+//!
+//! Slow the first time (the crates share one target directory, `target/new-connector/target`,
+//! so later runs are incremental).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(dir: &Path, args: &[&str], target: Option<&Path>) -> (bool, String) {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(args).current_dir(dir).env_remove("RUSTFLAGS");
+    if let Some(t) = target {
+        cmd.env("CARGO_TARGET_DIR", t);
+    }
+    let out = cmd.output().expect("cargo runs");
+    (
+        out.status.success(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn new_connector(spec: &str, corrections: Option<&str>, out: &Path) -> String {
+    let mut args = vec![
+        "run",
+        "--offline",
+        "--quiet",
+        "-p",
+        "xtask",
+        "--",
+        "new-connector",
+        "--force",
+        "--spec",
+        spec,
+        "--out",
+    ];
+    let out_text = out.display().to_string();
+    args.push(&out_text);
+    if let Some(c) = corrections {
+        args.extend(["--corrections", c]);
+    }
+    let (ok, log) = run(&root(), &args, None);
+    assert!(ok, "new-connector {spec}:\n{log}");
+    log
+}
+
+/// The `[dependencies]` and `[build-dependencies]` sections, with the path of each workspace
+/// crate reduced to its last component.
+fn dependency_sections(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            keep = line == "[dependencies]" || line == "[build-dependencies]";
+        }
+        if keep && !line.trim().is_empty() {
+            let line = match line.find("path = \"") {
+                Some(i) => {
+                    let rest = &line[i + 8..];
+                    let end = rest.find('"').unwrap_or(rest.len());
+                    let last = rest[..end].rsplit('/').next().unwrap_or_default();
+                    format!("{}path = \"{last}\"{}", &line[..i], &rest[end + 1..])
+                }
+                None => line.to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn new_connector_makes_working_crates() {
+    let base = root().join("target/new-connector");
+    let target = base.join("target");
+
+    // 1. Our spec: the output is this crate, minus its docs, examples and tests.
+    let ours = base.join("incident-io");
+    let log = new_connector(
+        "spec/incident-io.yaml",
+        Some("spec/incident-io.corrections.yaml"),
+        &ours,
+    );
+    assert!(log.contains("IncidentIoConnector"), "{log}");
+    for file in [
+        "build.rs",
+        "src/lib.rs",
+        "spec/incident-io.yaml",
+        "spec/incident-io.corrections.yaml",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(ours.join(file)).unwrap(),
+            std::fs::read_to_string(root().join(file)).unwrap(),
+            "{file} differs from what new-connector writes"
+        );
+    }
+    assert_eq!(
+        dependency_sections(&std::fs::read_to_string(ours.join("Cargo.toml")).unwrap()),
+        dependency_sections(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()),
+        "dependencies differ from what new-connector writes"
+    );
+
+    // 2. Two specs of our own writing: basic auth, and OAuth 2 with a refresh token.
+    let basic = base.join("marrowbyte");
+    new_connector("codegen/tests/specs/read-only-basic.yaml", None, &basic);
+    let oauth = base.join("fjordcal");
+    new_connector("codegen/tests/specs/read-only-oauth2.yaml", None, &oauth);
+    let readme = std::fs::read_to_string(basic.join("README.md")).unwrap();
+    assert!(
+        readme.contains("# marrowbyte-connector") && readme.contains("| `customers` | list, get |"),
+        "{readme}"
+    );
+    let manifest = std::fs::read_to_string(oauth.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"fjordcal-connector\""),
+        "{manifest}"
+    );
+
+    // 3. Each crate's own `cargo test` passes: it compiles, and its smoke test lists and gets
+    //    every entity against the emulator with the spec's auth scheme.
+    for dir in [&ours, &basic, &oauth] {
+        let (ok, log) = run(dir, &["test", "--offline"], Some(&target));
+        assert!(ok, "cargo test in {}:\n{log}", dir.display());
+        assert!(
+            log.contains("every_entity_lists_and_gets_against_the_emulator ... ok"),
+            "{log}"
+        );
+    }
+    // The OAuth 2 crate can send its refreshes elsewhere (a test server, a proxy).
+    let generated = std::fs::read_dir(target.join("debug/build"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("fjordcal-connector-")
+        })
+        .map(|e| e.path().join("out/generated.rs"))
+        .find(|p| p.exists())
+        .expect("the fjordcal crate was generated");
+    let code = std::fs::read_to_string(generated).unwrap();
+    assert!(
+        code.contains("pub fn token_url(self, url: &str)"),
+        "token_url"
+    );
+    assert!(code.contains("pub struct FjordcalAuthConfig"));
+}
