@@ -222,7 +222,8 @@ fn auth_scheme_meta(s: &AuthScheme) -> TokenStream {
 
 /// The name of a scheme's constructor when a spec has several: `bearerAuth` → `bearer`.
 pub(crate) fn scheme_constructor(key: &str) -> String {
-    let snake = key.to_snake_case();
+    // `OAuth` is one word (`tallyOAuth` → `tally_oauth`, not `tally_o_auth`).
+    let snake = key.replace("OAuth", "Oauth").to_snake_case();
     let trimmed = snake
         .trim_end_matches("_auth")
         .trim_end_matches("_scheme")

@@ -454,3 +454,93 @@ fn collect_prose(v: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// Several auth schemes: one constructor per scheme on the one auth config type, named after
+/// the scheme; bad auth configs are refused with their pointer.
+#[test]
+fn auth_schemes_from_the_spec() {
+    let two = GOOD.replace(
+        "components:\n",
+        r#"components:
+  securitySchemes:
+    tallyPatAuth:
+      type: http
+      scheme: bearer
+      x-airbyte-auth-config:
+        type: object
+        required: [pat]
+        properties: {pat: {type: string}}
+        auth_mapping: {token: "${pat}"}
+    tallyOAuth:
+      type: oauth2
+      flows:
+        authorizationCode:
+          authorizationUrl: https://auth.example/authorize
+          tokenUrl: https://auth.example/token
+          refreshUrl: https://auth.example/token
+          scopes: {}
+      x-airbyte-token-refresh: {auth_style: basic}
+      x-airbyte-auth-config:
+        type: object
+        required: [refresh_token, client_id, client_secret]
+        properties:
+          refresh_token: {type: string}
+          client_id: {type: string}
+          client_secret: {type: string}
+          access_token: {type: string}
+        auth_mapping:
+          refresh_token: "${refresh_token}"
+          client_id: "${client_id}"
+          client_secret: "${client_secret}"
+          access_token: "${access_token}"
+"#,
+    );
+    assert_ne!(two, GOOD);
+    let spec = parse("spec/demo.yaml", &two).unwrap();
+    assert_eq!(spec.auth.len(), 2);
+    let code = generate(&spec).unwrap().code;
+    for needle in [
+        "pub fn tally_pat(pat: impl ::std::convert::Into<::std::string::String>) -> Self",
+        "pub fn tally_oauth(",
+        "pub fn access_token(",
+        "pub fn token_url(",
+        "auth_style: \"basic\"",
+    ] {
+        assert!(code.contains(needle), "{needle}");
+    }
+    for (edit, pointer, needle) in [
+        (
+            two.replace(
+                "auth_mapping: {token: \"${pat}\"}",
+                "auth_mapping: {token: \"${nope}\"}",
+            ),
+            "/components/securitySchemes/tallyPatAuth/x-airbyte-auth-config/auth_mapping/token",
+            "names no property",
+        ),
+        (
+            two.replace(
+                "auth_mapping: {token: \"${pat}\"}",
+                "auth_mapping: {password: \"${pat}\"}",
+            ),
+            "/components/securitySchemes/tallyPatAuth/x-airbyte-auth-config/auth_mapping/password",
+            "not a slot of this scheme",
+        ),
+        (
+            two.replace(
+                "      type: http\n      scheme: bearer",
+                "      type: openIdConnect",
+            ),
+            "/components/securitySchemes/tallyPatAuth/type",
+            "unsupported construct",
+        ),
+        (
+            two.replace("{auth_style: basic}", "{grant_type: jwt_bearer}"),
+            "/components/securitySchemes/tallyOAuth/x-airbyte-token-refresh/grant_type",
+            "jwt_bearer",
+        ),
+    ] {
+        let e = parse("spec/demo.yaml", &edit).unwrap_err();
+        assert_eq!(e.pointer, pointer, "{e}");
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+}

@@ -596,3 +596,74 @@ async fn query_param_filter_keeps_working_with_an_api_key_param() {
         .unwrap();
     assert_eq!(out["data"], json!([]));
 }
+
+connector!(
+    TWO_SCHEMES,
+    &[
+        AuthSchemeMeta {
+            key: "tallyPat",
+            kind: AuthKind::Bearer,
+            title: "",
+            description: "",
+            fields: &[field("pat", true, true, "TALLYBOARD_PAT")],
+            mapping: &[("token", &[TemplatePart::Field("pat")])],
+            additional_headers: &[],
+            refresh: None,
+        },
+        AuthSchemeMeta {
+            key: "tallyKey",
+            kind: AuthKind::ApiKeyHeader {
+                name: "X-Tally-Key"
+            },
+            title: "",
+            description: "",
+            fields: &[field("key", true, true, "TALLYBOARD_KEY")],
+            mapping: &[("api_key", &[TemplatePart::Field("key")])],
+            additional_headers: &[],
+            refresh: None,
+        },
+    ]
+);
+
+#[tokio::test]
+async fn several_schemes_from_the_environment() {
+    let server = MockServer::start().await;
+    mount_things(&server).await;
+    let uri = server.uri();
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        let uri = uri.clone();
+        move |name: &str| {
+            if name == "TALLYBOARD_BASE_URL" {
+                return Some(uri.clone());
+            }
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    // The scheme whose variables are set is the one used.
+    let c = Client::from_env_with(&TWO_SCHEMES, env(&[("TALLYBOARD_KEY", "k-1")])).unwrap();
+    c.execute("things", "list", json!({})).await.unwrap();
+    let c = Client::from_env_with(&TWO_SCHEMES, env(&[("TALLYBOARD_PAT", "p-1")])).unwrap();
+    c.execute("things", "list", json!({})).await.unwrap();
+    let reqs = requests(&server, "/v1/things").await;
+    assert_eq!(header_of(&reqs[0], "x-tally-key").as_deref(), Some("k-1"));
+    assert_eq!(
+        header_of(&reqs[1], "authorization").as_deref(),
+        Some("Bearer p-1")
+    );
+    // Both set: ambiguous, refused with both names.
+    let e = Client::from_env_with(
+        &TWO_SCHEMES,
+        env(&[("TALLYBOARD_KEY", "k"), ("TALLYBOARD_PAT", "p")]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("tallyPat, tallyKey"), "{e}");
+    // Neither: the message names both schemes' variables and Airbyte's.
+    let e = Client::from_env_with(&TWO_SCHEMES, env(&[])).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("TALLYBOARD_PAT, or TALLYBOARD_KEY") && text.contains("AIRBYTE_CLIENT_ID"),
+        "{text}"
+    );
+}
