@@ -427,11 +427,29 @@ async fn direct_execute_returns_the_records_as_sent() {
             compact.join(",")
         )
     );
+    // Each record's own bytes, located in the envelope, and the cursor.
+    assert_eq!(raw.records().unwrap().collect::<Vec<_>>(), compact);
+    assert_eq!(raw.records().unwrap().len(), 5);
+    assert_eq!(raw.next_cursor(), Some("01J5"));
     let one = c
         .execute("incidents", "get", json!({"id": "01J3"}))
         .await
         .unwrap();
     assert_eq!(one, records[2]);
+    let one_raw = c
+        .execute_raw(
+            "incidents",
+            "get",
+            json!({"id": "01J3"}),
+            ExecuteOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(one_raw.records().is_none() && one_raw.next_cursor().is_none());
+    assert_eq!(
+        one_raw.as_str(),
+        serde_json::to_string(&records[2]).unwrap()
+    );
     assert_eq!(
         serde_json::to_string(&one).unwrap(),
         serde_json::to_string(&records[2]).unwrap()

@@ -5,7 +5,7 @@
 use futures::TryStreamExt;
 use incident_io_connector::entities::{IncidentsSearchField as F, UsersSearchField};
 use incident_io_connector::search::{Condition, SearchQuery, SortOrder};
-use incident_io_connector::{AirbyteAuthConfig, IncidentIoConnector};
+use incident_io_connector::{AirbyteAuthConfig, ExecuteOptions, IncidentIoConnector};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -201,4 +201,36 @@ async fn execute_search_checks_fields_before_any_request() {
     assert_eq!(v["data"][0]["unknown_to_sdk"], 1);
     let v2 = c.execute("incidents", "search", json!({})).await.unwrap();
     assert_eq!(v, v2);
+}
+
+#[tokio::test]
+async fn execute_raw_search_locates_records_and_cursor() {
+    let server = MockServer::start().await;
+    let c = hosted(&server).await;
+    // `meta` before `data`, whitespace between tokens and a string holding `"data"`.
+    let body = r#"{"result": {"meta": {"has_more": true, "cursor": "c-2", "took_ms": 3},
+        "data": [ {"id": "01A", "note": "say \"data\": [1]", "n": null}, {"id": "01B", "x": [1, 2.50]} ]}}"#;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/integrations/connectors/c1/execute"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    let raw = c
+        .execute_raw("incidents", "search", json!({}), ExecuteOptions::new())
+        .await
+        .unwrap();
+    let records: Vec<&str> = raw.records().expect("a search has records").collect();
+    assert_eq!(
+        records,
+        [
+            r#"{"id":"01A","note":"say \"data\": [1]","n":null}"#,
+            r#"{"id":"01B","x":[1,2.50]}"#
+        ]
+    );
+    assert_eq!(raw.record_count(), Some(2));
+    assert_eq!(raw.next_cursor(), Some("c-2"));
+    assert_eq!(
+        raw.as_str(),
+        r#"{"meta":{"has_more":true,"cursor":"c-2","took_ms":3},"data":[{"id":"01A","note":"say \"data\": [1]","n":null},{"id":"01B","x":[1,2.50]}]}"#
+    );
 }

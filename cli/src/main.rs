@@ -33,7 +33,7 @@ use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use connector_sdk_emulator::Emulator;
 use incident_io_connector::meta::{self, EntityMeta, OperationMeta, ParamKind, ParamLocation};
 use incident_io_connector::{
-    AirbyteAuthConfig, Error, ExecuteOptions, IncidentIoAuthConfig, IncidentIoConnector,
+    AirbyteAuthConfig, Error, ExecuteOptions, IncidentIoAuthConfig, IncidentIoConnector, RawOutput,
     DEFAULT_MAX_OUTPUT_CHARS,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -550,18 +550,15 @@ async fn list(
     let mut sink = stdout_sink(e.name, args);
     if !args.get_flag("all") {
         let page = conn
-            .execute_with(e.name, "list", Value::Object(params), unlimited())
+            .execute_raw(e.name, "list", Value::Object(params), unlimited())
             .await?;
-        sink.value(&page)?;
+        sink.result(page.as_str(), page.records())?;
         sink.finish()?;
         if sink.format() != Format::Json {
             let flag = op
                 .cursor_param
                 .map(|c| format!("--{}", c.replace('_', "-")));
-            hint_next(
-                page.pointer("/meta/next_cursor").and_then(Value::as_str),
-                flag.as_deref().unwrap_or("--after"),
-            );
+            hint_next(page.next_cursor(), flag.as_deref().unwrap_or("--after"));
         }
         return Ok(());
     }
@@ -591,21 +588,17 @@ async fn stream_pages<W: Write>(
     let mut seen = HashSet::new();
     let mut pages = 0u64;
     loop {
+        // The records go out as the server's bytes: never decoded, never re-encoded.
         let page = conn
-            .execute_with(entity, "list", Value::Object(params.clone()), unlimited())
+            .execute_raw(entity, "list", Value::Object(params.clone()), unlimited())
             .await?;
-        let records = page
-            .get("data")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        sink.records(records)?;
+        let count = page.record_count().unwrap_or(0);
+        if let Some(records) = page.records() {
+            sink.records(records)?;
+        }
         pages += 1;
-        advance(bar, records.len(), pages);
-        let (Some(cursor_param), Some(next)) = (
-            op.cursor_param,
-            page.pointer("/meta/next_cursor").and_then(Value::as_str),
-        ) else {
+        advance(bar, count, pages);
+        let (Some(cursor_param), Some(next)) = (op.cursor_param, page.next_cursor()) else {
             return Ok(());
         };
         if next.is_empty() {
@@ -628,10 +621,10 @@ async fn get(
     let op = e.operation("get").expect("get subcommand exists");
     let params = op_params(op, args);
     let record = conn
-        .execute_with(e.name, "get", Value::Object(params), unlimited())
+        .execute_raw(e.name, "get", Value::Object(params), unlimited())
         .await?;
     let mut sink = stdout_sink(e.name, args);
-    sink.value(&record)?;
+    sink.result(record.as_str(), record.records())?;
     sink.finish()?;
     Ok(())
 }
@@ -669,10 +662,10 @@ async fn exec(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), CliEr
     };
     let options =
         ExecuteOptions::new().max_output_chars(args.get_one::<usize>("max_output_chars").copied());
-    let result = conn.execute_with(entity, action, params, options).await?;
+    let result = conn.execute_raw(entity, action, params, options).await?;
     let name = meta::entity(entity).map_or("record", |e| e.name);
     let mut sink = stdout_sink(name, args);
-    sink.value(&result)?;
+    sink.result(result.as_str(), result.records())?;
     sink.finish()?;
     Ok(())
 }
@@ -706,15 +699,12 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
     let mut sink = stdout_sink(entity, args);
     if !args.get_flag("all") {
         let page = conn
-            .execute_with(entity, "search", Value::Object(params), unlimited())
+            .execute_raw(entity, "search", Value::Object(params), unlimited())
             .await?;
-        sink.value(&page)?;
+        sink.result(page.as_str(), page.records())?;
         sink.finish()?;
-        if sink.format() != Format::Json && page.pointer("/meta/has_more") == Some(&json!(true)) {
-            hint_next(
-                page.pointer("/meta/cursor").and_then(Value::as_str),
-                "--cursor",
-            );
+        if sink.format() != Format::Json && has_more(&page) {
+            hint_next(page.next_cursor(), "--cursor");
         }
         return Ok(());
     }
@@ -725,18 +715,16 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
     let outcome: Result<(), CliError> = async {
         loop {
             let page = conn
-                .execute_with(entity, "search", Value::Object(params.clone()), unlimited())
+                .execute_raw(entity, "search", Value::Object(params.clone()), unlimited())
                 .await?;
-            let records = page
-                .get("data")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            sink.records(records)?;
+            let count = page.record_count().unwrap_or(0);
+            if let Some(records) = page.records() {
+                sink.records(records)?;
+            }
             pages += 1;
-            advance(&bar, records.len(), pages);
-            let more = page.pointer("/meta/has_more") == Some(&json!(true));
-            match page.pointer("/meta/cursor").and_then(Value::as_str) {
+            advance(&bar, count, pages);
+            let more = has_more(&page);
+            match page.next_cursor() {
                 Some(c) if more && !c.is_empty() => {
                     if !seen.insert(c.to_string()) {
                         return Err(CliError::Other(format!(
@@ -754,6 +742,24 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
     outcome?;
     sink.finish()?;
     Ok(())
+}
+
+/// Whether a search page says more records follow (`meta.has_more`); read from the small
+/// `meta` object only, not the records.
+fn has_more(page: &RawOutput) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(default)]
+        has_more: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        meta: Option<Meta>,
+    }
+    serde_json::from_str::<Envelope>(page.as_str())
+        .ok()
+        .and_then(|e| e.meta)
+        .is_some_and(|m| m.has_more)
 }
 
 /// Like `IncidentIoConnector::check`, but keeps the error so the exit code can say what kind

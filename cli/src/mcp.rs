@@ -2,7 +2,8 @@
 //!
 //! - `incident_io_execute`: the SDK's `execute(entity, action, params)`. Its description is
 //!   `IncidentIoConnector::tool_description()` and its input schema
-//!   `IncidentIoConnector::tool_input_schema()`. Results are compact JSON text; results over
+//!   `IncidentIoConnector::tool_input_schema()`. Results are compact JSON text, the records
+//!   spliced from incident.io's own bytes (never decoded and re-encoded); results over
 //!   the output limit are refused with an error that says how to ask for less.
 //! - `incident_io_check`: `IncidentIoConnector::check()`.
 //!
@@ -101,10 +102,11 @@ impl IncidentIoMcp {
         let options = ExecuteOptions::new().max_output_chars(self.max_output_chars);
         match self
             .connector
-            .execute_with(entity, action, params, options)
+            .execute_raw(entity, action, params, options)
             .await
         {
-            Ok(result) => CallToolResult::success(vec![ContentBlock::text(result.to_string())]),
+            // The result's text goes out as built: records spliced from the server's bytes.
+            Ok(result) => CallToolResult::success(vec![ContentBlock::text(result.into_string())]),
             Err(e) => tool_error(agent_message(&e)),
         }
     }

@@ -71,21 +71,29 @@ impl<W: Write> Sink<W> {
         self.format
     }
 
-    /// One result: a list or search page (`{"data": [...], "meta": {...}}`) or a record.
-    pub(crate) fn value(&mut self, value: &Value) -> io::Result<()> {
-        let records = value.get("data").and_then(Value::as_array);
+    /// One result as `execute` returns it: `text` is its compact JSON; `records`, for a list
+    /// or search page, each record's JSON (slices of `text`, as the server sent them).
+    ///
+    /// `jsonl` writes those bytes as they are, a record per line; only `json` (for people)
+    /// and `table` decode them.
+    pub(crate) fn result<'a>(
+        &mut self,
+        text: &str,
+        records: Option<impl Iterator<Item = &'a str>>,
+    ) -> io::Result<()> {
         match (self.format, records) {
             (Format::Json, _) => {
-                serde_json::to_writer_pretty(&mut self.out, value)?;
+                let value: Value = serde_json::from_str(text)?;
+                serde_json::to_writer_pretty(&mut self.out, &value)?;
                 writeln!(self.out)?;
             }
             (Format::Jsonl, Some(records)) => self.records(records)?,
             (Format::Jsonl, None) => {
-                serde_json::to_writer(&mut self.out, value)?;
+                self.out.write_all(text.as_bytes())?;
                 writeln!(self.out)?;
             }
-            (Format::Table, Some(records)) => self.rows.extend(records.iter().cloned()),
-            (Format::Table, None) => self.object = Some(value.clone()),
+            (Format::Table, Some(records)) => self.records(records)?,
+            (Format::Table, None) => self.object = Some(serde_json::from_str(text)?),
         }
         Ok(())
     }
@@ -99,24 +107,29 @@ impl<W: Write> Sink<W> {
         Ok(())
     }
 
-    /// Some records: written at once (json stream, jsonl) or buffered (table).
-    pub(crate) fn records(&mut self, records: &[Value]) -> io::Result<()> {
+    /// Some records, each as compact JSON text: written at once as they are (json stream,
+    /// jsonl) or decoded and buffered (table).
+    pub(crate) fn records<'a>(&mut self, records: impl Iterator<Item = &'a str>) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 for r in records {
                     let sep: &[u8] = if self.streamed == 0 { b"\n" } else { b",\n" };
                     self.out.write_all(sep)?;
-                    serde_json::to_writer(&mut self.out, r)?;
+                    self.out.write_all(r.as_bytes())?;
                     self.streamed += 1;
                 }
             }
             Format::Jsonl => {
                 for r in records {
-                    serde_json::to_writer(&mut self.out, r)?;
+                    self.out.write_all(r.as_bytes())?;
                     self.out.write_all(b"\n")?;
                 }
             }
-            Format::Table => self.rows.extend(records.iter().cloned()),
+            Format::Table => {
+                for r in records {
+                    self.rows.push(serde_json::from_str(r)?);
+                }
+            }
         }
         self.out.flush()
     }
@@ -283,8 +296,9 @@ mod tests {
     fn streamed_json_is_one_array() {
         let text = render(Format::Json, |s| {
             s.begin_stream().unwrap();
-            s.records(&[json!({"id": 1}), json!({"id": 2})]).unwrap();
-            s.records(&[json!({"id": 3})]).unwrap();
+            s.records([r#"{"id":1}"#, r#"{"id":2}"#].into_iter())
+                .unwrap();
+            s.records([r#"{"id":3}"#].into_iter()).unwrap();
         });
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v, json!([{"id": 1}, {"id": 2}, {"id": 3}]));
@@ -296,10 +310,10 @@ mod tests {
     fn table_aligns_and_cuts() {
         let long = "x".repeat(100);
         let text = render(Format::Table, |s| {
-            s.value(&json!({"data": [
-                {"id": "A", "name": "short", "reference": "INC-1"},
-                {"id": "BB", "name": long, "reference": null},
-            ], "meta": {}}))
+            let a = json!({"id": "A", "name": "short", "reference": "INC-1"}).to_string();
+            let b = json!({"id": "BB", "name": long, "reference": null}).to_string();
+            let text = format!(r#"{{"data":[{a},{b}],"meta":{{}}}}"#);
+            s.result(&text, Some([a.as_str(), b.as_str()].into_iter()))
                 .unwrap();
         });
         let lines: Vec<&str> = text.lines().collect();
@@ -309,6 +323,35 @@ mod tests {
         );
         assert!(lines[2].contains('…'));
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn jsonl_writes_the_records_bytes_as_they_are() {
+        let recs = [
+            r#"{"b":1,"a":"x\u00e9","n":null}"#,
+            r#"{"id":"2","t":"2024-01-01T00:00:00.100000Z"}"#,
+        ];
+        let text = format!(
+            r#"{{"data":[{},{}],"meta":{{"next_cursor":null}}}}"#,
+            recs[0], recs[1]
+        );
+        let out = render(Format::Jsonl, |s| {
+            s.result(&text, Some(recs.into_iter())).unwrap()
+        });
+        assert_eq!(out, format!("{}\n{}\n", recs[0], recs[1]));
+        // A single record: its text on one line.
+        let one = render(Format::Jsonl, |s| {
+            s.result(recs[1], None::<std::iter::Empty<&str>>).unwrap()
+        });
+        assert_eq!(one, format!("{}\n", recs[1]));
+        // json (for people) is pretty-printed, keeping the key order.
+        let pretty = render(Format::Json, |s| {
+            s.result(recs[0], None::<std::iter::Empty<&str>>).unwrap()
+        });
+        assert_eq!(
+            pretty,
+            "{\n  \"b\": 1,\n  \"a\": \"xé\",\n  \"n\": null\n}\n"
+        );
     }
 
     #[test]

@@ -591,3 +591,136 @@ fn help_documents_the_exit_codes() {
         "{list_help}"
     );
 }
+
+// ── faithful export: the server's bytes, in both modes ─────────────────────────────────
+
+/// Records the way a real server may send them: keys out of the model's order, fields the
+/// spec does not know, explicit nulls, 6-digit fractions, escapes, numbers written `2.50`.
+fn odd_records(page: usize) -> Vec<String> {
+    (0..3)
+        .map(|i| {
+            format!(
+                r#"{{"name": "Incident {page}-{i} \"quoted\" \u00e9", "id": "01J{page}{i:022}", "created_at": "2025-05-31T23:50:00.000000Z", "summary": null, "new_field": {{"x": [1, 2.50, 1e3, null]}}, "incident_status": {{"id": "S", "name": "Live", "category": "live", "rank": 3}}, "team_ids": []}}"#
+            )
+        })
+        .collect()
+}
+
+/// What each record must be on its output line: the same bytes minus insignificant whitespace.
+fn compact(record: &str) -> String {
+    let mut out = String::new();
+    let (mut in_str, mut esc) = (false, false);
+    for c in record.chars() {
+        if in_str {
+            out.push(c);
+            match (esc, c) {
+                (true, _) => esc = false,
+                (false, '\\') => esc = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_export_writes_each_record_as_the_server_sent_it_in_both_modes() {
+    use wiremock::matchers::{
+        body_partial_json, method, path, query_param, query_param_is_missing,
+    };
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let pages = [odd_records(1), odd_records(2)];
+    let direct_body = |p: usize, after: &str| {
+        format!(
+            r#"{{"incidents": [ {} ], "pagination_meta": {{"after": {after}, "page_size": 3}}}}"#,
+            pages[p].join(",\n  ")
+        )
+    };
+    Mock::given(method("GET"))
+        .and(path("/v2/incidents"))
+        .and(query_param_is_missing("after"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(direct_body(0, "\"P2\""), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/incidents"))
+        .and(query_param("after", "P2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(direct_body(1, "null"), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/account/applications/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "tok", "expires_in": 900})),
+        )
+        .mount(&server)
+        .await;
+    let hosted_body = |p: usize, cursor: &str| {
+        format!(
+            r#"{{"result": [ {} ], "connector_metadata": {{"next_cursor": {cursor}}}}}"#,
+            pages[p].join(" , ")
+        )
+    };
+    let execute = "/api/v1/integrations/connectors/conn-1/execute";
+    Mock::given(method("POST"))
+        .and(path(execute))
+        .and(body_partial_json(json!({"params": {"after": "H2"}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(hosted_body(1, "null"), "application/json"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(execute))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(hosted_body(0, "\"H2\""), "application/json"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+
+    let url = server.uri();
+    let (direct, hosted) = tokio::task::spawn_blocking(move || {
+        let args = ["incidents", "list", "--all", "--format", "jsonl"];
+        let direct = cli(&args)
+            .env("INCIDENT_IO_API_KEY", "k")
+            .env("INCIDENT_IO_BASE_URL", &url)
+            .output()
+            .unwrap();
+        let hosted = cli(&args)
+            .env("AIRBYTE_CLIENT_ID", "id")
+            .env("AIRBYTE_CLIENT_SECRET", "secret")
+            .env("AIRBYTE_CONNECTOR_ID", "conn-1")
+            .env("AIRBYTE_API_URL", &url)
+            .output()
+            .unwrap();
+        (direct, hosted)
+    })
+    .await
+    .unwrap();
+    let want: Vec<String> = pages.iter().flatten().map(|r| compact(r)).collect();
+    for (mode, out) in [("direct", &direct), ("hosted", &hosted)] {
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", stderr(out));
+        let text = stdout(out);
+        let lines: Vec<&str> = text.lines().collect();
+        // Byte for byte: key order, `2.50`, `1e3`, escapes and nulls as sent.
+        assert_eq!(lines, want, "{mode}");
+        for (line, sent) in lines.iter().zip(pages.iter().flatten()) {
+            assert_eq!(json_of(line), json_of(sent), "{mode}: equal as JSON too");
+        }
+    }
+}

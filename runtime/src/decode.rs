@@ -7,6 +7,8 @@
 //! with only insignificant whitespace removed, so fields this SDK does not know, explicit
 //! `null`s and timestamps keep exactly the form the server sent.
 
+use std::ops::Range;
+
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
@@ -39,10 +41,18 @@ pub(crate) fn one<T: DeserializeOwned>(
 }
 
 /// The untyped result of one call: compact JSON text, spliced from the server's bytes.
+///
+/// For list and search results (`{"data": [...], "meta": {...}}`) it also knows where each
+/// record sits in that text, so records can be written on (one per line, to a socket) as the
+/// server's own bytes, without decoding them: [`records`](Self::records) and
+/// [`next_cursor`](Self::next_cursor).
 #[derive(Debug, Clone)]
 pub struct RawOutput {
     pub(crate) json: String,
-    pub(crate) records: Option<usize>,
+    /// Byte ranges of the records in `json` (list and search results only).
+    pub(crate) records: Option<Vec<Range<usize>>>,
+    /// The cursor of the next page (`meta.next_cursor` of a list, `meta.cursor` of a search).
+    pub(crate) next_cursor: Option<String>,
 }
 
 impl RawOutput {
@@ -51,9 +61,36 @@ impl RawOutput {
         &self.json
     }
 
-    /// The number of records, for list results.
+    /// The number of records, for list and search results; `None` for a single record.
     pub fn record_count(&self) -> Option<usize> {
-        self.records
+        self.records.as_ref().map(Vec::len)
+    }
+
+    /// Each record of a list or search result as compact JSON text (the server's bytes,
+    /// without insignificant whitespace), in order; `None` for a single record, where
+    /// [`as_str`](Self::as_str) is the record.
+    ///
+    /// ```
+    /// # fn show(out: &connector_sdk_runtime::RawOutput) {
+    /// if let Some(records) = out.records() {
+    ///     for record in records {
+    ///         println!("{record}"); // one JSON line per record
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn records(&self) -> Option<RawRecords<'_>> {
+        self.records.as_ref().map(|ranges| RawRecords {
+            json: &self.json,
+            ranges: ranges.iter(),
+        })
+    }
+
+    /// The cursor of the next page: `meta.next_cursor` of a list (pass it back as the
+    /// operation's cursor param), `meta.cursor` of a search; `None` on the last page and for
+    /// single records.
+    pub fn next_cursor(&self) -> Option<&str> {
+        self.next_cursor.as_deref()
     }
 
     /// The result as a `serde_json::Value`.
@@ -73,6 +110,35 @@ impl RawOutput {
     }
 }
 
+/// The records of a [`RawOutput`], each as compact JSON text: see [`RawOutput::records`].
+#[derive(Debug, Clone)]
+pub struct RawRecords<'a> {
+    json: &'a str,
+    ranges: std::slice::Iter<'a, Range<usize>>,
+}
+
+impl<'a> Iterator for RawRecords<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let r = self.ranges.next()?;
+        self.json.get(r.clone())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ranges.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RawRecords<'_> {}
+
+impl DoubleEndedIterator for RawRecords<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let r = self.ranges.next_back()?;
+        self.json.get(r.clone())
+    }
+}
+
 /// A list result in the reference's envelope: `{"data":[...],"meta":{"next_cursor":...}}`,
 /// each record copied from the body as sent.
 pub(crate) fn list_envelope(
@@ -85,12 +151,15 @@ pub(crate) fn list_envelope(
         extract(text, paths, RawList::new()).map_err(|e| failed(ctx, &e, body))?;
     let records = records.ok_or_else(|| missing(ctx, paths, body))?;
     let mut json = String::with_capacity(text.len() + 48);
+    let mut ranges = Vec::with_capacity(records.len());
     json.push_str("{\"data\":[");
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
             json.push(',');
         }
+        let start = json.len();
         minify_into(&mut json, r.get());
+        ranges.push(start..json.len());
     }
     json.push_str("],\"meta\":{\"next_cursor\":");
     match &cursor {
@@ -100,11 +169,12 @@ pub(crate) fn list_envelope(
     json.push_str("}}");
     Ok(RawOutput {
         json,
-        records: Some(records.len()),
+        records: Some(ranges),
+        next_cursor: cursor,
     })
 }
 
-/// The value at `paths.records`, copied as sent (a `get`'s record, a search's result).
+/// The value at `paths.records`, copied as sent (a `get`'s record).
 pub(crate) fn raw_value(ctx: &Context, body: &Body, paths: Paths<'_>) -> Result<RawOutput, Error> {
     let text = text(ctx, body)?;
     let got = extract(text, paths, One::<&RawValue>::new()).map_err(|e| failed(ctx, &e, body))?;
@@ -114,7 +184,39 @@ pub(crate) fn raw_value(ctx: &Context, body: &Body, paths: Paths<'_>) -> Result<
     Ok(RawOutput {
         json,
         records: None,
+        next_cursor: None,
     })
+}
+
+/// Where a search result's records and cursor sit: `{"data": [...], "meta": {"cursor": ...}}`.
+const SEARCH_RESULT: Paths<'static> = Paths {
+    records: &["data"],
+    cursor: &["meta", "cursor"],
+};
+
+/// A context-store search result at `paths.records`, copied as sent, with its records and
+/// cursor located (one more pass over the copied text, borrowing every record).
+pub(crate) fn search_result(
+    ctx: &Context,
+    body: &Body,
+    paths: Paths<'_>,
+) -> Result<RawOutput, Error> {
+    let mut out = raw_value(ctx, body, paths)?;
+    let Extracted { records, cursor } =
+        extract(&out.json, SEARCH_RESULT, RawList::new()).map_err(|e| failed(ctx, &e, body))?;
+    let base = out.json.as_ptr() as usize;
+    // Each record borrows from `out.json`, so its offset is its address minus the text's.
+    out.records = records.map(|records| {
+        records
+            .iter()
+            .map(|r| {
+                let start = r.get().as_ptr() as usize - base;
+                start..start + r.get().len()
+            })
+            .collect()
+    });
+    out.next_cursor = cursor;
+    Ok(out)
 }
 
 /// The body as text: one UTF-8 check of the whole body (faster than checking string by

@@ -37,11 +37,12 @@ mod request;
 pub mod requests;
 pub mod retry;
 pub mod search;
+pub mod time;
 mod transport;
 
 pub use auth::{AirbyteAuthConfig, Credentials};
 pub use client::{AuthChoice, CheckResult, CheckStatus, Client, ClientBuilder, CreateConnector};
-pub use decode::RawOutput;
+pub use decode::{RawOutput, RawRecords};
 pub use error::{ApiError, ApiErrorDetail, Error, Hints};
 pub use http::DEFAULT_MAX_RESPONSE_BYTES;
 pub use output::{ExecuteOptions, DEFAULT_MAX_OUTPUT_CHARS};

@@ -1,8 +1,6 @@
 //! The size limit on `execute`'s result: [`ExecuteOptions`], and the error that says how to
 //! ask for less when a result is over it.
 
-use serde_json::Value;
-
 use crate::decode::RawOutput;
 use crate::meta::{self, ConnectorMeta};
 use crate::Error;
@@ -60,11 +58,7 @@ pub(crate) fn check_output_size(
     if chars <= limit {
         return Ok(());
     }
-    let records = result.record_count().or_else(|| {
-        // A search result: `{data: [...], meta}`; counted only on this error path.
-        let value: Value = serde_json::from_str(result.as_str()).ok()?;
-        value.get("data").and_then(Value::as_array).map(Vec::len)
-    });
+    let records = result.record_count();
     let size = format!(
         "{entity}.{action} returned {} characters of JSON{}, over the limit of {}, so nothing was returned",
         group_thousands(chars),

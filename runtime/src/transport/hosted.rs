@@ -361,7 +361,7 @@ impl HostedTransport {
             entity,
             crate::search::SEARCH_ACTION,
             &params,
-            |ctx, body| crate::decode::raw_value(ctx, body, RESULT_PATHS),
+            |ctx, body| crate::decode::search_result(ctx, body, RESULT_PATHS),
         )
         .await
     }
