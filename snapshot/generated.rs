@@ -47,6 +47,10 @@ mod raw {
             pub attributes: ::std::option::Option<::std::vec::Vec<AlertAttributeEntry>>,
             /// When the alert first fired.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -60,6 +64,10 @@ mod raw {
             pub id: ::std::string::String,
             /// When the alert resolved, absent while it is firing.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub resolved_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -77,6 +85,10 @@ mod raw {
             pub title: ::std::option::Option<::std::string::String>,
             /// When the alert last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -250,6 +262,10 @@ mod raw {
             pub color: ::std::option::Option<::std::string::String>,
             /// Moment the catalog type was first defined.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -272,6 +288,10 @@ mod raw {
             pub is_editable: ::std::option::Option<bool>,
             /// When the type was last synced from its source, if ever.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub last_synced_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -302,6 +322,10 @@ mod raw {
             pub type_name: ::std::option::Option<::std::string::String>,
             /// When the catalog type last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -393,6 +417,10 @@ mod raw {
             pub catalog_type_id: ::std::option::Option<::std::string::String>,
             /// Moment the custom field was first defined.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -418,6 +446,10 @@ mod raw {
             pub name: ::std::string::String,
             /// When the custom field last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -555,6 +587,10 @@ mod raw {
         pub struct Escalation {
             /// Moment the escalation was raised.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -591,6 +627,10 @@ mod raw {
             pub title: ::std::option::Option<::std::string::String>,
             /// When the escalation last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -617,6 +657,10 @@ mod raw {
             pub id: ::std::option::Option<::std::string::String>,
             /// When the step happened.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub occurred_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -766,6 +810,10 @@ mod raw {
             pub call_url: ::std::option::Option<::std::string::String>,
             /// When the incident was opened.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -808,6 +856,10 @@ mod raw {
             pub incident_type: ::std::option::Option<IncidentType>,
             /// When activity was last recorded on the incident.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub last_activity_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -856,6 +908,10 @@ mod raw {
             pub team_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
             /// When the incident record last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -883,6 +939,10 @@ mod raw {
         pub struct IncidentRole {
             /// Moment the role was first defined.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -907,6 +967,10 @@ mod raw {
             pub shortform: ::std::option::Option<::std::string::String>,
             /// When the role last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -940,6 +1004,10 @@ mod raw {
             >,
             /// Moment the status was first defined.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -955,6 +1023,10 @@ mod raw {
             pub rank: ::std::option::Option<i64>,
             /// When the status last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1000,6 +1072,10 @@ mod raw {
             >,
             /// When the incident type was created.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1019,6 +1095,10 @@ mod raw {
             pub private_incidents_only: ::std::option::Option<bool>,
             /// When the incident type last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1029,6 +1109,10 @@ mod raw {
         pub struct IncidentUpdate {
             /// When the update was posted.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1219,6 +1303,10 @@ mod raw {
             pub config: ::std::option::Option<ScheduleConfig>,
             /// Moment the schedule was first set up.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1246,6 +1334,10 @@ mod raw {
             pub timezone: ::std::option::Option<::std::string::String>,
             /// When the schedule last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1316,11 +1408,19 @@ mod raw {
         pub struct ScheduleRotation {
             /// When this version of the rotation takes effect.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub effective_from: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
             /// Anchor time from which handovers are counted.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub handover_start_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1363,6 +1463,10 @@ mod raw {
         pub struct ScheduleShift {
             /// When the shift ends.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub end_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
             /// Stored entry ID, absent for shifts projected from rotation rules.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1378,6 +1482,10 @@ mod raw {
             pub rotation_id: ::std::option::Option<::std::string::String>,
             /// When the shift begins.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub start_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1391,6 +1499,10 @@ mod raw {
         pub struct Severity {
             /// Moment the severity level was first defined.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub created_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1406,6 +1518,10 @@ mod raw {
             pub rank: ::std::option::Option<i64>,
             /// When the severity last changed.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
@@ -1423,6 +1539,10 @@ mod raw {
         pub struct TimestampValue {
             /// The moment the milestone was reached.
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(
+                default,
+                deserialize_with = "::connector_sdk_runtime::time::deserialize_option"
+            )]
             pub value: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         }
         /// A person in the incident.io organisation, with permission roles and seats.
@@ -1977,8 +2097,8 @@ pub const USER_AGENT: &str = ::std::concat!(
 );
 pub use ::connector_sdk_runtime::{
     AirbyteAuthConfig, ApiError, ApiErrorDetail, BoxFuture, CheckResult, CheckStatus,
-    Error, ExecuteOptions, Page, RawOutput, RetryPolicy, DEFAULT_MAX_OUTPUT_CHARS,
-    DEFAULT_MAX_RESPONSE_BYTES,
+    Error, ExecuteOptions, Page, RawOutput, RawRecords, RetryPolicy,
+    DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESPONSE_BYTES,
 };
 pub use introspect::{ActionDescription, AiHints, EntityDescription, ParamDescription};
 /// Direct mode: incident.io's own credentials, as the spec's auth scheme describes it. Secrets never appear in `Debug` output, errors or logs.

@@ -23,6 +23,7 @@ pub mod model;
 pub mod normalize;
 pub mod overlay;
 pub mod scaffold;
+pub mod timestamps;
 
 pub use error::{escape_token, ptr, SpecError};
 pub use model::Spec;
@@ -163,6 +164,10 @@ pub fn generate(spec: &Spec) -> Result<Generated, SpecError> {
     let mut file_ast = file_ast;
     syn::visit_mut::VisitMut::visit_file_mut(
         &mut docs::DocCleaner { sanitize: false },
+        &mut file_ast,
+    );
+    syn::visit_mut::VisitMut::visit_file_mut(
+        &mut timestamps::FastTimestamps { fields: 0 },
         &mut file_ast,
     );
     let mut code = String::from(

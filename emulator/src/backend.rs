@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::data::Synth;
+use super::data::{RecordShape, Synth};
 use super::spec::{self, push_json_string, Action, Catalog};
 
 /// Entities with at most this many records keep every rendered record in memory.
@@ -107,6 +107,7 @@ impl Backend {
         seed: u64,
         counts: &HashMap<String, usize>,
         default_count: Option<usize>,
+        shape: RecordShape,
     ) -> Result<Backend, String> {
         let root: Value =
             serde_json::from_str(spec_json).map_err(|e| format!("spec is not valid JSON: {e}"))?;
@@ -136,7 +137,7 @@ impl Backend {
             .map(|&n| (n <= CACHE_LIMIT).then(|| (0..n).map(|_| OnceLock::new()).collect()))
             .collect();
         Ok(Backend {
-            synth: Synth::new(catalog, counts, seed),
+            synth: Synth::new(catalog, counts, seed, shape),
             caches,
         })
     }

@@ -726,6 +726,7 @@ mod tests {
             3,
             &HashMap::new(),
             Some(40),
+            crate::RecordShape::RealShaped,
         )
         .unwrap();
         let root: Value = serde_json::from_str(incident_io_connector::SPEC_JSON).unwrap();

@@ -118,6 +118,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use data::RecordShape;
 pub use faults::{Fault, Faults};
 pub use log::RecordedRequest;
 
@@ -155,6 +156,7 @@ pub struct EmulatorBuilder {
     default_count: Option<usize>,
     spec_json: Option<String>,
     airbyte: AirbyteConfig,
+    record_shape: RecordShape,
 }
 
 impl Default for EmulatorBuilder {
@@ -166,6 +168,7 @@ impl Default for EmulatorBuilder {
             default_count: None,
             spec_json: None,
             airbyte: AirbyteConfig::default(),
+            record_shape: RecordShape::Lean,
         }
     }
 }
@@ -193,6 +196,13 @@ impl EmulatorBuilder {
     /// paginated entities get 50 records and unpaginated ones 5.
     pub fn default_count(mut self, n: usize) -> Self {
         self.default_count = Some(n);
+        self
+    }
+
+    /// How full the synthetic records are (default [`RecordShape::Lean`]);
+    /// [`RecordShape::RealShaped`] sizes them like the real API's, for benchmarks.
+    pub fn record_shape(mut self, shape: RecordShape) -> Self {
+        self.record_shape = shape;
         self
     }
 
@@ -258,8 +268,14 @@ impl EmulatorBuilder {
         let spec = self.spec_json.as_deref().unwrap_or_default();
         let invalid =
             |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("emulator: {e}"));
-        let backend =
-            Backend::new(spec, self.seed, &self.counts, self.default_count).map_err(invalid)?;
+        let backend = Backend::new(
+            spec,
+            self.seed,
+            &self.counts,
+            self.default_count,
+            self.record_shape,
+        )
+        .map_err(invalid)?;
         let root: serde_json::Value = serde_json::from_str(spec)
             .map_err(|e| invalid(format!("spec is not valid JSON: {e}")))?;
         let airbyte = Airbyte::new(self.airbyte, &root, &self.api_key, self.seed);

@@ -322,6 +322,8 @@ pub(crate) enum Hint {
     Emoji,
     /// Short uppercase label.
     Shortform,
+    /// An array that real records fill with this many items (at least, at most).
+    Items(u8, u8),
     /// `rank`.
     Rank,
     /// `sort_key`.
@@ -1019,6 +1021,16 @@ fn hint_for(key: &str, kind: &Kind, format: &str, entities: &[String]) -> Hint {
                 Hint::MostlyTrue
             } else {
                 Hint::Plain
+            };
+        }
+        Kind::Array(_) => {
+            // How many items real records carry (used by `RecordShape::RealShaped`).
+            return match k.as_str() {
+                _ if k.ends_with("role_assignments") => Hint::Items(2, 3),
+                _ if k.ends_with("timestamp_values") => Hint::Items(4, 6),
+                "custom_field_entries" => Hint::Items(1, 1),
+                "duration_metrics" => Hint::Items(1, 2),
+                _ => Hint::Plain,
             };
         }
         _ => return Hint::Plain,
