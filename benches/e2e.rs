@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use connector_sdk_emulator::Emulator;
+use connector_sdk_emulator::{Emulator, RecordShape};
 use serde_json::Value;
 
 use child::Opts;
@@ -94,6 +94,8 @@ pub struct Settings {
     pub criterion_dir: PathBuf,
     pub root: PathBuf,
     pub work: PathBuf,
+    /// The release `incident-io` binary (for the export rows), if built.
+    pub cli: Option<PathBuf>,
 }
 
 fn parse_settings(args: &[String]) -> Result<Settings, String> {
@@ -110,6 +112,7 @@ fn parse_settings(args: &[String]) -> Result<Settings, String> {
         profile: true,
         criterion_dir: target.join("criterion"),
         work: target.join("bench-work"),
+        cli: None,
         root,
     };
     let mut it = args.iter();
@@ -127,13 +130,14 @@ fn parse_settings(args: &[String]) -> Result<Settings, String> {
                     .map_err(|_| "--runs needs a number".to_string())?
             }
             "--criterion-dir" => s.criterion_dir = PathBuf::from(value()?),
+            "--cli" => s.cli = Some(PathBuf::from(value()?)),
             "--quick" => s.quick = true,
             "--no-reference" => s.reference = false,
             "--no-build-cost" => s.build_cost = false,
             "--no-profile" => s.profile = false,
             other => {
                 return Err(format!(
-                    "unknown argument {other}; usage: e2e [--out PATH] [--runs N] [--quick] [--no-reference] [--no-build-cost] [--no-profile] [--criterion-dir DIR]"
+                    "unknown argument {other}; usage: e2e [--out PATH] [--runs N] [--quick] [--no-reference] [--no-build-cost] [--no-profile] [--criterion-dir DIR] [--cli PATH]"
                 ))
             }
         }
@@ -155,6 +159,10 @@ pub enum Who {
     Raw,
     /// The raw loop skipping every record: server + transfer + JSON scan.
     Floor,
+    /// A hand-written reqwest loop writing each record's borrowed `RawValue` bytes.
+    RawSplice,
+    /// The `incident-io` binary.
+    Cli,
     /// The Python reference SDK.
     Reference,
 }
@@ -164,6 +172,9 @@ impl Who {
         match self {
             Who::Sdk("sdk") => "this SDK, `stream()`".into(),
             Who::Sdk("sdk-prefetch") => "this SDK, `stream()` + `.prefetch(true)`".into(),
+            Who::Sdk("sdk-execute") => "this SDK, `execute_raw` page loop".into(),
+            Who::RawSplice => "raw reqwest loop splicing each record's bytes".into(),
+            Who::Cli => "`incident-io incidents list --all --format jsonl`".into(),
             Who::Sdk(other) => format!("this SDK ({other})"),
             Who::Raw => "raw reqwest + serde loop".into(),
             Who::Floor => "floor: same requests, records skipped".into(),
@@ -175,6 +186,7 @@ impl Who {
 /// Runs child processes and keeps their logs.
 struct Runner {
     exe: PathBuf,
+    cli: Option<PathBuf>,
     python: Option<PathBuf>,
     script: PathBuf,
     work: PathBuf,
@@ -203,9 +215,23 @@ impl Runner {
                 c.arg("child").args(o.to_args(true));
                 c
             }
-            Who::Raw | Who::Floor => {
+            Who::Raw | Who::Floor | Who::RawSplice | Who::Cli => {
                 let mut o = opts.clone();
-                o.imp = if who == Who::Raw { "raw" } else { "floor" }.into();
+                o.imp = match who {
+                    Who::Raw => "raw",
+                    Who::Floor => "floor",
+                    Who::RawSplice => "raw-splice",
+                    _ => "cli",
+                }
+                .into();
+                if who == Who::Cli {
+                    o.cli = self
+                        .cli
+                        .as_ref()
+                        .ok_or("the CLI binary was not built (pass --cli PATH)")?
+                        .display()
+                        .to_string();
+                }
                 let mut c = Command::new(&self.exe);
                 c.arg("child").args(o.to_args(true));
                 c
@@ -341,6 +367,7 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
     }
     let mut runner = Runner {
         exe: std::env::current_exe().map_err(|e| e.to_string())?,
+        cli: s.cli.clone(),
         python,
         script: s.root.join("benches/reference.py"),
         work: s.work.clone(),
@@ -481,6 +508,68 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
             .push((mode.to_string(), series.remove(0)));
     }
 
+    rt.block_on(emu.shutdown());
+
+    // ── Real-shaped records: pagination, export, profiles. ──
+    let emu = rt
+        .block_on(
+            Emulator::builder(incident_io_connector::SPEC_JSON)
+                .count("incidents", INCIDENTS)
+                .record_shape(RecordShape::RealShaped)
+                .start(),
+        )
+        .map_err(|e| format!("emulator: {e}"))?;
+    let base = Opts {
+        url: emu.base_url(),
+        ..base
+    };
+    for mode in ["direct", "hosted"] {
+        eprintln!("e2e: full pagination, real-shaped records, {mode}");
+        let o = Opts {
+            task: "paginate".into(),
+            mode: mode.into(),
+            warmup: 1,
+            limit: if s.quick { 2_500 } else { 0 },
+            ..base.clone()
+        };
+        let series = measure(&mut runner, &contenders, &o, s.runs, "paginate", per_sec);
+        report.pagination_real.push((mode.to_string(), series));
+    }
+    let mut export_contenders = vec![Who::Cli, Who::Sdk("sdk-execute"), Who::RawSplice];
+    if runner.cli.is_none() {
+        export_contenders.remove(0);
+        report.export_note = Some(
+            "The CLI was not measured: the e2e binary ran without `--cli PATH` (`cargo xtask bench` builds the CLI and passes it).".into(),
+        );
+    }
+    if with_ref {
+        export_contenders.push(Who::Reference);
+    }
+    for mode in ["direct", "hosted"] {
+        eprintln!("e2e: export as JSON lines, real-shaped records, {mode}");
+        let o = Opts {
+            task: "export".into(),
+            mode: mode.into(),
+            warmup: 1,
+            out: s
+                .work
+                .join(format!("export-{mode}.jsonl"))
+                .display()
+                .to_string(),
+            ..base.clone()
+        };
+        let series = measure(
+            &mut runner,
+            &export_contenders,
+            &o,
+            s.runs,
+            "export",
+            per_sec,
+        );
+        let _ = std::fs::remove_file(&o.out);
+        report.export.push((mode.to_string(), series));
+    }
+
     // ── Profiles (untimed extra runs). ──
     if !s.profile {
         report.profile_note = Some("Not profiled in this run (`--no-profile`).".into());
@@ -503,7 +592,7 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
         };
         let exe = runner.exe.clone();
         report.profiles.push(profile::profile_self(
-            "The emulator serving hosted pages (the floor client paginating through `/execute`)",
+            "The emulator serving hosted pages of real-shaped records (the floor client paginating through `/execute`)",
             &profile::data_path(&s.work, "emulator"),
             || {
                 let _ = runner.run(Who::Floor, &floor);
@@ -516,7 +605,9 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
                 ..paginate.clone()
             };
             report.profiles.push(profile::profile_child(
-                &format!("This SDK's process paginating in {mode} mode (`stream()`)"),
+                &format!(
+                    "This SDK's process paginating real-shaped records in {mode} mode (`stream()`)"
+                ),
                 &profile::data_path(&s.work, &format!("sdk-{mode}")),
                 &exe,
                 &o,
@@ -598,12 +689,41 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
             report.memory.push((limit, mode.to_string(), series));
         }
     }
+    // The CLI's export holds one page at a time too: all of a 1,000-incident emulator versus
+    // all of the 100,000-incident one.
+    if runner.cli.is_some() {
+        let small = rt
+            .block_on(
+                Emulator::builder(incident_io_connector::SPEC_JSON)
+                    .count("incidents", 1_000)
+                    .start(),
+            )
+            .map_err(|e| format!("emulator: {e}"))?;
+        for (n, url) in [(1_000, small.base_url()), (mem_sizes[1], emu.base_url())] {
+            if n != MEMORY_INCIDENTS && n != 1_000 {
+                continue; // --quick: the CLI has no limit flag; skip the big export
+            }
+            let o = Opts {
+                task: "export".into(),
+                mode: "direct".into(),
+                warmup: 0,
+                url,
+                out: s.work.join("export-memory.jsonl").display().to_string(),
+                ..base.clone()
+            };
+            let series = measure(&mut runner, &[Who::Cli], &o, mem_runs, "memory", per_sec);
+            let _ = std::fs::remove_file(&o.out);
+            report.memory.push((n, "direct".to_string(), series));
+        }
+        rt.block_on(small.shutdown());
+    }
     rt.block_on(emu.shutdown());
     report.bench_secs = started.elapsed().as_secs_f64();
     report.machine_after = report::machine_state();
 
     // ── Decode micro-benchmarks (criterion, run before this binary by `cargo xtask bench`). ──
     report.decode = report::read_criterion(&s.criterion_dir);
+    report.allocations = report::read_allocations(&s.criterion_dir);
 
     // ── Build cost (last: it loads both cores for minutes). ──
     if s.build_cost {

@@ -11,6 +11,10 @@ version pinned by `cargo xtask bench`) against the emulator, and prints one JSON
               -> {"items", "secs", "rss_kb"}
     latency   --n sequential connector.users.get(id) calls after a warm-up
               -> {"median_us", "p90_us", "rss_kb"}
+    export    every incident at --page-size via the agent path,
+              connector.execute("incidents", "list", {page_size, after}, skip_truncation=True),
+              each record written to --out with json.dumps as one line; one untimed
+              warm-up pass, then one timed pass -> {"items", "secs", "bytes", "rss_kb"}
 
 Direct mode builds the connector with IncidentIoAuthConfig and then points it at the
 emulator (`connector._executor.http_client.base_url = URL`). Hosted mode uses
@@ -92,6 +96,43 @@ async def paginate(args):
     return {"items": items, "secs": secs, "checksum": checksum}
 
 
+def next_cursor(meta):
+    if meta is None:
+        return None
+    if isinstance(meta, dict):
+        return meta.get("next_cursor")
+    return getattr(meta, "next_cursor", None)
+
+
+async def export_once(c, page_size, path):
+    items = 0
+    after = None
+    with open(path, "w") as out:
+        while True:
+            params = {"page_size": page_size}
+            if after:
+                params["after"] = after
+            result = await c.execute("incidents", "list", params, skip_truncation=True)
+            for rec in result.data:
+                out.write(json.dumps(rec))
+                out.write("\n")
+                items += 1
+            after = next_cursor(getattr(result, "meta", None))
+            if not after:
+                return items
+
+
+async def export(args):
+    c = connector(args)
+    for _ in range(args.warmup):
+        await export_once(c, args.page_size, args.out)
+    t = time.perf_counter()
+    items = await export_once(c, args.page_size, args.out)
+    secs = time.perf_counter() - t
+    await close(c)
+    return {"items": items, "secs": secs, "bytes": os.path.getsize(args.out)}
+
+
 async def fanout(args):
     with open(args.ids) as f:
         ids = [line.strip() for line in f if line.strip()]
@@ -142,7 +183,7 @@ async def close(c):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("task", choices=["paginate", "fanout", "latency", "version"])
+    p.add_argument("task", choices=["paginate", "fanout", "latency", "export", "version"])
     p.add_argument("--mode", choices=["direct", "hosted"], default="direct")
     p.add_argument("--url", default="")
     p.add_argument("--api-key", default="")
@@ -155,13 +196,16 @@ def main():
     p.add_argument("--ids", default="")
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--out", default="")
     args = p.parse_args()
     if args.task == "version":
         from importlib.metadata import version
 
         out = {"sdk": version("airbyte-agent-sdk"), "python": sys.version.split()[0]}
     else:
-        task = {"paginate": paginate, "fanout": fanout, "latency": latency}[args.task]
+        task = {"paginate": paginate, "fanout": fanout, "latency": latency, "export": export}[
+            args.task
+        ]
         out = asyncio.run(task(args))
     out["rss_kb"] = peak_rss_kb()
     print(json.dumps(out), flush=True)

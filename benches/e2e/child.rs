@@ -11,6 +11,14 @@
 //!   `buffer_unordered` → `{items, secs, rss_kb}`.
 //! - `latency`: `--n` sequential `users.get(id)` through the SDK and the raw loop,
 //!   interleaved (ABBA) in one process → `{sdk_median_us, raw_median_us, overhead_us, ...}`.
+//! - `export`: every incident at `--page-size` written to `--out` as JSON lines, one record
+//!   per line, `--warmup` untimed passes then one timed pass → `{items, secs, bytes, rss_kb}`.
+//!   `--impl sdk-execute` pages with `execute_raw` and writes each record's bytes,
+//!   `raw-splice` is a hand-written reqwest loop borrowing each record as a `RawValue` and
+//!   writing its bytes, `cli` runs the `incident-io` binary (`--cli PATH`: `incidents list
+//!   --all --page-size N --format jsonl`, stdout to `--out`; its peak RSS from
+//!   `getrusage(RUSAGE_CHILDREN)`). Every run checks the file afterwards (untimed): one line
+//!   per record, each a JSON object with an `id`, no id twice.
 //!
 //! The same options (minus `--impl`/`--work-ms`) drive `benches/reference.py`.
 
@@ -44,6 +52,10 @@ pub struct Opts {
     pub work_ms: u64,
     /// Give the raw client the SDK's timeouts (60 s per request, 10 s to connect).
     pub raw_timeouts: bool,
+    /// `export`: the JSON-lines file to write.
+    pub out: String,
+    /// `export --impl cli`: the `incident-io` binary.
+    pub cli: String,
 }
 
 impl Default for Opts {
@@ -65,6 +77,8 @@ impl Default for Opts {
             n: 1000,
             work_ms: 0,
             raw_timeouts: false,
+            out: String::new(),
+            cli: String::new(),
         }
     }
 }
@@ -98,6 +112,8 @@ impl Opts {
             self.concurrency.to_string(),
             "--n".into(),
             self.n.to_string(),
+            "--out".into(),
+            self.out.clone(),
         ];
         if rust {
             a.extend([
@@ -107,6 +123,8 @@ impl Opts {
                 self.work_ms.to_string(),
                 "--raw-timeouts".into(),
                 u8::from(self.raw_timeouts).to_string(),
+                "--cli".into(),
+                self.cli.clone(),
             ]);
         }
         a
@@ -139,6 +157,8 @@ impl Opts {
                 "--n" => o.n = v.parse()?,
                 "--work-ms" => o.work_ms = v.parse()?,
                 "--raw-timeouts" => o.raw_timeouts = v == "1",
+                "--out" => o.out = v,
+                "--cli" => o.cli = v,
                 other => return Err(format!("child: unknown flag {other}").into()),
             }
         }
@@ -156,7 +176,10 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
     });
     match result {
         Ok(mut out) => {
-            out["rss_kb"] = json!(peak_rss_kb());
+            // A contender that ran in a grandchild (the CLI) reports that process's peak.
+            if out.get("rss_kb").is_none() {
+                out["rss_kb"] = json!(peak_rss_kb());
+            }
             println!("{out}");
             std::process::ExitCode::SUCCESS
         }
@@ -189,6 +212,9 @@ async fn run(o: &Opts) -> Res<Value> {
         ("fanout", "sdk") => fanout_sdk(o).await,
         ("fanout", "raw") => fanout_raw(o).await,
         ("latency", _) => latency(o).await,
+        ("export", "sdk-execute") => export(o, export_sdk).await,
+        ("export", "raw-splice") => export(o, export_raw).await,
+        ("export", "cli") => export_cli(o),
         (t, i) => Err(format!("child: unknown task/impl {t}/{i}").into()),
     }
 }
@@ -422,6 +448,219 @@ async fn latency(o: &Opts) -> Res<Value> {
     }))
 }
 
+// ───────────────────────────── export: JSON lines ─────────────────────────────
+
+/// One export pass writing to `w`: returns the records written.
+type Pass = for<'a> fn(
+    &'a Opts,
+    &'a mut std::io::BufWriter<std::fs::File>,
+) -> futures::future::BoxFuture<'a, Res<usize>>;
+
+/// Runs `pass` `--warmup` times untimed, then once timed; checks the file.
+async fn export(o: &Opts, pass: Pass) -> Res<Value> {
+    let run = || async {
+        let file = std::fs::File::create(&o.out)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        let n = pass(o, &mut w).await?;
+        std::io::Write::flush(&mut w)?;
+        Ok::<_, BoxError>(n)
+    };
+    for _ in 0..o.warmup {
+        run().await?;
+    }
+    let start = Instant::now();
+    let items = run().await?;
+    let secs = start.elapsed().as_secs_f64();
+    let bytes = check_export(&o.out, items)?;
+    Ok(json!({"items": items, "secs": secs, "bytes": bytes}))
+}
+
+/// The SDK's untyped path: `execute_raw` page by page, each record's bytes on a line.
+fn export_sdk<'a>(
+    o: &'a Opts,
+    w: &'a mut std::io::BufWriter<std::fs::File>,
+) -> futures::future::BoxFuture<'a, Res<usize>> {
+    Box::pin(async move {
+        use std::io::Write;
+        let c = connector(o)?;
+        let options = incident_io_connector::ExecuteOptions::new().max_output_chars(None);
+        let mut after: Option<String> = None;
+        let mut items = 0;
+        loop {
+            let mut params = json!({"page_size": o.page_size});
+            if let Some(a) = &after {
+                params["after"] = json!(a);
+            }
+            let page = c.execute_raw("incidents", "list", params, options).await?;
+            for record in page.records().ok_or("a list has records")? {
+                w.write_all(record.as_bytes())?;
+                w.write_all(b"\n")?;
+                items += 1;
+            }
+            match page.next_cursor() {
+                Some(next) => after = Some(next.to_string()),
+                None => return Ok(items),
+            }
+        }
+    })
+}
+
+/// A hand-written reqwest loop: each record borrowed as a `RawValue`, its bytes on a line.
+fn export_raw<'a>(
+    o: &'a Opts,
+    w: &'a mut std::io::BufWriter<std::fs::File>,
+) -> futures::future::BoxFuture<'a, Res<usize>> {
+    Box::pin(async move {
+        use serde_json::value::RawValue;
+        use std::io::Write;
+        #[derive(Deserialize)]
+        struct Direct<'a> {
+            #[serde(borrow)]
+            incidents: Vec<&'a RawValue>,
+            pagination_meta: Option<models::PaginationMeta>,
+        }
+        #[derive(Deserialize)]
+        struct Hosted<'a> {
+            #[serde(borrow)]
+            result: Vec<&'a RawValue>,
+            connector_metadata: Option<HostedMeta>,
+        }
+        let raw = Raw::new(o).await?;
+        let mut after: Option<String> = None;
+        let mut items = 0;
+        loop {
+            let body = if raw.hosted {
+                let mut params = json!({"page_size": o.page_size});
+                if let Some(a) = &after {
+                    params["after"] = json!(a);
+                }
+                raw.execute_bytes("incidents", "list", params).await?
+            } else {
+                let size = o.page_size.to_string();
+                let mut query = vec![("page_size", size.as_str())];
+                if let Some(a) = &after {
+                    query.push(("after", a));
+                }
+                raw.direct_get("/v2/incidents", &query).await?
+            };
+            let text = std::str::from_utf8(&body)?;
+            let (records, next) = if raw.hosted {
+                let page: Hosted<'_> = serde_json::from_str(text)?;
+                (
+                    page.result,
+                    page.connector_metadata.and_then(|m| m.next_cursor),
+                )
+            } else {
+                let page: Direct<'_> = serde_json::from_str(text)?;
+                (page.incidents, page.pagination_meta.and_then(|m| m.after))
+            };
+            for r in records {
+                w.write_all(r.get().as_bytes())?;
+                w.write_all(b"\n")?;
+                items += 1;
+            }
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(items),
+            }
+        }
+    })
+}
+
+/// The `incident-io` binary exporting to the file: `--warmup` untimed runs, one timed.
+fn export_cli(o: &Opts) -> Res<Value> {
+    let run = || -> Res<f64> {
+        let out = std::fs::File::create(&o.out)?;
+        let mut cmd = std::process::Command::new(&o.cli);
+        cmd.args([
+            "incidents",
+            "list",
+            "--all",
+            "--page-size",
+            &o.page_size.to_string(),
+            "--format",
+            "jsonl",
+        ]);
+        for v in [
+            "INCIDENT_IO_API_KEY",
+            "INCIDENT_IO_BASE_URL",
+            "AIRBYTE_CLIENT_ID",
+            "AIRBYTE_CLIENT_SECRET",
+            "AIRBYTE_WORKSPACE_NAME",
+            "AIRBYTE_CONNECTOR_ID",
+            "AIRBYTE_API_URL",
+        ] {
+            cmd.env_remove(v);
+        }
+        if o.mode == "hosted" {
+            cmd.env("AIRBYTE_CLIENT_ID", &o.client_id)
+                .env("AIRBYTE_CLIENT_SECRET", &o.client_secret)
+                .env("AIRBYTE_WORKSPACE_NAME", &o.workspace)
+                .env("AIRBYTE_API_URL", &o.url);
+        } else {
+            cmd.env("INCIDENT_IO_API_KEY", &o.api_key)
+                .env("INCIDENT_IO_BASE_URL", &o.url);
+        }
+        let start = Instant::now();
+        let status = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(std::process::Stdio::inherit())
+            .status()?;
+        let secs = start.elapsed().as_secs_f64();
+        if !status.success() {
+            return Err(format!("the CLI exited with {status}").into());
+        }
+        Ok(secs)
+    };
+    for _ in 0..o.warmup {
+        run()?;
+    }
+    let secs = run()?;
+    let text = std::fs::read_to_string(&o.out)?;
+    let items = text.lines().count();
+    let bytes = check_export(&o.out, items)?;
+    Ok(json!({"items": items, "secs": secs, "bytes": bytes, "rss_kb": children_peak_rss_kb()}))
+}
+
+/// Checks an export file (one JSON object with a distinct `id` per line, `items` lines);
+/// returns its size.
+fn check_export(path: &str, items: usize) -> Res<u64> {
+    let text = std::fs::read_to_string(path)?;
+    let mut ids = std::collections::HashSet::new();
+    let mut lines = 0;
+    for line in text.lines() {
+        #[derive(Deserialize)]
+        struct Id<'a> {
+            #[serde(borrow)]
+            id: &'a str,
+        }
+        let rec: Id<'_> = serde_json::from_str(line)
+            .map_err(|e| format!("export line {} is not a record: {e}", lines + 1))?;
+        if !ids.insert(rec.id.to_string()) {
+            return Err(format!("export: id {} written twice", rec.id).into());
+        }
+        lines += 1;
+    }
+    if lines != items || lines == 0 {
+        return Err(format!("export: {lines} lines for {items} records").into());
+    }
+    Ok(text.len() as u64)
+}
+
+/// The largest peak RSS of this process's waited-for children, in KiB.
+fn children_peak_rss_kb() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass and reads nothing else.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) != 0 {
+            return 0;
+        }
+        u
+    };
+    u64::try_from(usage.ru_maxrss).unwrap_or(0)
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -543,6 +782,20 @@ impl Raw {
             .bytes()
             .await?;
         Ok(serde_json::from_slice(&body)?)
+    }
+
+    /// One `/execute` call's body, undecoded.
+    async fn execute_bytes(&self, entity: &str, action: &str, params: Value) -> Res<bytes::Bytes> {
+        Ok(self
+            .http
+            .post(&self.execute_url)
+            .bearer_auth(&self.token)
+            .json(&json!({"entity": entity, "action": action, "params": params}))
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?)
     }
 
     async fn direct_get(&self, path: &str, query: &[(&str, &str)]) -> Res<bytes::Bytes> {

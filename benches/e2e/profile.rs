@@ -172,8 +172,10 @@ fn category(sym: &str) -> &'static str {
         "allocator (malloc/free)"
     } else if s.contains("serde_json::value") || s.contains("btree") || s.contains("value>") {
         "serde_json::Value trees (build, serialize, drop)"
-    } else if s.contains("chrono") || s.contains("datetime") {
-        "timestamp parsing (chrono)"
+    } else if s.contains("chrono") || s.contains("datetime") || s.contains("runtime::time") {
+        "timestamp parsing (chrono, the runtime's RFC 3339 reader)"
+    } else if s.contains("open_enum") || s.contains("from_wire") {
+        "open-enum matching"
     } else if s.contains("serde")
         || s.contains("parse_str")
         || s.contains("escape")

@@ -2,7 +2,9 @@
 //!
 //! 1. `cargo bench --bench decode`: the criterion decode micro-benchmarks (typed models vs
 //!    `serde_json::Value`, MB/s), written under `target/criterion`.
-//! 2. `cargo bench --bench e2e -- ...`: the end-to-end benchmark (release build). It creates
+//! 2. `cargo build --release -p incident-io-cli`: the CLI binary, whose export is measured.
+//! 3. `cargo bench --bench e2e -- --cli target/release/incident-io ...`: the end-to-end
+//!    benchmark (release build). It creates
 //!    the Python reference's venv under `target/bench-venv`, starts the emulator, runs every
 //!    contender in child processes, reads the criterion results, measures the build cost in
 //!    a copy of the workspace, and writes `BENCHMARKS.md`.
@@ -66,6 +68,12 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         run(cmd, "cargo bench --bench decode")?;
     }
 
+    // The CLI's export is measured as users run it: the release binary.
+    let mut build_cli = cargo(root);
+    build_cli.args(["build", "--release", "-p", "incident-io-cli"]);
+    run(build_cli, "cargo build --release -p incident-io-cli")?;
+    let cli = target.join("release").join("incident-io");
+
     let mut cmd = cargo(root);
     cmd.args([
         "bench",
@@ -75,6 +83,8 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         "e2e",
         "--",
     ])
+    .arg("--cli")
+    .arg(&cli)
     .arg("--criterion-dir")
     .arg(target.join("criterion"))
     .args(&passthrough);
