@@ -8,8 +8,8 @@
 //! This process runs the emulator and orchestrates; every measured run is a child process
 //! (this binary re-invoked as `e2e child ...`, or `python benches/reference.py ...`), so
 //! each contender's peak RSS (VmHWM) is its own, and contenders alternate run by run.
-//! `e2e serve [INCIDENTS]` only starts an emulator and prints how to reach it (for poking at
-//! the reference by hand).
+//! `e2e serve [INCIDENTS] [real]` only starts an emulator (with real-shaped records when
+//! `real` is given) and prints how to reach it (for poking at the contenders by hand).
 
 #[path = "e2e/build_cost.rs"]
 mod build_cost;
@@ -49,7 +49,10 @@ fn main() -> ExitCode {
         .collect();
     match args.first().map(String::as_str) {
         Some("child") => child::main(&args[1..]),
-        Some("serve") => serve(args.get(1).and_then(|n| n.parse().ok())),
+        Some("serve") => serve(
+            args.get(1).and_then(|n| n.parse().ok()),
+            args.get(2).map(String::as_str) == Some("real"),
+        ),
         _ => match orchestrate(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -60,11 +63,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(incidents: Option<usize>) -> ExitCode {
+fn serve(incidents: Option<usize>, real_shaped: bool) -> ExitCode {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
         let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
             .count("incidents", incidents.unwrap_or(INCIDENTS))
+            .record_shape(if real_shaped {
+                RecordShape::RealShaped
+            } else {
+                RecordShape::Lean
+            })
             .start()
             .await
             .expect("emulator");
@@ -335,6 +343,18 @@ fn measure(
     series
 }
 
+/// Where export runs write their files: memory-backed `/dev/shm` when there is one (so disk
+/// writeback does not add noise), else the work directory.
+fn export_dir(s: &Settings) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let probe = shm.join(format!("e2e-probe-{}", std::process::id()));
+    if std::fs::write(&probe, b"x").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        return shm.to_path_buf();
+    }
+    s.work.clone()
+}
+
 fn per_sec(v: &Value) -> Option<f64> {
     let items = v["items"].as_f64()?;
     let secs = v["secs"].as_f64()?;
@@ -551,8 +571,7 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
             task: "export".into(),
             mode: mode.into(),
             warmup: 1,
-            out: s
-                .work
+            out: export_dir(&s)
                 .join(format!("export-{mode}.jsonl"))
                 .display()
                 .to_string(),
@@ -708,7 +727,10 @@ fn orchestrate(args: &[String]) -> Result<(), String> {
                 mode: "direct".into(),
                 warmup: 0,
                 url,
-                out: s.work.join("export-memory.jsonl").display().to_string(),
+                out: export_dir(&s)
+                    .join("export-memory.jsonl")
+                    .display()
+                    .to_string(),
                 ..base.clone()
             };
             let series = measure(&mut runner, &[Who::Cli], &o, mem_runs, "memory", per_sec);

@@ -427,8 +427,13 @@ async fn direct_execute_returns_the_records_as_sent() {
             compact.join(",")
         )
     );
-    // Each record's own bytes, located in the envelope, and the cursor.
-    assert_eq!(raw.records().unwrap().collect::<Vec<_>>(), compact);
+    // Each record exactly as the server sent it (its spacing too), and the cursor.
+    let as_sent: Vec<String> = records.iter().map(python_style).collect();
+    assert_eq!(raw.records().unwrap().collect::<Vec<_>>(), as_sent);
+    // JSON Lines: those bytes, one record per line.
+    let mut lines = Vec::new();
+    assert_eq!(raw.write_jsonl(&mut lines).unwrap(), 5);
+    assert_eq!(String::from_utf8(lines).unwrap(), as_sent.join("\n") + "\n");
     assert_eq!(raw.records().unwrap().len(), 5);
     assert_eq!(raw.next_cursor(), Some("01J5"));
     let one = c

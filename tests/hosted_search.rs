@@ -219,12 +219,13 @@ async fn execute_raw_search_locates_records_and_cursor() {
         .execute_raw("incidents", "search", json!({}), ExecuteOptions::new())
         .await
         .unwrap();
+    // Records as sent; the envelope compact.
     let records: Vec<&str> = raw.records().expect("a search has records").collect();
     assert_eq!(
         records,
         [
-            r#"{"id":"01A","note":"say \"data\": [1]","n":null}"#,
-            r#"{"id":"01B","x":[1,2.50]}"#
+            r#"{"id": "01A", "note": "say \"data\": [1]", "n": null}"#,
+            r#"{"id": "01B", "x": [1, 2.50]}"#
         ]
     );
     assert_eq!(raw.record_count(), Some(2));

@@ -617,8 +617,12 @@ fn export_cli(o: &Opts) -> Res<Value> {
         run()?;
     }
     let secs = run()?;
-    let text = std::fs::read_to_string(&o.out)?;
-    let items = text.lines().count();
+    let items = {
+        use std::io::BufRead;
+        std::io::BufReader::new(std::fs::File::open(&o.out)?)
+            .lines()
+            .count()
+    };
     let bytes = check_export(&o.out, items)?;
     Ok(json!({"items": items, "secs": secs, "bytes": bytes, "rss_kb": children_peak_rss_kb()}))
 }
@@ -626,16 +630,21 @@ fn export_cli(o: &Opts) -> Res<Value> {
 /// Checks an export file (one JSON object with a distinct `id` per line, `items` lines);
 /// returns its size.
 fn check_export(path: &str, items: usize) -> Res<u64> {
-    let text = std::fs::read_to_string(path)?;
+    use std::io::BufRead;
+    // Line by line, so the check adds nothing to the run's peak RSS.
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut ids = std::collections::HashSet::new();
     let mut lines = 0;
-    for line in text.lines() {
+    let mut bytes = 0u64;
+    for line in file.lines() {
+        let line = line?;
+        bytes += line.len() as u64 + 1;
         #[derive(Deserialize)]
         struct Id<'a> {
             #[serde(borrow)]
             id: &'a str,
         }
-        let rec: Id<'_> = serde_json::from_str(line)
+        let rec: Id<'_> = serde_json::from_str(&line)
             .map_err(|e| format!("export line {} is not a record: {e}", lines + 1))?;
         if !ids.insert(rec.id.to_string()) {
             return Err(format!("export: id {} written twice", rec.id).into());
@@ -645,7 +654,7 @@ fn check_export(path: &str, items: usize) -> Res<u64> {
     if lines != items || lines == 0 {
         return Err(format!("export: {lines} lines for {items} records").into());
     }
-    Ok(text.len() as u64)
+    Ok(bytes)
 }
 
 /// The largest peak RSS of this process's waited-for children, in KiB.

@@ -604,8 +604,10 @@ impl Report {
              each record of the body as a `serde_json::value::RawValue` and writes its bytes; \
              the reference loops over `await connector.execute(\"incidents\", \"list\", \
              {{page_size, after}}, skip_truncation=True)` and writes `json.dumps(record)` per \
-             line. Every run's file is checked afterwards (one JSON object per line, no id \
-             twice, one line per record).{}\n",
+             line. Files go to `/dev/shm` (memory) so disk writeback adds no noise. Every \
+             run's file is checked afterwards (one JSON object per line, no id twice, one \
+             line per record). The CLI requests the next page before writing the current one \
+             (at most one page ahead).{}\n",
             self.export_note
                 .as_deref()
                 .map(|n| format!(" {n}"))

@@ -488,7 +488,8 @@ fn columns_of(args: &ArgMatches) -> Option<Vec<String>> {
 
 fn stdout_sink(entity: &'static str, args: &ArgMatches) -> Sink<io::BufWriter<io::Stdout>> {
     Sink::new(
-        io::BufWriter::new(io::stdout()),
+        // Large writes: a bulk export moves megabytes per page.
+        io::BufWriter::with_capacity(1 << 17, io::stdout()),
         format_of(args),
         entity,
         columns_of(args),
@@ -552,7 +553,7 @@ async fn list(
         let page = conn
             .execute_raw(e.name, "list", Value::Object(params), unlimited())
             .await?;
-        sink.result(page.as_str(), page.records())?;
+        sink.result(&page)?;
         sink.finish()?;
         if sink.format() != Format::Json {
             let flag = op
@@ -576,41 +577,62 @@ async fn list(
 }
 
 /// Every page of a list, records streamed into `sink` page by page.
+///
+/// The next page is requested as soon as this page's cursor is known, before this page's
+/// records are written, so the server's work and the transfer overlap with writing (at most
+/// one page is held ahead; memory stays O(page)).
 async fn stream_pages<W: Write>(
     conn: &IncidentIoConnector,
-    entity: &str,
+    entity: &'static str,
     op: &OperationMeta,
     params: &mut Map<String, Value>,
     sink: &mut Sink<W>,
     bar: &ProgressBar,
 ) -> Result<(), CliError> {
+    let fetch = |params: Map<String, Value>| {
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            conn.execute_raw(entity, "list", Value::Object(params), unlimited())
+                .await
+        })
+    };
     sink.begin_stream()?;
     let mut seen = HashSet::new();
     let mut pages = 0u64;
-    loop {
+    let mut in_flight = Some(fetch(params.clone()));
+    while let Some(request) = in_flight.take() {
         // The records go out as the server's bytes: never decoded, never re-encoded.
-        let page = conn
-            .execute_raw(entity, "list", Value::Object(params.clone()), unlimited())
-            .await?;
+        let page = request
+            .await
+            .map_err(|e| CliError::Other(format!("the request task failed: {e}")))??;
+        let mut repeated = None;
+        if let (Some(cursor_param), Some(next)) = (op.cursor_param, page.next_cursor()) {
+            if !next.is_empty() {
+                if seen.insert(next.to_string()) {
+                    params.insert(cursor_param.to_string(), json!(next));
+                    in_flight = Some(fetch(params.clone()));
+                } else {
+                    repeated = Some(next.to_string());
+                }
+            }
+        }
         let count = page.record_count().unwrap_or(0);
-        if let Some(records) = page.records() {
-            sink.records(records)?;
+        // A failed write (stdout closed) drops the request in flight with the error.
+        if let Err(e) = sink.page(&page) {
+            if let Some(request) = in_flight.take() {
+                request.abort();
+            }
+            return Err(e.into());
         }
         pages += 1;
         advance(bar, count, pages);
-        let (Some(cursor_param), Some(next)) = (op.cursor_param, page.next_cursor()) else {
-            return Ok(());
-        };
-        if next.is_empty() {
-            return Ok(());
-        }
-        if !seen.insert(next.to_string()) {
+        if let Some(next) = repeated {
             return Err(CliError::Other(format!(
                 "pagination error in {entity}.list: the API returned the cursor {next:?} twice; stopping instead of looping"
             )));
         }
-        params.insert(cursor_param.to_string(), json!(next));
     }
+    Ok(())
 }
 
 async fn get(
@@ -624,7 +646,7 @@ async fn get(
         .execute_raw(e.name, "get", Value::Object(params), unlimited())
         .await?;
     let mut sink = stdout_sink(e.name, args);
-    sink.result(record.as_str(), record.records())?;
+    sink.result(&record)?;
     sink.finish()?;
     Ok(())
 }
@@ -665,7 +687,7 @@ async fn exec(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), CliEr
     let result = conn.execute_raw(entity, action, params, options).await?;
     let name = meta::entity(entity).map_or("record", |e| e.name);
     let mut sink = stdout_sink(name, args);
-    sink.result(result.as_str(), result.records())?;
+    sink.result(&result)?;
     sink.finish()?;
     Ok(())
 }
@@ -701,7 +723,7 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
         let page = conn
             .execute_raw(entity, "search", Value::Object(params), unlimited())
             .await?;
-        sink.result(page.as_str(), page.records())?;
+        sink.result(&page)?;
         sink.finish()?;
         if sink.format() != Format::Json && has_more(&page) {
             hint_next(page.next_cursor(), "--cursor");
@@ -718,9 +740,7 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
                 .execute_raw(entity, "search", Value::Object(params.clone()), unlimited())
                 .await?;
             let count = page.record_count().unwrap_or(0);
-            if let Some(records) = page.records() {
-                sink.records(records)?;
-            }
+            sink.page(&page)?;
             pages += 1;
             advance(&bar, count, pages);
             let more = has_more(&page);

@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use incident_io_connector::meta;
+use incident_io_connector::{meta, RawOutput};
 use serde_json::Value;
 
 /// How records are printed.
@@ -71,29 +71,21 @@ impl<W: Write> Sink<W> {
         self.format
     }
 
-    /// One result as `execute` returns it: `text` is its compact JSON; `records`, for a list
-    /// or search page, each record's JSON (slices of `text`, as the server sent them).
-    ///
-    /// `jsonl` writes those bytes as they are, a record per line; only `json` (for people)
-    /// and `table` decode them.
-    pub(crate) fn result<'a>(
-        &mut self,
-        text: &str,
-        records: Option<impl Iterator<Item = &'a str>>,
-    ) -> io::Result<()> {
-        match (self.format, records) {
+    /// One result as `execute_raw` returns it. `jsonl` writes the records as the server
+    /// sent them, a record per line (nothing is decoded); only `json` (pretty-printed, for
+    /// people) and `table` decode them.
+    pub(crate) fn result(&mut self, out: &RawOutput) -> io::Result<()> {
+        match (self.format, out.records()) {
             (Format::Json, _) => {
-                let value: Value = serde_json::from_str(text)?;
+                let value: Value = serde_json::from_str(out.as_str())?;
                 serde_json::to_writer_pretty(&mut self.out, &value)?;
                 writeln!(self.out)?;
             }
-            (Format::Jsonl, Some(records)) => self.records(records)?,
-            (Format::Jsonl, None) => {
-                self.out.write_all(text.as_bytes())?;
-                writeln!(self.out)?;
+            (Format::Jsonl, _) => {
+                out.write_jsonl(&mut self.out)?;
             }
             (Format::Table, Some(records)) => self.records(records)?,
-            (Format::Table, None) => self.object = Some(serde_json::from_str(text)?),
+            (Format::Table, None) => self.object = Some(serde_json::from_str(out.as_str())?),
         }
         Ok(())
     }
@@ -107,21 +99,35 @@ impl<W: Write> Sink<W> {
         Ok(())
     }
 
-    /// Some records, each as compact JSON text: written at once as they are (json stream,
-    /// jsonl) or decoded and buffered (table).
+    /// The records of one page of a stream: written as the server sent them (json stream,
+    /// jsonl) and flushed, or decoded and buffered (table).
+    pub(crate) fn page(&mut self, out: &RawOutput) -> io::Result<()> {
+        match (self.format, out.records()) {
+            (Format::Jsonl, _) => {
+                out.write_jsonl(&mut self.out)?;
+            }
+            (_, Some(records)) => self.records(records)?,
+            (_, None) => {}
+        }
+        // Whatever a page gave goes out before the next request (one write per page).
+        self.out.flush()
+    }
+
+    /// Some records, each one JSON value as text: written at once (json stream, jsonl) or
+    /// decoded and buffered (table).
     pub(crate) fn records<'a>(&mut self, records: impl Iterator<Item = &'a str>) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 for r in records {
                     let sep: &[u8] = if self.streamed == 0 { b"\n" } else { b",\n" };
                     self.out.write_all(sep)?;
-                    self.out.write_all(r.as_bytes())?;
+                    self.out.write_all(RawOutput::single_line(r).as_bytes())?;
                     self.streamed += 1;
                 }
             }
             Format::Jsonl => {
                 for r in records {
-                    self.out.write_all(r.as_bytes())?;
+                    self.out.write_all(RawOutput::single_line(r).as_bytes())?;
                     self.out.write_all(b"\n")?;
                 }
             }
@@ -131,7 +137,7 @@ impl<W: Write> Sink<W> {
                 }
             }
         }
-        self.out.flush()
+        Ok(())
     }
 
     /// Ends the output: closes a streamed array, prints a table, flushes.
@@ -312,9 +318,7 @@ mod tests {
         let text = render(Format::Table, |s| {
             let a = json!({"id": "A", "name": "short", "reference": "INC-1"}).to_string();
             let b = json!({"id": "BB", "name": long, "reference": null}).to_string();
-            let text = format!(r#"{{"data":[{a},{b}],"meta":{{}}}}"#);
-            s.result(&text, Some([a.as_str(), b.as_str()].into_iter()))
-                .unwrap();
+            s.records([a.as_str(), b.as_str()].into_iter()).unwrap();
         });
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -326,32 +330,18 @@ mod tests {
     }
 
     #[test]
-    fn jsonl_writes_the_records_bytes_as_they_are() {
+    fn jsonl_and_json_streams_keep_each_record_on_one_line() {
         let recs = [
-            r#"{"b":1,"a":"x\u00e9","n":null}"#,
-            r#"{"id":"2","t":"2024-01-01T00:00:00.100000Z"}"#,
+            r#"{"b":1, "a":"x\u00e9","n":null}"#,
+            "{\n  \"id\": \"2\"\n}",
         ];
-        let text = format!(
-            r#"{{"data":[{},{}],"meta":{{"next_cursor":null}}}}"#,
-            recs[0], recs[1]
-        );
-        let out = render(Format::Jsonl, |s| {
-            s.result(&text, Some(recs.into_iter())).unwrap()
+        let out = render(Format::Jsonl, |s| s.records(recs.into_iter()).unwrap());
+        assert_eq!(out, format!("{}\n{}\n", recs[0], r#"{"id":"2"}"#));
+        let out = render(Format::Json, |s| {
+            s.begin_stream().unwrap();
+            s.records(recs.into_iter()).unwrap();
         });
-        assert_eq!(out, format!("{}\n{}\n", recs[0], recs[1]));
-        // A single record: its text on one line.
-        let one = render(Format::Jsonl, |s| {
-            s.result(recs[1], None::<std::iter::Empty<&str>>).unwrap()
-        });
-        assert_eq!(one, format!("{}\n", recs[1]));
-        // json (for people) is pretty-printed, keeping the key order.
-        let pretty = render(Format::Json, |s| {
-            s.result(recs[0], None::<std::iter::Empty<&str>>).unwrap()
-        });
-        assert_eq!(
-            pretty,
-            "{\n  \"b\": 1,\n  \"a\": \"xé\",\n  \"n\": null\n}\n"
-        );
+        assert_eq!(out, format!("[\n{},\n{}\n]\n", recs[0], r#"{"id":"2"}"#));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! through the same backend as the API routes and `context_store_search` through
 //! `context_store`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -252,9 +251,9 @@ async fn execute(
     }
 }
 
-/// Runs one execute call; returns the body `{result, connector_metadata}`. `list` and `get`
-/// splice the incident.io body's bytes into the envelope (the record array, or the record,
-/// copied as they are), so the route costs about what the direct route does.
+/// Runs one execute call; returns the body `{result, connector_metadata}`. The backend
+/// writes `list` and `get` bodies in that envelope directly (the same record bytes as the
+/// API routes, nothing parsed or copied), so the route costs what the direct route does.
 fn run(
     shared: &Shared,
     entity: &str,
@@ -287,22 +286,8 @@ fn run(
     };
     match action {
         "list" => {
-            let op = def.list.as_ref().ok_or_else(unsupported)?;
-            let body = call(shared, entity, action, to_params(params))?;
-            let cursor_path: Vec<&str> = op
-                .pagination
-                .as_ref()
-                .map(|pg| pg.cursor_path.iter().map(String::as_str).collect())
-                .unwrap_or_default();
-            let (result, next) = splice(&body, &op.field, &cursor_path)?;
-            let next = match next {
-                Some(c) => Value::String(c).to_string(),
-                None => "null".to_string(),
-            };
-            Ok(format!(
-                "{{\"result\":{},\"connector_metadata\":{{\"next_cursor\":{next}}}}}",
-                result.unwrap_or("[]")
-            ))
+            def.list.as_ref().ok_or_else(unsupported)?;
+            call(shared, entity, action, to_params(params))
         }
         "get" => {
             let op = def.get.as_ref().ok_or_else(unsupported)?;
@@ -312,12 +297,7 @@ fn run(
                     k.clone_from(&op.id_param);
                 }
             }
-            let body = call(shared, entity, action, p)?;
-            let (result, _) = splice(&body, &op.field, &[])?;
-            Ok(format!(
-                "{{\"result\":{},\"connector_metadata\":{{}}}}",
-                result.unwrap_or("null")
-            ))
+            call(shared, entity, action, p)
         }
         SEARCH_ACTION => {
             let Some(fields) = shared.airbyte.search_fields.get(entity) else {
@@ -333,45 +313,12 @@ fn run(
     }
 }
 
-/// Runs the incident.io operation on the backend; returns its body.
-fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<Bytes, AbError> {
+/// Runs the incident.io operation on the backend, answered in the `/execute` envelope.
+fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<String, AbError> {
     shared
         .backend
-        .execute(entity, action, &params)
+        .execute(entity, action, &params, super::backend::Envelope::Execute)
         .map_err(|e| AbError::from_api(&e))
-}
-
-/// The raw text of top-level field `field` of `body`, and the string at `cursor_path`, read
-/// without building a tree: only the objects on the cursor's path are parsed, as borrowed raw
-/// values.
-fn splice<'b>(
-    body: &'b [u8],
-    field: &str,
-    cursor_path: &[&str],
-) -> Result<(Option<&'b str>, Option<String>), AbError> {
-    use serde_json::value::RawValue;
-    type Object<'a> = HashMap<std::borrow::Cow<'a, str>, &'a RawValue>;
-    let invalid =
-        |e: serde_json::Error| AbError::new(500, format!("emulator produced invalid JSON: {e}"));
-    let top: Object<'b> = serde_json::from_slice(body).map_err(invalid)?;
-    let result = top.get(field).map(|r| r.get());
-    let mut cursor = None;
-    if let Some((first, rest)) = cursor_path.split_first() {
-        let mut node = top.get(*first).copied();
-        for step in rest {
-            node = match node {
-                Some(raw) => serde_json::from_str::<Option<Object<'b>>>(raw.get())
-                    .ok()
-                    .flatten()
-                    .and_then(|o| o.get(*step).copied()),
-                None => None,
-            };
-        }
-        cursor = node
-            .and_then(|raw| serde_json::from_str::<Option<String>>(raw.get()).ok())
-            .flatten();
-    }
-    Ok((result, cursor))
 }
 
 /// JSON params as incident.io query parameters: scalars as text (`250`, `true`), arrays

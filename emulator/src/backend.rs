@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use super::data::{RecordShape, Synth};
@@ -91,6 +90,16 @@ impl ApiError {
 
 /// Rendered JSON of every record of one entity, filled on first use.
 type RenderCache = Box<[OnceLock<Box<str>>]>;
+
+/// Which body an operation is answered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Envelope {
+    /// The API's own: `{"<records field>": [...], "pagination_meta": {...}}`.
+    Api,
+    /// Airbyte's `/execute`: `{"result": [...], "connector_metadata": {"next_cursor": ...}}`,
+    /// written directly (no API body parsed or copied).
+    Execute,
+}
 
 /// The synthetic data set plus its render cache.
 #[derive(Debug)]
@@ -200,7 +209,7 @@ impl Backend {
         }
     }
 
-    /// Answers one operation with the incident.io JSON body.
+    /// Answers one operation with its JSON body, in the API's envelope or `/execute`'s.
     ///
     /// `action` is `list` or `get`; `params` holds query parameters (`page_size`, `after`,
     /// filters) and, for `get`, the id under the spec's path-parameter name.
@@ -209,7 +218,8 @@ impl Backend {
         entity: &str,
         action: &str,
         params: &Params,
-    ) -> Result<Bytes, ApiError> {
+        envelope: Envelope,
+    ) -> Result<String, ApiError> {
         let not_served =
             || ApiError::not_found(format!("The emulator does not serve {action} on {entity}"));
         let e = self
@@ -218,12 +228,17 @@ impl Backend {
             .entity_index(entity)
             .ok_or_else(not_served)?;
         match Action::parse(action).ok_or_else(not_served)? {
-            Action::List => self.list(e, params).ok_or_else(not_served)?,
-            Action::Get => self.get(e, params).ok_or_else(not_served)?,
+            Action::List => self.list(e, params, envelope).ok_or_else(not_served)?,
+            Action::Get => self.get(e, params, envelope).ok_or_else(not_served)?,
         }
     }
 
-    fn list(&self, e: usize, params: &Params) -> Option<Result<Bytes, ApiError>> {
+    fn list(
+        &self,
+        e: usize,
+        params: &Params,
+        envelope: Envelope,
+    ) -> Option<Result<String, ApiError>> {
         let def = &self.synth.catalog.entities[e];
         let op = def.list.as_ref()?;
         let count = self.synth.counts[e];
@@ -250,7 +265,10 @@ impl Backend {
 
         let mut out = String::new();
         out.push('{');
-        push_json_string(&mut out, &op.field);
+        match envelope {
+            Envelope::Api => push_json_string(&mut out, &op.field),
+            Envelope::Execute => out.push_str("\"result\""),
+        }
         out.push_str(":[");
         let Some(pg) = &op.pagination else {
             for k in 0..total {
@@ -259,8 +277,14 @@ impl Backend {
                 }
                 self.push_record(e, nth(k), &mut out);
             }
-            out.push_str("]}");
-            return Some(Ok(Bytes::from(out)));
+            out.push(']');
+            match envelope {
+                Envelope::Api => out.push('}'),
+                Envelope::Execute => {
+                    out.push_str(",\"connector_metadata\":{\"next_cursor\":null}}")
+                }
+            }
+            return Some(Ok(out));
         };
 
         let size = match params.get(&pg.size_param) {
@@ -315,6 +339,15 @@ impl Backend {
         }
         out.push(']');
         let next = (end < total && end > start).then(|| self.synth.record_id(e, nth(end - 1)));
+        if envelope == Envelope::Execute {
+            out.push_str(",\"connector_metadata\":{\"next_cursor\":");
+            match &next {
+                Some(c) => push_json_string(&mut out, c),
+                None => out.push_str("null"),
+            }
+            out.push_str("}}");
+            return Some(Ok(out));
+        }
         let (parents, key) = pg.cursor_path.split_at(pg.cursor_path.len() - 1);
         if parents.is_empty() {
             if let Some(next) = &next {
@@ -345,10 +378,15 @@ impl Backend {
             }
         }
         out.push('}');
-        Some(Ok(Bytes::from(out)))
+        Some(Ok(out))
     }
 
-    fn get(&self, e: usize, params: &Params) -> Option<Result<Bytes, ApiError>> {
+    fn get(
+        &self,
+        e: usize,
+        params: &Params,
+        envelope: Envelope,
+    ) -> Option<Result<String, ApiError>> {
         let def = &self.synth.catalog.entities[e];
         let op = def.get.as_ref()?;
         let id = params.get(&op.id_param).unwrap_or("");
@@ -360,10 +398,16 @@ impl Backend {
         };
         let mut out = String::with_capacity(4096);
         out.push('{');
-        push_json_string(&mut out, &op.field);
+        match envelope {
+            Envelope::Api => push_json_string(&mut out, &op.field),
+            Envelope::Execute => out.push_str("\"result\""),
+        }
         out.push(':');
         self.push_record(e, i, &mut out);
-        out.push('}');
-        Some(Ok(Bytes::from(out)))
+        match envelope {
+            Envelope::Api => out.push('}'),
+            Envelope::Execute => out.push_str(",\"connector_metadata\":{}}"),
+        }
+        Some(Ok(out))
     }
 }

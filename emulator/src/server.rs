@@ -22,7 +22,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::airbyte_routes;
-use super::backend::Params;
+use super::backend::{Envelope, Params};
 use super::faults;
 use super::log::RecordedRequest;
 use super::spec::{parse_query, Action};
@@ -102,7 +102,10 @@ async fn incident_io(State(shared): State<Arc<Shared>>, req: Request) -> Respons
             Action::Get => "get",
         };
         let entity = &catalog.entities[route.entity].name;
-        shared.backend.execute(entity, action, &Params(params))
+        shared
+            .backend
+            .execute(entity, action, &Params(params), Envelope::Api)
+            .map(axum::body::Bytes::from)
     });
     let mut headers = HeaderMap::new();
     headers.insert(

@@ -7,7 +7,9 @@
 //! with only insignificant whitespace removed, so fields this SDK does not know, explicit
 //! `null`s and timestamps keep exactly the form the server sent.
 
+use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -20,9 +22,10 @@ use crate::{Error, Page};
 /// A typed page: the records at `paths.records` and the cursor at `paths.cursor`.
 pub(crate) fn page<T: DeserializeOwned>(
     ctx: &Context,
-    body: &Body,
+    body: Body,
     paths: Paths<'_>,
 ) -> Result<Page<T>, Error> {
+    let body = &body;
     let text = text(ctx, body)?;
     let got = extract(text, paths, List::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
     let data = got.records.ok_or_else(|| missing(ctx, paths, body))?;
@@ -32,33 +35,44 @@ pub(crate) fn page<T: DeserializeOwned>(
 /// One typed record at `paths.records`.
 pub(crate) fn one<T: DeserializeOwned>(
     ctx: &Context,
-    body: &Body,
+    body: Body,
     paths: Paths<'_>,
 ) -> Result<T, Error> {
+    let body = &body;
     let text = text(ctx, body)?;
     let got = extract(text, paths, One::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
     got.records.ok_or_else(|| missing(ctx, paths, body))
 }
 
-/// The untyped result of one call: compact JSON text, spliced from the server's bytes.
+/// The untyped result of one call, as `execute` returns it, built from the server's bytes.
 ///
-/// For list and search results (`{"data": [...], "meta": {...}}`) it also knows where each
-/// record sits in that text, so records can be written on (one per line, to a socket) as the
-/// server's own bytes, without decoding them: [`records`](Self::records) and
-/// [`next_cursor`](Self::next_cursor).
+/// It holds the response body as the server sent it and knows where the result sits in it:
+/// for list and search results (`{"data": [...], "meta": {...}}`), each record and the next
+/// cursor. Records can be written on (one per line, to a socket) as the server's own bytes,
+/// without being decoded or copied: [`records`](Self::records),
+/// [`write_jsonl`](Self::write_jsonl), [`next_cursor`](Self::next_cursor). The envelope as
+/// compact JSON text ([`as_str`](Self::as_str)) is built on first use.
 #[derive(Debug, Clone)]
 pub struct RawOutput {
-    pub(crate) json: String,
-    /// Byte ranges of the records in `json` (list and search results only).
-    pub(crate) records: Option<Vec<Range<usize>>>,
+    /// The response body, as sent (checked UTF-8 once).
+    body: String,
+    /// Where the result sits in `body`: `None` for a list, whose envelope is built from its
+    /// records and cursor.
+    value: Option<Range<usize>>,
+    /// Where each record sits in `body` (list and search results only).
+    records: Option<Vec<Range<usize>>>,
     /// The cursor of the next page (`meta.next_cursor` of a list, `meta.cursor` of a search).
-    pub(crate) next_cursor: Option<String>,
+    next_cursor: Option<String>,
+    /// The envelope as compact JSON, built on first use.
+    json: OnceLock<String>,
 }
 
 impl RawOutput {
-    /// The result as compact JSON text.
+    /// The result as compact JSON text (insignificant whitespace removed; everything else as
+    /// the server sent it): for a list `{"data":[...],"meta":{"next_cursor":...}}`, for a
+    /// `get` the record, for a search Airbyte's `{"data":[...],"meta":{...}}`.
     pub fn as_str(&self) -> &str {
-        &self.json
+        self.json.get_or_init(|| self.envelope())
     }
 
     /// The number of records, for list and search results; `None` for a single record.
@@ -66,24 +80,73 @@ impl RawOutput {
         self.records.as_ref().map(Vec::len)
     }
 
-    /// Each record of a list or search result as compact JSON text (the server's bytes,
-    /// without insignificant whitespace), in order; `None` for a single record, where
-    /// [`as_str`](Self::as_str) is the record.
+    /// Each record of a list or search result, exactly as the server sent it (a server that
+    /// pretty-prints sends line breaks inside records: [`write_jsonl`](Self::write_jsonl)
+    /// takes them out); `None` for a single record.
     ///
     /// ```
     /// # fn show(out: &connector_sdk_runtime::RawOutput) {
     /// if let Some(records) = out.records() {
     ///     for record in records {
-    ///         println!("{record}"); // one JSON line per record
+    ///         let value: serde_json::Value = serde_json::from_str(record).unwrap();
+    ///         println!("{}", value["id"]);
     ///     }
     /// }
     /// # }
     /// ```
     pub fn records(&self) -> Option<RawRecords<'_>> {
         self.records.as_ref().map(|ranges| RawRecords {
-            json: &self.json,
+            body: &self.body,
             ranges: ranges.iter(),
         })
+    }
+
+    /// Writes each record of a list or search result on its own line (JSON Lines), as the
+    /// server sent it; a record that spans lines has its insignificant whitespace removed.
+    /// A single record is written as one line too. Returns the number of lines written.
+    ///
+    /// ```no_run
+    /// # async fn export(c: &connector_sdk_runtime::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use connector_sdk_runtime::ExecuteOptions;
+    /// let out = std::io::stdout().lock();
+    /// let mut out = std::io::BufWriter::new(out);
+    /// let page = c
+    ///     .execute_raw("incidents", "list", serde_json::json!({"page_size": 250}), ExecuteOptions::new().max_output_chars(None))
+    ///     .await?;
+    /// page.write_jsonl(&mut out)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn write_jsonl(&self, w: &mut impl std::io::Write) -> std::io::Result<usize> {
+        match self.records() {
+            Some(records) => {
+                let mut n = 0;
+                for record in records {
+                    w.write_all(Self::single_line(record).as_bytes())?;
+                    w.write_all(b"\n")?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+            None => {
+                w.write_all(self.as_str().as_bytes())?;
+                w.write_all(b"\n")?;
+                Ok(1)
+            }
+        }
+    }
+
+    /// `record` (one JSON value, such as an item of [`records`](Self::records)) on one
+    /// line: borrowed as it is when it has no line break, else with its insignificant
+    /// whitespace removed (line breaks inside JSON strings are always escaped, so a raw line
+    /// break is always insignificant).
+    pub fn single_line(record: &str) -> Cow<'_, str> {
+        if memchr::memchr2(b'\n', b'\r', record.as_bytes()).is_none() {
+            Cow::Borrowed(record)
+        } else {
+            let mut out = String::with_capacity(record.len());
+            minify_into(&mut out, record);
+            Cow::Owned(out)
+        }
     }
 
     /// The cursor of the next page: `meta.next_cursor` of a list (pass it back as the
@@ -95,25 +158,72 @@ impl RawOutput {
 
     /// The result as a `serde_json::Value`.
     pub fn to_value(&self) -> Result<serde_json::Value, Error> {
-        serde_json::from_str(&self.json).map_err(|e| Error::Decode {
+        serde_json::from_str(self.as_str()).map_err(|e| Error::Decode {
             entity: String::new(),
             action: String::new(),
             message: format!("internal error: the spliced result is not JSON: {e}"),
-            snippet: crate::error::snippet(self.json.as_bytes(), 200),
+            snippet: crate::error::snippet(self.as_str().as_bytes(), 200),
             incomplete: false,
         })
     }
 
-    /// The result as JSON text.
+    /// The result as compact JSON text (see [`as_str`](Self::as_str)).
     pub fn into_string(self) -> String {
-        self.json
+        match self.json.into_inner() {
+            Some(json) => json,
+            None => {
+                let RawOutput {
+                    body,
+                    value,
+                    records,
+                    next_cursor,
+                    ..
+                } = self;
+                let out = RawOutput {
+                    body,
+                    value,
+                    records,
+                    next_cursor,
+                    json: OnceLock::new(),
+                };
+                out.envelope()
+            }
+        }
+    }
+
+    /// The compact envelope.
+    fn envelope(&self) -> String {
+        let text = self.body.as_str();
+        if let Some(value) = &self.value {
+            let raw = text.get(value.clone()).unwrap_or("null");
+            let mut json = String::with_capacity(raw.len());
+            minify_into(&mut json, raw);
+            return json;
+        }
+        let ranges = self.records.as_deref().unwrap_or_default();
+        let mut json = String::with_capacity(text.len() + 48);
+        json.push_str("{\"data\":[");
+        for (i, r) in ranges.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            minify_into(&mut json, text.get(r.clone()).unwrap_or("null"));
+        }
+        json.push_str("],\"meta\":{\"next_cursor\":");
+        match &self.next_cursor {
+            Some(c) => push_json_string(&mut json, c),
+            None => json.push_str("null"),
+        }
+        json.push_str("}}");
+        json
     }
 }
 
-/// The records of a [`RawOutput`], each as compact JSON text: see [`RawOutput::records`].
+/// The records of a [`RawOutput`], each exactly as the server sent it: see
+/// [`RawOutput::records`].
 #[derive(Debug, Clone)]
 pub struct RawRecords<'a> {
-    json: &'a str,
+    body: &'a str,
     ranges: std::slice::Iter<'a, Range<usize>>,
 }
 
@@ -122,7 +232,7 @@ impl<'a> Iterator for RawRecords<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let r = self.ranges.next()?;
-        self.json.get(r.clone())
+        Some(self.body.get(r.clone()).unwrap_or("null"))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -135,56 +245,91 @@ impl ExactSizeIterator for RawRecords<'_> {}
 impl DoubleEndedIterator for RawRecords<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let r = self.ranges.next_back()?;
-        self.json.get(r.clone())
+        Some(self.body.get(r.clone()).unwrap_or("null"))
     }
 }
 
-/// A list result in the reference's envelope: `{"data":[...],"meta":{"next_cursor":...}}`,
-/// each record copied from the body as sent.
-pub(crate) fn list_envelope(
-    ctx: &Context,
-    body: &Body,
-    paths: Paths<'_>,
-) -> Result<RawOutput, Error> {
-    let text = text(ctx, body)?;
-    let Extracted { records, cursor } =
-        extract(text, paths, RawList::new()).map_err(|e| failed(ctx, &e, body))?;
-    let records = records.ok_or_else(|| missing(ctx, paths, body))?;
-    let mut json = String::with_capacity(text.len() + 48);
-    let mut ranges = Vec::with_capacity(records.len());
-    json.push_str("{\"data\":[");
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
+/// The body as text, taking ownership of its bytes (no copy when the buffer is not shared):
+/// one UTF-8 check of the whole body.
+fn into_text(ctx: &Context, body: Body) -> Result<String, Error> {
+    let Body {
+        bytes,
+        content_type,
+    } = body;
+    String::from_utf8(Vec::from(bytes)).map_err(|e| {
+        let body = Body {
+            bytes: bytes::Bytes::from(e.into_bytes()),
+            content_type,
+        };
+        Error::Decode {
+            entity: ctx.entity.clone(),
+            action: ctx.action.clone(),
+            message: format!("the body is not UTF-8 text{}", not_json_note(&body)),
+            snippet: crate::error::snippet(&body.bytes, 200),
+            incomplete: true,
         }
-        let start = json.len();
-        minify_into(&mut json, r.get());
-        ranges.push(start..json.len());
-    }
-    json.push_str("],\"meta\":{\"next_cursor\":");
-    match &cursor {
-        Some(c) => push_json_string(&mut json, c),
-        None => json.push_str("null"),
-    }
-    json.push_str("}}");
-    Ok(RawOutput {
-        json,
-        records: Some(ranges),
-        next_cursor: cursor,
     })
 }
 
-/// The value at `paths.records`, copied as sent (a `get`'s record).
-pub(crate) fn raw_value(ctx: &Context, body: &Body, paths: Paths<'_>) -> Result<RawOutput, Error> {
-    let text = text(ctx, body)?;
-    let got = extract(text, paths, One::<&RawValue>::new()).map_err(|e| failed(ctx, &e, body))?;
-    let raw = got.records.ok_or_else(|| missing(ctx, paths, body))?;
-    let mut json = String::with_capacity(raw.get().len());
-    minify_into(&mut json, raw.get());
+/// The byte range of `part` (a slice of `whole`) in `whole`.
+fn range_in(whole: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
+}
+
+/// A list result: the records at `paths.records` and the cursor at `paths.cursor`, located
+/// in the body (nothing is copied; the envelope is built on first use).
+pub(crate) fn list_envelope(
+    ctx: &Context,
+    body: Body,
+    paths: Paths<'_>,
+) -> Result<RawOutput, Error> {
+    // Errors quote the body: rebuilt (a copy) only on those paths.
+    let content_type = body.content_type.clone();
+    let as_body = |text: &str| Body {
+        bytes: bytes::Bytes::copy_from_slice(text.as_bytes()),
+        content_type: content_type.clone(),
+    };
+    let text = into_text(ctx, body)?;
+    let (records, next_cursor) = {
+        let Extracted { records, cursor } =
+            extract(&text, paths, RawList::new()).map_err(|e| failed(ctx, &e, &as_body(&text)))?;
+        let records = records.ok_or_else(|| missing(ctx, paths, &as_body(&text)))?;
+        let ranges: Vec<Range<usize>> = records.iter().map(|r| range_in(&text, r.get())).collect();
+        (ranges, cursor)
+    };
     Ok(RawOutput {
-        json,
+        body: text,
+        value: None,
+        records: Some(records),
+        next_cursor,
+        json: OnceLock::new(),
+    })
+}
+
+/// The value at `paths.records`, as sent (a `get`'s record).
+pub(crate) fn raw_value(ctx: &Context, body: Body, paths: Paths<'_>) -> Result<RawOutput, Error> {
+    // Errors quote the body: rebuilt (a copy) only on those paths.
+    let content_type = body.content_type.clone();
+    let as_body = |text: &str| Body {
+        bytes: bytes::Bytes::copy_from_slice(text.as_bytes()),
+        content_type: content_type.clone(),
+    };
+    let text = into_text(ctx, body)?;
+    let value = {
+        let got = extract(&text, paths, One::<&RawValue>::new())
+            .map_err(|e| failed(ctx, &e, &as_body(&text)))?;
+        let raw = got
+            .records
+            .ok_or_else(|| missing(ctx, paths, &as_body(&text)))?;
+        range_in(&text, raw.get())
+    };
+    Ok(RawOutput {
+        body: text,
+        value: Some(value),
         records: None,
         next_cursor: None,
+        json: OnceLock::new(),
     })
 }
 
@@ -194,27 +339,31 @@ const SEARCH_RESULT: Paths<'static> = Paths {
     cursor: &["meta", "cursor"],
 };
 
-/// A context-store search result at `paths.records`, copied as sent, with its records and
-/// cursor located (one more pass over the copied text, borrowing every record).
+/// A context-store search result at `paths.records`, as sent, with its records and cursor
+/// located (one more pass over the result, borrowing every record).
 pub(crate) fn search_result(
     ctx: &Context,
-    body: &Body,
+    body: Body,
     paths: Paths<'_>,
 ) -> Result<RawOutput, Error> {
     let mut out = raw_value(ctx, body, paths)?;
+    let value = out.value.clone().unwrap_or_default();
+    let result = out.body.get(value).unwrap_or("null");
     let Extracted { records, cursor } =
-        extract(&out.json, SEARCH_RESULT, RawList::new()).map_err(|e| failed(ctx, &e, body))?;
-    let base = out.json.as_ptr() as usize;
-    // Each record borrows from `out.json`, so its offset is its address minus the text's.
-    out.records = records.map(|records| {
+        extract(result, SEARCH_RESULT, RawList::new()).map_err(|e| {
+            let body = Body {
+                bytes: bytes::Bytes::copy_from_slice(result.as_bytes()),
+                content_type: None,
+            };
+            failed(ctx, &e, &body)
+        })?;
+    let records = records.map(|records| {
         records
             .iter()
-            .map(|r| {
-                let start = r.get().as_ptr() as usize - base;
-                start..start + r.get().len()
-            })
+            .map(|r| range_in(&out.body, r.get()))
             .collect()
     });
+    out.records = records;
     out.next_cursor = cursor;
     Ok(out)
 }
@@ -366,7 +515,7 @@ mod tests {
             records: &["things"],
             cursor: &["pagination_meta", "after"],
         };
-        let out = list_envelope(&Context::new("e", "list"), &body, paths).unwrap();
+        let out = list_envelope(&Context::new("e", "list"), body, paths).unwrap();
         assert_eq!(
             out.as_str(),
             r#"{"data":[{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}],"meta":{"next_cursor":"1"}}"#
@@ -384,7 +533,7 @@ mod tests {
             records: &["things"],
             cursor: &[],
         };
-        let e = page::<serde_json::Value>(&Context::new("e", "list"), &body, paths).unwrap_err();
+        let e = page::<serde_json::Value>(&Context::new("e", "list"), body, paths).unwrap_err();
         assert!(e.to_string().contains("text/html"), "{e}");
         assert!(matches!(
             e,

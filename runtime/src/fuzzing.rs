@@ -52,13 +52,22 @@ pub fn decode_body<T: DeserializeOwned>(
         Paths { records, cursor },
         crate::transport::hosted::RESULT_PATHS,
     ] {
-        if let Ok(p) = crate::decode::page::<T>(&ctx, &body, paths) {
+        if let Ok(p) = crate::decode::page::<T>(&ctx, body.clone(), paths) {
             n += p.data.len();
         }
-        if let Ok(raw) = crate::decode::list_envelope(&ctx, &body, paths) {
+        if let Ok(raw) = crate::decode::list_envelope(&ctx, body.clone(), paths) {
             let _: serde_json::Value = raw.to_value()?;
+            // Every record handed out as sent is one JSON value, and on one line in JSONL.
+            for record in raw.records().into_iter().flatten() {
+                assert!(serde_json::from_str::<serde::de::IgnoredAny>(record).is_ok());
+            }
+            let mut lines = Vec::new();
+            let written = raw
+                .write_jsonl(&mut lines)
+                .map_err(|e| Error::invalid("io", e.to_string()))?;
+            assert_eq!(lines.iter().filter(|b| **b == b'\n').count(), written);
         }
-        let _ = crate::decode::raw_value(&ctx, &body, paths);
+        let _ = crate::decode::raw_value(&ctx, body.clone(), paths);
     }
     Ok(n)
 }

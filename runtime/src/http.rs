@@ -75,7 +75,7 @@ pub(crate) fn http_client(
 }
 
 /// A response body read in full, with the `Content-Type` the server declared.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Body {
     pub(crate) bytes: Bytes,
     pub(crate) content_type: Option<String>,

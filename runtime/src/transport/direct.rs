@@ -129,7 +129,7 @@ impl DirectTransport {
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
-        decode: impl Fn(&Context, &Body) -> Result<R, Error>,
+        decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut url = crate::request::url(&self.base_url, op, params)?;
         if let Some((name, key)) = &self.query_key {
@@ -169,7 +169,7 @@ impl DirectTransport {
                             }
                         }
                         let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
-                        return decode(&ctx, &body);
+                        return decode(&ctx, body);
                     }
                 })
                 .await;

@@ -219,12 +219,12 @@ impl HostedTransport {
         ctx: &Context,
         retryable: fn(&Error) -> bool,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-        decode: impl Fn(&Context, &Body) -> Result<T, Error>,
+        decode: impl Fn(&Context, Body) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.sender
             .run(retryable, |_| async {
                 let body = self.send_authed(ctx, &build).await?;
-                decode(ctx, &body)
+                decode(ctx, body)
             })
             .await
     }
@@ -302,7 +302,7 @@ impl HostedTransport {
         entity: &str,
         action: &str,
         params: &Map<String, Value>,
-        decode: impl Fn(&Context, &Body) -> Result<R, Error>,
+        decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let ctx = Context::new(entity, action).with_hints(self.meta.hints);
         let span = (self.meta.call_span)(entity, action, "hosted");
@@ -414,7 +414,7 @@ impl HostedTransport {
     }
 }
 
-fn decode_body<T: DeserializeOwned>(ctx: &Context, body: &Body) -> Result<T, Error> {
+fn decode_body<T: DeserializeOwned>(ctx: &Context, body: Body) -> Result<T, Error> {
     serde_json::from_slice(&body.bytes).map_err(|e| Error::decode_json(ctx, &e, &body.bytes))
 }
 

@@ -47,7 +47,7 @@ impl Transport {
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
-        decode: impl Fn(&Context, &Body, Paths<'static>) -> Result<R, Error>,
+        decode: impl Fn(&Context, Body, Paths<'static>) -> Result<R, Error>,
     ) -> Result<R, Error> {
         match self {
             Transport::Direct(d) => {
