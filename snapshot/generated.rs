@@ -2486,6 +2486,25 @@ pub mod search {
     #[doc(inline)]
     pub use ::connector_sdk_runtime::requests::Search;
 }
+/// Context-store SQL (hosted mode only): every entity's `sql(..)` runs a SQL query over Airbyte's copy of its records (the `context_store_sql_query` action); in direct mode it fails with `Error::HostedOnly` before any request. Rows come back as JSON objects keyed by column.
+/// ```no_run
+/// # async fn run(connector: incident_io_connector::IncidentIoConnector) -> Result<(), incident_io_connector::Error> {
+/// let rows = connector
+///     .incidents()
+///     .sql("SELECT id FROM incidents LIMIT 10")
+///     .await?;
+/// for row in rows.data {
+///     println!("{}", row["id"]);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub mod sql {
+    #[doc(inline)]
+    pub use ::connector_sdk_runtime::sql::*;
+    #[doc(inline)]
+    pub use ::connector_sdk_runtime::requests::SqlQuery;
+}
 #[doc(hidden)]
 pub use ::connector_sdk_runtime::fuzzing;
 #[doc(hidden)]
@@ -4507,7 +4526,8 @@ mod ops {
         ::connector_sdk_runtime::__private::tracing::debug_span!(
             "incident_io.call", entity = entity, action = action, transport = transport,
             status = ::connector_sdk_runtime::__private::tracing::field::Empty, attempts
-            = ::connector_sdk_runtime::__private::tracing::field::Empty,
+            = ::connector_sdk_runtime::__private::tracing::field::Empty, intent =
+            ::connector_sdk_runtime::__private::tracing::field::Empty,
         )
     }
     /// The connector, as the runtime sees it.
@@ -4593,6 +4613,19 @@ pub mod entities {
             IncidentsSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `incidents` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "incidents",
+                sql.into(),
+            )
         }
     }
     /// The fields of `incidents` that Airbyte's context store can search, sort and return
@@ -4962,6 +4995,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `alerts` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "alerts",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `alerts` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -5109,6 +5155,19 @@ pub mod entities {
             EscalationsSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `escalations` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "escalations",
+                sql.into(),
+            )
         }
     }
     /// The fields of `escalations` that Airbyte's context store can search, sort and return
@@ -5309,6 +5368,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `users` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "users",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `users` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -5452,6 +5524,19 @@ pub mod entities {
             IncidentUpdatesSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `incident_updates` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "incident_updates",
+                sql.into(),
+            )
         }
     }
     /// The fields of `incident_updates` that Airbyte's context store can search, sort and return
@@ -5662,6 +5747,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `incident_roles` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "incident_roles",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `incident_roles` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -5795,6 +5893,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `incident_statuses` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "incident_statuses",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `incident_statuses` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -5916,6 +6027,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `incident_timestamps` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "incident_timestamps",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `incident_timestamps` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -6010,6 +6134,19 @@ pub mod entities {
             SeveritiesSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `severities` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "severities",
+                sql.into(),
+            )
         }
     }
     /// The fields of `severities` that Airbyte's context store can search, sort and return
@@ -6124,6 +6261,19 @@ pub mod entities {
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
         }
+        /// Runs a SQL query over Airbyte's context-store copy of `custom_fields` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "custom_fields",
+                sql.into(),
+            )
+        }
     }
     /// The fields of `custom_fields` that Airbyte's context store can search, sort and return
     ///  (nested fields are joined with `_`; their wire paths are dotted).
@@ -6236,6 +6386,19 @@ pub mod entities {
             CatalogTypesSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `catalog_types` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "catalog_types",
+                sql.into(),
+            )
         }
     }
     /// The fields of `catalog_types` that Airbyte's context store can search, sort and return
@@ -6444,6 +6607,19 @@ pub mod entities {
             SchedulesSearchRecord,
         > {
             ::connector_sdk_runtime::requests::Search::new(self.client.clone(), query)
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `schedules` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "schedules",
+                sql.into(),
+            )
         }
     }
     /// The fields of `schedules` that Airbyte's context store can search, sort and return

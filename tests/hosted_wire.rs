@@ -115,7 +115,8 @@ async fn typed_list_goes_through_execute_with_exact_body_and_headers() {
     let body: Value = serde_json::from_slice(&exec[0].body).unwrap();
     assert_eq!(
         body,
-        json!({"entity": "incidents", "action": "list", "params": {"page_size": 5}})
+        json!({"entity": "incidents", "action": "list", "params": {"page_size": 5}, "skip_truncation": true}),
+        "typed calls ask for records in full"
     );
     let h = &exec[0].headers;
     assert_eq!(h.get("authorization").unwrap(), &format!("Bearer {TOKEN}"));
@@ -168,7 +169,7 @@ async fn hosted_get_execute_and_alerts_default_page_size() {
         .collect();
     assert_eq!(
         bodies[0],
-        json!({"entity": "incidents", "action": "get", "params": {"id": "01A"}})
+        json!({"entity": "incidents", "action": "get", "params": {"id": "01A"}, "skip_truncation": true})
     );
     assert_eq!(
         bodies[2]["params"],
@@ -211,7 +212,7 @@ async fn streams_page_with_next_cursor_and_one_token() {
         Mock::given(method("POST"))
             .and(path("/api/v1/integrations/connectors/conn-1/execute"))
             .and(body_json(
-                json!({"entity": "incidents", "action": "list", "params": body["params"]}),
+                json!({"entity": "incidents", "action": "list", "params": body["params"], "skip_truncation": true}),
             ))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "result": ids.iter().map(|i| incident(i)).collect::<Vec<_>>(),

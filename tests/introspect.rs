@@ -346,6 +346,7 @@ const PORTABLE_KEYWORDS: &[&str] = &[
     "minimum",
     "maximum",
     "minLength",
+    "maxLength",
     "pattern",
     "default",
     "items",
@@ -399,15 +400,21 @@ fn tool_input_schema_fits_function_calling() {
     for (at, k) in &found {
         assert!(PORTABLE_KEYWORDS.contains(&k.as_str()), "{at}: keyword {k}");
     }
-    // One branch per (entity, action), each closed over its params.
+    // One branch per (entity, action), each closed over its params, and one for context-store
+    // SQL on any entity.
     let branches = schema["then"]["oneOf"].as_array().unwrap();
     let pairs: usize = IncidentIoConnector::entities()
         .iter()
         .map(|e| e.actions.len())
         .sum();
-    assert_eq!(branches.len(), pairs);
+    assert_eq!(branches.len(), pairs + 1);
     for b in branches {
         let p = &b["properties"];
+        if p["action"]["const"] == "context_store_sql_query" {
+            assert_eq!(p["params"]["required"], json!(["sql"]));
+            assert_eq!(p["params"]["additionalProperties"], false);
+            continue;
+        }
         assert!(p["entity"]["const"].is_string() && p["action"]["const"].is_string());
         assert_eq!(p["params"]["type"], "object");
         assert_eq!(p["params"]["additionalProperties"], false, "{}", b["title"]);
@@ -435,6 +442,11 @@ fn calls() -> (Vec<Value>, Vec<Value>) {
             "limit": 10, "fields": ["id", "severity.name"]}}),
         json!({"entity": "users", "action": "search", "params": {"query": {"filter": {"like": {"email": "%@example.com"}}}}}),
         json!({"entity": "schedules", "action": "search"}),
+        json!({"entity": "incidents", "action": "context_store_sql_query", "params": {"sql": "SELECT id FROM incidents ORDER BY id LIMIT 3"}}),
+        json!({"entity": "users", "action": "context_store_sql_query", "params": {"sql": "SELECT id, email FROM users", "limit": 2}}),
+        json!({"entity": "incidents", "action": "list", "params": {"page_size": 5},
+               "select_fields": ["id", "severity.name"], "skip_truncation": false, "intent": "Triage the newest incidents"}),
+        json!({"entity": "alerts", "action": "list", "params": {"page_size": 5}, "exclude_fields": ["attributes"]}),
     ];
     let invalid = vec![
         json!({}),
@@ -463,6 +475,13 @@ fn calls() -> (Vec<Value>, Vec<Value>) {
         json!({"entity": "incidents", "action": "search", "params": {"fields": ["no_such_field"]}}),
         json!({"entity": "incidents", "action": "search", "params": {"query": {"sort": [{"created_at": "up"}]}}}),
         json!({"entity": "incidents", "action": "search", "params": {"page_size": 5}}),
+        json!({"entity": "incidents", "action": "context_store_sql_query"}),
+        json!({"entity": "incidents", "action": "context_store_sql_query", "params": {"sql": ""}}),
+        json!({"entity": "incidents", "action": "context_store_sql_query", "params": {"sql": "SELECT 1", "limit": 0}}),
+        json!({"entity": "incidents", "action": "context_store_sql_query", "params": {"sql": "SELECT 1", "page_size": 5}}),
+        json!({"entity": "incidents", "action": "list", "select_fields": "id"}),
+        json!({"entity": "incidents", "action": "list", "skip_truncation": "no"}),
+        json!({"entity": "incidents", "action": "list", "intent": "x".repeat(513)}),
     ];
     (valid, invalid)
 }
@@ -518,12 +537,25 @@ async fn tool_input_schema_agrees_with_execute() {
     }
     for call in &valid {
         let params = call.get("params").cloned().unwrap_or(Value::Null);
+        let mut options = ExecuteOptions::new().max_output_chars(None);
+        if let Some(f) = call.get("select_fields").and_then(Value::as_array) {
+            options = options.select_fields(f.iter().map(|v| v.as_str().unwrap()));
+        }
+        if let Some(f) = call.get("exclude_fields").and_then(Value::as_array) {
+            options = options.exclude_fields(f.iter().map(|v| v.as_str().unwrap()));
+        }
+        if let Some(b) = call.get("skip_truncation").and_then(Value::as_bool) {
+            options = options.skip_truncation(b);
+        }
+        if let Some(i) = call.get("intent").and_then(Value::as_str) {
+            options = options.intent(i);
+        }
         let r = c
             .execute_with(
                 call["entity"].as_str().unwrap(),
                 call["action"].as_str().unwrap(),
                 params,
-                ExecuteOptions::new().max_output_chars(None),
+                options,
             )
             .await;
         assert!(
@@ -537,8 +569,16 @@ async fn tool_input_schema_agrees_with_execute() {
         else {
             continue; // a missing entity or action cannot even be passed to execute
         };
-        if call.as_object().unwrap().len() > 3 || call.get("page_size").is_some() {
-            continue; // a stray top-level key is the tool wrapper's concern
+        let wrapper_keys = [
+            "page_size",
+            "select_fields",
+            "exclude_fields",
+            "skip_truncation",
+            "intent",
+        ];
+        if call.as_object().unwrap().len() > 3 || wrapper_keys.iter().any(|k| call.get(k).is_some())
+        {
+            continue; // a stray top-level key, or an option's type, is the tool wrapper's concern
         }
         let params = call.get("params").cloned().unwrap_or(Value::Null);
         let before = emu.request_count();

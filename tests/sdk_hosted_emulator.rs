@@ -46,7 +46,7 @@ macro_rules! typed_list_and_get {
         let n = calls.len();
         assert_eq!(calls[n - 2]["entity"], stringify!($entity));
         assert_eq!(calls[n - 2]["action"], "list");
-        assert_eq!(calls[n - 1], json!({"entity": stringify!($entity), "action": "get", "params": {"id": id}}));
+        assert_eq!(calls[n - 1], json!({"entity": stringify!($entity), "action": "get", "params": {"id": id}, "skip_truncation": true}));
     }};
 }
 
@@ -260,6 +260,6 @@ async fn check_in_hosted_mode() {
     let last = execute_calls(&emu).pop().unwrap();
     assert_eq!(
         last,
-        json!({"entity": "users", "action": "list", "params": {"page_size": 1}})
+        json!({"entity": "users", "action": "list", "params": {"page_size": 1}, "skip_truncation": true})
     );
 }

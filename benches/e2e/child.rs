@@ -491,7 +491,9 @@ fn export_sdk<'a>(
             if let Some(a) = &after {
                 params["after"] = json!(a);
             }
-            let page = c.execute_raw("incidents", "list", params, options).await?;
+            let page = c
+                .execute_raw("incidents", "list", params, options.clone())
+                .await?;
             for record in page.records().ok_or("a list has records")? {
                 w.write_all(record.as_bytes())?;
                 w.write_all(b"\n")?;

@@ -176,6 +176,51 @@ fn columns_arg() -> Arg {
         .help("Columns of --format table, as dotted paths (default: a few top-level fields)")
 }
 
+/// `--select`, `--exclude`, `--truncate` and `--intent`: shaping the records, as agents can.
+fn shaping_args(cmd: Command) -> Command {
+    cmd.arg(
+        Arg::new("select")
+            .long("select")
+            .value_name("A,B.C")
+            .value_delimiter(',')
+            .help("Keep only these fields of each record (dot paths reach into nested objects); wins over --exclude"),
+    )
+    .arg(
+        Arg::new("exclude")
+            .long("exclude")
+            .value_name("A,B.C")
+            .value_delimiter(',')
+            .help("Drop these fields (names or dot paths) from each record"),
+    )
+    .arg(
+        Arg::new("truncate")
+            .long("truncate")
+            .action(ArgAction::SetTrue)
+            .help("Cut strings over 200 characters in list and search results, as agents' tools do"),
+    )
+    .arg(
+        Arg::new("intent")
+            .long("intent")
+            .value_name("TEXT")
+            .help("Why the call is made (at most 512 characters): sent with hosted calls, recorded on the call's span in direct mode"),
+    )
+}
+
+/// `base` with the shaping flags of `args`.
+fn shaped(args: &ArgMatches, base: ExecuteOptions) -> ExecuteOptions {
+    let mut options = base.skip_truncation(!args.get_flag("truncate"));
+    if let Some(f) = args.get_many::<String>("select") {
+        options = options.select_fields(f.cloned());
+    }
+    if let Some(f) = args.get_many::<String>("exclude") {
+        options = options.exclude_fields(f.cloned());
+    }
+    if let Some(i) = args.get_one::<String>("intent") {
+        options = options.intent(i.clone());
+    }
+    options
+}
+
 /// A `--kebab-name` flag for an operation parameter, typed by the spec.
 fn param_arg(p: &'static meta::ParamMeta) -> Arg {
     let mut arg = Arg::new(p.name)
@@ -233,7 +278,7 @@ fn entity_command(e: &'static EntityMeta) -> Command {
             )
             .arg(format_arg())
             .arg(columns_arg());
-        cmd = cmd.subcommand(list);
+        cmd = cmd.subcommand(shaping_args(list));
     }
     if let Some(op) = e.operation("get") {
         let mut get = Command::new("get")
@@ -251,7 +296,7 @@ fn entity_command(e: &'static EntityMeta) -> Command {
                 get = get.arg(param_arg(p));
             }
         }
-        cmd = cmd.subcommand(get.arg(format_arg()).arg(columns_arg()));
+        cmd = cmd.subcommand(shaping_args(get.arg(format_arg()).arg(columns_arg())));
     }
     cmd
 }
@@ -287,7 +332,7 @@ fn cli() -> Command {
             cmd = cmd.subcommand(entity_command(e));
         }
     }
-    cmd.subcommand(
+    cmd.subcommand(shaping_args(
         Command::new("exec")
             .about("Run any action the way an agent does: execute(ENTITY, ACTION, PARAMS_JSON)")
             .arg(Arg::new("entity").value_name("ENTITY").required(true))
@@ -302,8 +347,8 @@ fn cli() -> Command {
             )
             .arg(format_arg())
             .arg(columns_arg()),
-    )
-    .subcommand(
+    ))
+    .subcommand(shaping_args(
         Command::new("search")
             .about("Search an entity's hosted copy (hosted mode only)")
             .arg(Arg::new("entity").value_name("ENTITY").required(true))
@@ -330,7 +375,7 @@ fn cli() -> Command {
             )
             .arg(format_arg())
             .arg(columns_arg()),
-    )
+    ))
     .subcommand(Command::new("check").about("Check that the credentials can read data (prints JSON)"))
     .subcommand(
         Command::new("describe")
@@ -551,7 +596,12 @@ async fn list(
     let mut sink = stdout_sink(e.name, args);
     if !args.get_flag("all") {
         let page = conn
-            .execute_raw(e.name, "list", Value::Object(params), unlimited())
+            .execute_raw(
+                e.name,
+                "list",
+                Value::Object(params),
+                shaped(args, unlimited()),
+            )
             .await?;
         sink.result(&page)?;
         sink.finish()?;
@@ -569,7 +619,8 @@ async fn list(
         params.entry(name).or_insert_with(|| json!(size));
     }
     let bar = progress(e.name);
-    let outcome = stream_pages(conn, e.name, op, &mut params, &mut sink, &bar).await;
+    let options = shaped(args, unlimited());
+    let outcome = stream_pages(conn, e.name, op, &mut params, &options, &mut sink, &bar).await;
     bar.finish();
     outcome?;
     sink.finish()?;
@@ -586,13 +637,15 @@ async fn stream_pages<W: Write>(
     entity: &'static str,
     op: &OperationMeta,
     params: &mut Map<String, Value>,
+    options: &ExecuteOptions,
     sink: &mut Sink<W>,
     bar: &ProgressBar,
 ) -> Result<(), CliError> {
     let fetch = |params: Map<String, Value>| {
         let conn = conn.clone();
+        let options = options.clone();
         tokio::spawn(async move {
-            conn.execute_raw(entity, "list", Value::Object(params), unlimited())
+            conn.execute_raw(entity, "list", Value::Object(params), options)
                 .await
         })
     };
@@ -643,7 +696,12 @@ async fn get(
     let op = e.operation("get").expect("get subcommand exists");
     let params = op_params(op, args);
     let record = conn
-        .execute_raw(e.name, "get", Value::Object(params), unlimited())
+        .execute_raw(
+            e.name,
+            "get",
+            Value::Object(params),
+            shaped(args, unlimited()),
+        )
         .await?;
     let mut sink = stdout_sink(e.name, args);
     sink.result(&record)?;
@@ -682,8 +740,10 @@ async fn exec(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), CliEr
         Some(text) => Value::Object(parse_json_object(text, "PARAMS_JSON")?),
         None => Value::Null,
     };
-    let options =
-        ExecuteOptions::new().max_output_chars(args.get_one::<usize>("max_output_chars").copied());
+    let options = shaped(
+        args,
+        ExecuteOptions::new().max_output_chars(args.get_one::<usize>("max_output_chars").copied()),
+    );
     let result = conn.execute_raw(entity, action, params, options).await?;
     let name = meta::entity(entity).map_or("record", |e| e.name);
     let mut sink = stdout_sink(name, args);
@@ -721,7 +781,12 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
     let mut sink = stdout_sink(entity, args);
     if !args.get_flag("all") {
         let page = conn
-            .execute_raw(entity, "search", Value::Object(params), unlimited())
+            .execute_raw(
+                entity,
+                "search",
+                Value::Object(params),
+                shaped(args, unlimited()),
+            )
             .await?;
         sink.result(&page)?;
         sink.finish()?;
@@ -737,7 +802,12 @@ async fn search(conn: &IncidentIoConnector, args: &ArgMatches) -> Result<(), Cli
     let outcome: Result<(), CliError> = async {
         loop {
             let page = conn
-                .execute_raw(entity, "search", Value::Object(params.clone()), unlimited())
+                .execute_raw(
+                    entity,
+                    "search",
+                    Value::Object(params.clone()),
+                    shaped(args, unlimited()),
+                )
                 .await?;
             let count = page.record_count().unwrap_or(0);
             sink.page(&page)?;

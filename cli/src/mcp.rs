@@ -79,12 +79,20 @@ impl IncidentIoMcp {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        if let Some(extra) = args
-            .keys()
-            .find(|k| !matches!(k.as_str(), "entity" | "action" | "params"))
-        {
+        if let Some(extra) = args.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "entity"
+                    | "action"
+                    | "params"
+                    | "select_fields"
+                    | "exclude_fields"
+                    | "skip_truncation"
+                    | "intent"
+            )
+        }) {
             return tool_error(format!(
-                "Invalid call, nothing was sent to incident.io; not retryable as is. The arguments are entity, action and params; `{extra}` is not one of them (put action parameters inside params, e.g. {{\"entity\": \"incidents\", \"action\": \"list\", \"params\": {{\"page_size\": 25}}}})."
+                "Invalid call, nothing was sent to incident.io; not retryable as is. The arguments are entity, action, params, and optionally select_fields, exclude_fields, skip_truncation and intent; `{extra}` is not one of them (put action parameters inside params, e.g. {{\"entity\": \"incidents\", \"action\": \"list\", \"params\": {{\"page_size\": 25}}}})."
             ));
         }
         let Some(entity) = args.get("entity").and_then(Value::as_str) else {
@@ -99,7 +107,14 @@ impl IncidentIoMcp {
             );
         };
         let params = args.get("params").cloned().unwrap_or(Value::Null);
-        let options = ExecuteOptions::new().max_output_chars(self.max_output_chars);
+        let options = match shaping_options(&args) {
+            Ok(o) => o.max_output_chars(self.max_output_chars),
+            Err(message) => {
+                return tool_error(format!(
+                    "Invalid call, nothing was sent to incident.io; not retryable as is. {message}"
+                ))
+            }
+        };
         match self
             .connector
             .execute_raw(entity, action, params, options)
@@ -131,6 +146,46 @@ impl IncidentIoMcp {
             ))
         }
     }
+}
+
+/// The shaping arguments of an execute call. For agents, truncation is on unless
+/// `skip_truncation` is true (long strings cost context); select and exclude are as given.
+fn shaping_options(args: &JsonObject) -> Result<ExecuteOptions, String> {
+    let list = |key: &str| -> Result<Option<Vec<String>>, String> {
+        match args.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        format!("{key} must be a list of field names, like [\"id\", \"incident_status.name\"]")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(format!(
+                "{key} must be a list of field names, like [\"id\", \"incident_status.name\"]"
+            )),
+        }
+    };
+    let mut options = ExecuteOptions::new().skip_truncation(false);
+    if let Some(f) = list("select_fields")? {
+        options = options.select_fields(f);
+    }
+    if let Some(f) = list("exclude_fields")? {
+        options = options.exclude_fields(f);
+    }
+    match args.get("skip_truncation") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => options = options.skip_truncation(*b),
+        Some(_) => return Err("skip_truncation must be true or false".to_string()),
+    }
+    match args.get("intent") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(i)) => options = options.intent(i.clone()),
+        Some(_) => return Err("intent must be a string".to_string()),
+    }
+    Ok(options)
 }
 
 fn tool_error(message: String) -> CallToolResult {

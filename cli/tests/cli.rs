@@ -742,3 +742,57 @@ async fn jsonl_export_writes_each_record_as_the_server_sent_it_in_both_modes() {
         }
     }
 }
+
+#[test]
+fn select_exclude_and_intent_flags_shape_the_output() {
+    let out = ok(&[
+        "incidents",
+        "list",
+        "--emulator",
+        "--page-size",
+        "5",
+        "--format",
+        "jsonl",
+        "--select",
+        "id,incident_status.name",
+    ]);
+    let lines = jsonl(&out);
+    assert_eq!(lines.len(), 5);
+    for r in &lines {
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert!(keys == ["id", "incident_status"] || keys == ["id"], "{r}");
+        if let Some(s) = r.get("incident_status") {
+            assert_eq!(s.as_object().unwrap().len(), 1, "{r}");
+        }
+    }
+    let all = jsonl(&ok(&[
+        "incidents",
+        "list",
+        "--all",
+        "--emulator",
+        "--emulator-count",
+        "30",
+        "--format",
+        "jsonl",
+        "--exclude",
+        "summary,creator",
+    ]));
+    assert_eq!(all.len(), 30);
+    assert!(all.iter().all(|r| r.get("summary").is_none()
+        && r.get("creator").is_none()
+        && r.get("id").is_some()));
+    let id = lines[0]["id"].as_str().unwrap();
+    let got = json_of(&ok(&[
+        "incidents",
+        "get",
+        id,
+        "--emulator",
+        "--select",
+        "reference",
+    ]));
+    assert_eq!(got.as_object().unwrap().len(), 1, "{got}");
+    let long = "x".repeat(513);
+    let o = run(&["incidents", "list", "--emulator", "--intent", &long]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("intent"), "{}", stderr(&o));
+}

@@ -209,3 +209,57 @@ async fn mcp_output_limit_is_an_actionable_tool_error() {
     assert!(!is_error(&ok), "{}", text(&ok));
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn mcp_execute_shapes_records_and_checks_its_options() {
+    let client = start(&[]).await;
+    let page = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "incidents", "action": "list", "params": {"page_size": 4},
+               "select_fields": ["id", "severity.name"], "intent": "Which incidents are open?"}),
+    )
+    .await;
+    assert!(!is_error(&page), "{}", text(&page));
+    let page: Value = serde_json::from_str(&text(&page)).unwrap();
+    for r in page["data"].as_array().unwrap() {
+        let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
+        assert!(keys == ["id", "severity"] || keys == ["id"], "{r}");
+    }
+    let page = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "incidents", "action": "list", "params": {"page_size": 2},
+               "exclude_fields": ["summary", "creator"], "skip_truncation": true}),
+    )
+    .await;
+    let page: Value = serde_json::from_str(&text(&page)).unwrap();
+    for r in page["data"].as_array().unwrap() {
+        assert!(
+            r.get("summary").is_none() && r.get("creator").is_none(),
+            "{r}"
+        );
+        assert!(r.get("id").is_some());
+    }
+    for (bad, needle) in [
+        (
+            json!({"select_fields": "id"}),
+            "select_fields must be a list",
+        ),
+        (
+            json!({"skip_truncation": "yes"}),
+            "skip_truncation must be true or false",
+        ),
+        (json!({"intent": "x".repeat(600)}), "at most 512 characters"),
+    ] {
+        let mut a = json!({"entity": "incidents", "action": "list"});
+        for (k, v) in bad.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        let r = call(&client, "incident_io_execute", a).await;
+        assert!(is_error(&r), "{bad}");
+        assert!(text(&r).contains(needle), "{}", text(&r));
+        assert!(text(&r).contains("not retryable as is"), "{}", text(&r));
+    }
+    client.cancel().await.unwrap();
+}

@@ -615,6 +615,16 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
             }
         }
     };
+    let entity_name = &entity.name;
+    let sql_doc = docs::raw_attrs(&format!(
+        " Runs a SQL query over Airbyte's context-store copy of `{entity_name}` (hosted mode only;\n in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON\n objects keyed by column; `.limit(n)` caps them."
+    ));
+    let sql_method = quote! {
+        #sql_doc
+        pub fn sql(&self, sql: impl ::std::convert::Into<::std::string::String>) -> #rt::requests::SqlQuery {
+            #rt::requests::SqlQuery::new(self.client.clone(), #entity_name, sql.into())
+        }
+    };
     quote! {
         #handle_doc
         #[derive(Clone, Debug)]
@@ -625,6 +635,7 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
         impl #handle {
             #(#methods)*
             #search_method
+            #sql_method
         }
 
         #search

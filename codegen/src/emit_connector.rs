@@ -48,6 +48,7 @@ pub fn connector_meta(spec: &Spec) -> TokenStream {
                 transport = transport,
                 status = #rt::__private::tracing::field::Empty,
                 attempts = #rt::__private::tracing::field::Empty,
+                intent = #rt::__private::tracing::field::Empty,
             )
         }
 
@@ -424,6 +425,7 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
     ));
     let variant_doc = docs::attrs(&format!("Direct mode with {display}'s credentials."));
     let search_module = search_module(spec);
+    let sql_module = sql_module(spec);
     let token_url = if spec.auth.iter().any(|a| a.refresh.is_some()) {
         quote! {
             /// Sends OAuth 2 token refreshes to `url` instead of the spec's `refreshUrl` (a
@@ -802,10 +804,38 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
 
         #search_module
 
+        #sql_module
+
         #[doc(hidden)]
         pub use #rt::fuzzing;
         #[doc(hidden)]
         pub use #rt::open_enum;
+    }
+}
+
+/// The `sql` module: context-store SQL (hosted only), with an example on the first entity.
+fn sql_module(spec: &Spec) -> TokenStream {
+    let rt = rt();
+    let krate = format!("{}_connector", spec.connector_name.replace('-', "_"));
+    let prefix = &spec.type_prefix;
+    let mut text = String::from(
+        "Context-store SQL (hosted mode only): every entity's `sql(..)` runs a SQL query over Airbyte's copy of its records (the `context_store_sql_query` action); in direct mode it fails with `Error::HostedOnly` before any request. Rows come back as JSON objects keyed by column.",
+    );
+    if let Some(e) = spec.entities.first() {
+        text.push_str(&format!(
+            "\n\n```no_run\n# async fn run(connector: {krate}::{prefix}Connector) -> Result<(), {krate}::Error> {{\nlet rows = connector\n    .{e}()\n    .sql(\"SELECT id FROM {e} LIMIT 10\")\n    .await?;\nfor row in rows.data {{\n    println!(\"{{}}\", row[\"id\"]);\n}}\n# Ok(())\n# }}\n```",
+            e = e.name
+        ));
+    }
+    let doc = docs::attrs(&text);
+    quote! {
+        #doc
+        pub mod sql {
+            #[doc(inline)]
+            pub use #rt::sql::*;
+            #[doc(inline)]
+            pub use #rt::requests::SqlQuery;
+        }
     }
 }
 

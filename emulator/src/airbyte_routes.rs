@@ -228,8 +228,12 @@ async fn execute(
                 .into_response()
         }
     };
+    let options = match super::shaping::Options::read(&body, action) {
+        Ok(o) => o,
+        Err(message) => return AbError::invalid(message).into_response(),
+    };
     let (entity, action) = (entity.to_string(), action.to_string());
-    let answer = if action == SEARCH_ACTION {
+    let answer = if action == SEARCH_ACTION || action == SQL_ACTION {
         // A search walks every record of the entity: keep it off the async workers.
         tokio::task::spawn_blocking(move || run(&shared, &entity, &action, &params))
             .await
@@ -237,6 +241,19 @@ async fn execute(
     } else {
         run(&shared, &entity, &action, &params)
     };
+    // The request's shaping options, applied to the result as Airbyte does (only then is
+    // the body parsed).
+    let answer = answer.and_then(|body| {
+        if options.is_noop() {
+            return Ok(body);
+        }
+        let mut envelope: Value = serde_json::from_str(&body)
+            .map_err(|e| AbError::new(500, format!("emulator produced invalid JSON: {e}")))?;
+        if let Some(result) = envelope.get_mut("result") {
+            options.apply(result);
+        }
+        Ok(envelope.to_string())
+    });
     match answer {
         Ok(body) => (
             StatusCode::OK,
@@ -279,6 +296,7 @@ fn run(
         if shared.airbyte.search_fields.contains_key(entity) {
             actions.push(SEARCH_ACTION);
         }
+        actions.push(SQL_ACTION);
         AbError::invalid(format!(
             "Entity `{entity}` does not support action `{action}`; supported: {}",
             actions.join(", ")
@@ -309,9 +327,31 @@ fn run(
                 .map_err(|e| AbError::invalid(e.0))?;
             Ok(json!({"result": result, "connector_metadata": {}}).to_string())
         }
+        SQL_ACTION => {
+            let sql = match params.get("sql") {
+                Some(Value::String(s)) => s,
+                _ => return Err(AbError::invalid("params.sql is required: the SQL query")),
+            };
+            let limit = match params.get("limit") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_u64() {
+                    Some(n) if n >= 1 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                    _ => return Err(AbError::invalid("params.limit must be a positive integer")),
+                },
+            };
+            let query = super::sql::SqlQuery::parse(sql, entity).map_err(AbError::invalid)?;
+            let count = shared.backend.count(entity).unwrap_or(0);
+            let records: Vec<Value> = (0..count)
+                .filter_map(|i| shared.backend.record(entity, i))
+                .collect();
+            Ok(json!({"result": query.run(records, limit), "connector_metadata": {}}).to_string())
+        }
         _ => Err(unsupported()),
     }
 }
+
+/// The context store's SQL action.
+const SQL_ACTION: &str = "context_store_sql_query";
 
 /// Runs the incident.io operation on the backend, answered in the `/execute` envelope.
 fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<String, AbError> {

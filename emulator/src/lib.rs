@@ -105,7 +105,9 @@ mod faults;
 mod listener;
 mod log;
 mod server;
+mod shaping;
 mod spec;
+mod sql;
 mod state;
 
 use std::collections::HashMap;

@@ -296,7 +296,11 @@ impl Client {
         params: Value,
         options: ExecuteOptions,
     ) -> Result<RawOutput, Error> {
-        let result = self.execute_unlimited(entity, action, params).await?;
+        options.check()?;
+        let result = self
+            .execute_unlimited(entity, action, params, options.extras())
+            .await?
+            .shaped(&options.shaping(action))?;
         match options.max_output_chars {
             Some(limit) if limit > 0 => {
                 crate::output::check_output_size(self.inner.meta, entity, action, &result, limit)?
@@ -311,6 +315,7 @@ impl Client {
         entity: &str,
         action: &str,
         params: Value,
+        extras: crate::transport::CallExtras<'_>,
     ) -> Result<RawOutput, Error> {
         let meta = self.inner.meta;
         let ent = meta.entity(entity).ok_or_else(|| {
@@ -332,12 +337,24 @@ impl Client {
                 ))
             }
         };
+        if action == crate::sql::SQL_ACTION {
+            crate::sql::check_params(entity, &params)?;
+            return match &self.inner.transport {
+                Transport::Hosted(h) => h.context_store_raw(entity, action, params, extras).await,
+                Transport::Direct(_) => Err(Error::HostedOnly {
+                    operation: format!("{entity}.{action}"),
+                }),
+            };
+        }
         if (action == "search" || action == crate::search::SEARCH_ACTION)
             && !ent.search_fields.is_empty()
         {
             crate::search::check_params(ent, &params)?;
             return match &self.inner.transport {
-                Transport::Hosted(h) => h.search_raw(entity, params).await,
+                Transport::Hosted(h) => {
+                    h.context_store_raw(entity, crate::search::SEARCH_ACTION, params, extras)
+                        .await
+                }
                 Transport::Direct(_) => Err(Error::HostedOnly {
                     operation: format!("{entity}.search"),
                 }),
@@ -348,6 +365,7 @@ impl Client {
             if !ent.search_fields.is_empty() {
                 valid.push("search");
             }
+            valid.push(crate::sql::SQL_ACTION);
             Error::invalid(
                 "action",
                 format!(
@@ -357,7 +375,7 @@ impl Client {
             )
         })?;
         let params = crate::params::check_untyped(op, params)?;
-        self.inner.transport.execute(op, &params).await
+        self.inner.transport.execute(op, &params, extras).await
     }
 }
 

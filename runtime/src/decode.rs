@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use crate::error::Context;
 use crate::extract::{extract, Extracted, List, One, Paths, RawList};
 use crate::http::{is_json_media_type, Body};
+use crate::shape::Shaping;
 use crate::{Error, Page};
 
 /// A typed page: the records at `paths.records` and the cursor at `paths.cursor`.
@@ -188,6 +189,80 @@ impl RawOutput {
                 };
                 out.envelope()
             }
+        }
+    }
+
+    /// The same result with `shaping` applied to each record (each record is decoded into a
+    /// `serde_json::Value` for it; nothing is decoded when there is nothing to do).
+    pub(crate) fn shaped(self, shaping: &Shaping<'_>) -> Result<RawOutput, Error> {
+        if shaping.is_identity() {
+            return Ok(self);
+        }
+        let internal = |e: serde_json::Error| Error::Decode {
+            entity: String::new(),
+            action: String::new(),
+            message: format!("internal error while shaping the result: {e}"),
+            snippet: String::new(),
+            incomplete: false,
+        };
+        let slice = |r: &Range<usize>| self.body.get(r.clone()).unwrap_or("null");
+        match (&self.value, &self.records) {
+            (None, Some(ranges)) => {
+                let mut body = String::with_capacity(self.body.len());
+                let mut records = Vec::with_capacity(ranges.len());
+                for r in ranges {
+                    let record: serde_json::Value =
+                        serde_json::from_str(slice(r)).map_err(internal)?;
+                    if !records.is_empty() {
+                        body.push(',');
+                    }
+                    let start = body.len();
+                    body.push_str(
+                        &serde_json::to_string(&shaping.apply(record)).map_err(internal)?,
+                    );
+                    records.push(start..body.len());
+                }
+                Ok(RawOutput {
+                    body,
+                    value: None,
+                    records: Some(records),
+                    next_cursor: self.next_cursor,
+                    json: OnceLock::new(),
+                })
+            }
+            (Some(v), None) => {
+                let record: serde_json::Value = serde_json::from_str(slice(v)).map_err(internal)?;
+                let body = serde_json::to_string(&shaping.apply(record)).map_err(internal)?;
+                Ok(RawOutput {
+                    value: Some(0..body.len()),
+                    body,
+                    records: None,
+                    next_cursor: None,
+                    json: OnceLock::new(),
+                })
+            }
+            (Some(v), Some(_)) => {
+                // A search result: the records are its `data`.
+                let mut result: serde_json::Value =
+                    serde_json::from_str(slice(v)).map_err(internal)?;
+                if let Some(serde_json::Value::Array(data)) = result.get_mut("data") {
+                    let items = std::mem::take(data);
+                    *data = items.into_iter().map(|r| shaping.apply(r)).collect();
+                }
+                let body = serde_json::to_string(&result).map_err(internal)?;
+                let Extracted { records, .. } =
+                    extract(&body, SEARCH_RESULT, RawList::new()).map_err(internal)?;
+                let records =
+                    records.map(|rs| rs.iter().map(|r| range_in(&body, r.get())).collect());
+                Ok(RawOutput {
+                    value: Some(0..body.len()),
+                    body,
+                    records,
+                    next_cursor: self.next_cursor,
+                    json: OnceLock::new(),
+                })
+            }
+            (None, None) => Ok(self),
         }
     }
 

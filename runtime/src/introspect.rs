@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 
 use crate::meta::{ConnectorMeta, EntityMeta, OperationMeta, ParamKind, ParamLocation, ParamMeta};
 use crate::output::{group_thousands, DEFAULT_MAX_OUTPUT_CHARS};
+use crate::sql::SQL_ACTION;
 use crate::Error;
 
 pub use crate::search::SEARCH;
@@ -694,10 +695,12 @@ pub fn tool_description(meta: &ConnectorMeta) -> String {
             ));
         }
     }
+    out.push(sql_paragraph(meta));
     out.push(format!(
-        "Output limit: a result over {} characters of JSON (the default) is refused with an error, never cut short; ask again with a smaller page_size (list) or a smaller limit or fewer fields (search).",
+        "Output limit: a result over {} characters of JSON (the default) is refused with an error, never cut short; ask again with a smaller page_size (list) or a smaller limit (search), or keep only the fields you need.",
         group_thousands(DEFAULT_MAX_OUTPUT_CHARS)
     ));
+    out.push("Shaping: select_fields [\"id\", \"status.name\"] keeps only those fields of each record (exclude_fields drops some); skip_truncation false cuts strings over 200 characters in list and search results.".to_string());
     out.push("Errors say what to change: an unknown entity, action or param, a wrong type or an out-of-range value is refused before any request and the message lists what is valid. Rate limits (429) and server errors are retried automatically; if one still comes back it says it is retryable, so wait and call again. Authentication errors cannot be fixed by changing params.".to_string());
     let direct = example_questions(meta, "direct");
     let search = example_questions(meta, "search");
@@ -725,6 +728,25 @@ pub fn tool_description(meta: &ConnectorMeta) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What the tool description says about context-store SQL, with the semantic-search fields
+/// of the spec.
+pub(crate) fn sql_paragraph(meta: &ConnectorMeta) -> String {
+    let mut text = format!(
+        "SQL (hosted mode only): action \"{SQL_ACTION}\" on any entity with params {{\"sql\": \"SELECT id, name FROM <entity> WHERE ... ORDER BY ... LIMIT n\", \"limit\": n}} runs SQL over Airbyte's stored copy of the records (nested fields with dots: status.name); it returns {{\"data\": [rows], \"meta\": {{\"took_ms\": ..}}}}. Prefer it to paging when you filter, sort or count."
+    );
+    let semantic = crate::sql::semantic_fields(meta);
+    if !semantic.is_empty() {
+        let fields: Vec<String> = semantic.iter().map(|(e, f)| format!("{e}.{f}")).collect();
+        let (e0, f0) = &semantic[0];
+        let _ = write!(
+            text,
+            " Search by meaning on {} with the table function semantic_search(entity => '<entity>', field => '<field>', prompt => '<what you look for>', limit => n), optionally filter => <condition>, context_size => n, min_similarity => 0..1, dedup => 'max'|'none', enrich => true|false; e.g. SELECT * FROM semantic_search(entity => '{e0}', field => '{f0}', prompt => 'database outage', limit => 5).",
+            fields.join(", ")
+        );
+    }
+    text
 }
 
 /// Params whose signature says it all: the paging pair, and ids described only as such.
@@ -896,6 +918,24 @@ pub fn tool_input_schema(meta: &ConnectorMeta) -> Value {
             branches.push(branch(e, a));
         }
     }
+    actions.push(SQL_ACTION);
+    branches.push(json!({
+        "title": format!("<entity>.{SQL_ACTION}"),
+        "description": "SQL over Airbyte's stored copy of an entity's records (hosted mode only).",
+        "properties": {
+            "action": {"const": SQL_ACTION},
+            "params": {
+                "type": "object",
+                "properties": {
+                    "sql": {"type": "string", "minLength": 1, "description": "The query, e.g. SELECT id, name FROM <entity> LIMIT 10."},
+                    "limit": {"type": "integer", "minimum": 1, "description": "At most this many rows."},
+                },
+                "required": ["sql"],
+                "additionalProperties": false,
+            },
+        },
+        "required": ["entity", "action", "params"],
+    }));
     json!({
         "type": "object",
         "description": format!("One {} read: the entity, the action on it, and the action's params.", meta.display_name),
@@ -908,11 +948,30 @@ pub fn tool_input_schema(meta: &ConnectorMeta) -> Value {
             "action": {
                 "type": "string",
                 "enum": actions,
-                "description": "list (a page, or everything for small configuration entities), get (one record by id) or search (hosted mode only).",
+                "description": "list (a page, or everything for small configuration entities), get (one record by id), search or context_store_sql_query (both hosted mode only).",
             },
             "params": {
                 "type": "object",
                 "description": "The action's parameters; omit or pass {} when it needs none. For the next page of a list, pass meta.next_cursor as after.",
+            },
+            "select_fields": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Keep only these fields of each record (dot paths reach into nested objects: status.name). Wins over exclude_fields.",
+            },
+            "exclude_fields": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1},
+                "description": "Drop these fields (names or dot paths) from each record.",
+            },
+            "skip_truncation": {
+                "type": "boolean",
+                "description": "true returns strings of list and search results in full; otherwise strings over 200 characters are cut (get the record by id for its full text).",
+            },
+            "intent": {
+                "type": "string",
+                "maxLength": crate::shape::MAX_INTENT_CHARS,
+                "description": "Optional: why you are making this call, in one sentence.",
             },
         },
         "required": ["entity", "action"],

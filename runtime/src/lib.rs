@@ -37,6 +37,8 @@ mod request;
 pub mod requests;
 pub mod retry;
 pub mod search;
+pub mod shape;
+pub mod sql;
 pub mod time;
 mod transport;
 

@@ -1,5 +1,5 @@
-//! The size limit on `execute`'s result: [`ExecuteOptions`], and the error that says how to
-//! ask for less when a result is over it.
+//! The options of `execute` ([`ExecuteOptions`]: the size limit, field shaping, truncation,
+//! intent) and the error that says how to ask for less when a result is over the limit.
 
 use crate::decode::RawOutput;
 use crate::meta::{self, ConnectorMeta};
@@ -8,27 +8,55 @@ use crate::Error;
 /// The default of [`ExecuteOptions::max_output_chars`]: larger results are refused.
 pub const DEFAULT_MAX_OUTPUT_CHARS: usize = 100_000;
 
-/// Options of [`Client::execute_with`](crate::Client::execute_with).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Options of [`Client::execute_with`](crate::Client::execute_with): the output limit, field
+/// shaping, truncation and an intent note.
+///
+/// ```
+/// use connector_sdk_runtime::ExecuteOptions;
+/// let options = ExecuteOptions::new()
+///     .select_fields(["id", "name", "status.name"])
+///     .skip_truncation(false)
+///     .intent("Summarise this week's changes for the handover");
+/// assert_eq!(options.select_fields.as_deref().map(<[String]>::len), Some(3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExecuteOptions {
-    /// The largest result, in characters of compact JSON, that is returned; a larger one is
-    /// an [`Error::InvalidInput`] telling the caller to ask for less (a smaller `page_size`
-    /// for lists, a smaller `limit` or fewer `fields` for search). It is never truncated.
-    /// `None` or `Some(0)`: no limit. Default: `Some(`[`DEFAULT_MAX_OUTPUT_CHARS`]`)`.
+    /// The largest result, in characters of compact JSON, that is returned (checked after
+    /// shaping); a larger one is an [`Error::InvalidInput`] telling the caller to ask for less
+    /// (a smaller `page_size` for lists, a smaller `limit` for search, or fewer fields with
+    /// `select_fields`). It is never truncated. `None` or `Some(0)`: no limit. Default:
+    /// `Some(`[`DEFAULT_MAX_OUTPUT_CHARS`]`)`.
     pub max_output_chars: Option<usize>,
+    /// Keep only these fields of each record: top-level names, or dot paths into nested
+    /// objects (`status.name`). Wins over `exclude_fields`. Default: every field.
+    pub select_fields: Option<Vec<String>>,
+    /// Drop these fields (names or dot paths) from each record. Default: none.
+    pub exclude_fields: Option<Vec<String>>,
+    /// `false` cuts every string longer than 200 characters in the records of collection
+    /// actions (`list`, the context-store actions) and appends a note saying to `get` the
+    /// record for the full value, as agents' tools do to save context. Default `true`: records
+    /// as sent.
+    pub skip_truncation: bool,
+    /// Why the call is made, at most 512 characters: sent with hosted calls (Airbyte keeps it
+    /// with the call), recorded on the call's tracing span in direct mode.
+    pub intent: Option<String>,
 }
 
 impl Default for ExecuteOptions {
     fn default() -> Self {
         ExecuteOptions {
             max_output_chars: Some(DEFAULT_MAX_OUTPUT_CHARS),
+            select_fields: None,
+            exclude_fields: None,
+            skip_truncation: true,
+            intent: None,
         }
     }
 }
 
 impl ExecuteOptions {
-    /// The defaults (a 100,000-character limit).
+    /// The defaults (a 100,000-character limit, every field, no truncation, no intent).
     pub fn new() -> Self {
         Self::default()
     }
@@ -37,6 +65,72 @@ impl ExecuteOptions {
     pub fn max_output_chars(mut self, limit: Option<usize>) -> Self {
         self.max_output_chars = limit;
         self
+    }
+
+    /// Keeps only these fields of each record (see [`ExecuteOptions::select_fields`]).
+    pub fn select_fields<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.select_fields = Some(fields.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Drops these fields from each record (see [`ExecuteOptions::exclude_fields`]).
+    pub fn exclude_fields<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude_fields = Some(fields.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// `false` truncates long strings of collection results (see
+    /// [`ExecuteOptions::skip_truncation`]).
+    pub fn skip_truncation(mut self, skip: bool) -> Self {
+        self.skip_truncation = skip;
+        self
+    }
+
+    /// Says why the call is made (see [`ExecuteOptions::intent`]).
+    pub fn intent(mut self, intent: impl Into<String>) -> Self {
+        self.intent = Some(intent.into());
+        self
+    }
+
+    /// Checks the options (before any request).
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if let Some(f) = &self.select_fields {
+            crate::shape::check_fields("select_fields", f)?;
+        }
+        if let Some(f) = &self.exclude_fields {
+            crate::shape::check_fields("exclude_fields", f)?;
+        }
+        if let Some(i) = &self.intent {
+            crate::shape::check_intent(i)?;
+        }
+        Ok(())
+    }
+
+    /// The shaping these options ask for on `action`'s records.
+    pub(crate) fn shaping(&self, action: &str) -> crate::shape::Shaping<'_> {
+        crate::shape::Shaping {
+            select: self.select_fields.as_deref().unwrap_or_default(),
+            exclude: self.exclude_fields.as_deref().unwrap_or_default(),
+            truncate: !self.skip_truncation && crate::shape::is_collection_action(action),
+        }
+    }
+
+    /// What a hosted call sends beside `params`.
+    pub(crate) fn extras(&self) -> crate::transport::CallExtras<'_> {
+        crate::transport::CallExtras {
+            select_fields: self.select_fields.as_deref(),
+            exclude_fields: self.exclude_fields.as_deref(),
+            skip_truncation: self.skip_truncation,
+            intent: self.intent.as_deref(),
+        }
     }
 }
 
@@ -104,7 +198,13 @@ pub(crate) fn check_output_size(
             "the result cannot be made smaller with params; raise max_output_chars".to_string(),
         ),
     };
-    Err(Error::invalid(field, format!("{size}; {advice}")))
+    // Shaping helps every kind of result.
+    let shaping = if action == "get" || op.is_some_and(|o| o.action == meta::Action::Get) {
+        "; or keep only the fields you need with select_fields (or drop some with exclude_fields)"
+    } else {
+        "; or keep only the fields you need with select_fields (or drop some with exclude_fields), and let long strings be cut with skip_truncation false"
+    };
+    Err(Error::invalid(field, format!("{size}; {advice}{shaping}")))
 }
 
 /// `100000` → `100,000`.

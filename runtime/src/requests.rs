@@ -305,3 +305,57 @@ impl<F: SearchField, R: DeserializeOwned + Send + 'static> std::future::IntoFutu
         Box::pin(self.send())
     }
 }
+
+/// A context-store SQL query on one entity (hosted mode only): built by the generated
+/// `<entity>().sql(..)`; await it or call [`send`](Self::send).
+#[derive(Clone, Debug)]
+#[must_use = "nothing is sent until this is awaited"]
+pub struct SqlQuery {
+    client: Client,
+    entity: &'static str,
+    sql: String,
+    limit: Option<u64>,
+}
+
+impl SqlQuery {
+    #[doc(hidden)]
+    pub fn new(client: Client, entity: &'static str, sql: String) -> Self {
+        SqlQuery {
+            client,
+            entity,
+            sql,
+            limit: None,
+        }
+    }
+
+    /// At most this many rows.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Runs the query. In direct mode: [`Error::HostedOnly`], before any request; an empty
+    /// query or a zero limit: [`Error::InvalidInput`], before any request.
+    pub async fn send(self) -> Result<crate::sql::SqlResult, Error> {
+        let mut params = Map::new();
+        params.insert("sql".into(), Value::String(self.sql));
+        if let Some(l) = self.limit {
+            params.insert("limit".into(), Value::from(l));
+        }
+        crate::sql::check_params(self.entity, &params)?;
+        match self.client.transport() {
+            Transport::Hosted(h) => h.sql(self.entity, params).await,
+            Transport::Direct(_) => Err(Error::HostedOnly {
+                operation: format!("{}.{}", self.entity, crate::sql::SQL_ACTION),
+            }),
+        }
+    }
+}
+
+impl std::future::IntoFuture for SqlQuery {
+    type Output = Result<crate::sql::SqlResult, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -129,6 +129,7 @@ impl DirectTransport {
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
+        intent: Option<&str>,
         decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut url = crate::request::url(&self.base_url, op, params)?;
@@ -140,6 +141,9 @@ impl DirectTransport {
         })?;
         let ctx = Context::new(op.entity, op.action.as_str()).with_hints(self.hints);
         let span = (self.call_span)(op.entity, op.action.as_str(), "direct");
+        if let Some(intent) = intent {
+            span.record("intent", intent);
+        }
         async {
             // Every operation is a read: safe to repeat (see `retry`).
             let result = self

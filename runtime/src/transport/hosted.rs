@@ -302,6 +302,7 @@ impl HostedTransport {
         entity: &str,
         action: &str,
         params: &Map<String, Value>,
+        extras: super::CallExtras<'_>,
         decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let ctx = Context::new(entity, action).with_hints(self.meta.hints);
@@ -312,7 +313,22 @@ impl HostedTransport {
                 "/api/v1/integrations/connectors/{}/execute",
                 crate::request::encode_segment(&id)
             ));
-            let body = json!({"entity": entity, "action": action, "params": params});
+            let mut body = json!({
+                "entity": entity,
+                "action": action,
+                "params": params,
+                "skip_truncation": extras.skip_truncation,
+            });
+            if let Some(f) = extras.select_fields {
+                body["select_fields"] = json!(f);
+            }
+            if let Some(f) = extras.exclude_fields {
+                body["exclude_fields"] = json!(f);
+            }
+            if let Some(i) = extras.intent {
+                body["intent"] = json!(i);
+                tracing::Span::current().record("intent", i);
+            }
             let result = self
                 .call_authed(
                     &ctx,
@@ -345,24 +361,41 @@ impl HostedTransport {
                 entity,
                 crate::search::SEARCH_ACTION,
                 &params,
+                super::CallExtras::default(),
                 |ctx, body| crate::decode::one(ctx, body, RESULT_PATHS),
             )
             .await?;
         Ok(crate::search::SearchPage::from_wire(page))
     }
 
-    /// A context-store search returning Airbyte's `result` as sent (the `execute` path).
-    pub(crate) async fn search_raw(
+    /// A context-store SQL query: `result` is `{data: [rows], meta}`.
+    pub(crate) async fn sql(
         &self,
         entity: &str,
         params: Map<String, Value>,
-    ) -> Result<crate::decode::RawOutput, Error> {
+    ) -> Result<crate::sql::SqlResult, Error> {
         self.execute(
             entity,
-            crate::search::SEARCH_ACTION,
+            crate::sql::SQL_ACTION,
             &params,
-            |ctx, body| crate::decode::search_result(ctx, body, RESULT_PATHS),
+            super::CallExtras::default(),
+            |ctx, body| crate::decode::one(ctx, body, RESULT_PATHS),
         )
+        .await
+    }
+
+    /// A context-store search or SQL query (`action`) returning Airbyte's `result` as sent
+    /// (the `execute` path).
+    pub(crate) async fn context_store_raw(
+        &self,
+        entity: &str,
+        action: &str,
+        params: Map<String, Value>,
+        extras: super::CallExtras<'_>,
+    ) -> Result<crate::decode::RawOutput, Error> {
+        self.execute(entity, action, &params, extras, |ctx, body| {
+            crate::decode::search_result(ctx, body, RESULT_PATHS)
+        })
         .await
     }
 

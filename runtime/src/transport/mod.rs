@@ -23,6 +23,28 @@ use crate::http::Body;
 use crate::meta::{Action, OperationMeta};
 use crate::{Error, Page};
 
+/// What an `execute` call carries beside its params: hosted calls send these fields to
+/// Airbyte; a direct call records the intent on its span (shaping is applied by the client).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallExtras<'a> {
+    pub(crate) select_fields: Option<&'a [String]>,
+    pub(crate) exclude_fields: Option<&'a [String]>,
+    pub(crate) skip_truncation: bool,
+    pub(crate) intent: Option<&'a str>,
+}
+
+impl Default for CallExtras<'_> {
+    /// What the typed methods send: whole records, untruncated.
+    fn default() -> Self {
+        CallExtras {
+            select_fields: None,
+            exclude_fields: None,
+            skip_truncation: true,
+            intent: None,
+        }
+    }
+}
+
 /// How calls travel.
 #[derive(Debug)]
 pub(crate) enum Transport {
@@ -47,17 +69,24 @@ impl Transport {
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
+        extras: CallExtras<'_>,
         decode: impl Fn(&Context, Body, Paths<'static>) -> Result<R, Error>,
     ) -> Result<R, Error> {
         match self {
             Transport::Direct(d) => {
-                d.call(op, params, |ctx, body| decode(ctx, body, direct_paths(op)))
-                    .await
+                d.call(op, params, extras.intent, |ctx, body| {
+                    decode(ctx, body, direct_paths(op))
+                })
+                .await
             }
             Transport::Hosted(h) => {
-                h.execute(op.entity, op.action.as_str(), params, |ctx, body| {
-                    decode(ctx, body, hosted::RESULT_PATHS)
-                })
+                h.execute(
+                    op.entity,
+                    op.action.as_str(),
+                    params,
+                    extras,
+                    |ctx, body| decode(ctx, body, hosted::RESULT_PATHS),
+                )
                 .await
             }
         }
@@ -69,7 +98,8 @@ impl Transport {
         op: &'static OperationMeta,
         params: &Map<String, Value>,
     ) -> Result<Page<T>, Error> {
-        self.call(op, params, decode::page).await
+        self.call(op, params, CallExtras::default(), decode::page)
+            .await
     }
 
     /// Runs a get operation (params already checked).
@@ -78,7 +108,8 @@ impl Transport {
         op: &'static OperationMeta,
         params: &Map<String, Value>,
     ) -> Result<T, Error> {
-        self.call(op, params, decode::one).await
+        self.call(op, params, CallExtras::default(), decode::one)
+            .await
     }
 
     /// Runs an operation for `execute` (params already checked): the reference's envelope,
@@ -87,10 +118,11 @@ impl Transport {
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
+        extras: CallExtras<'_>,
     ) -> Result<RawOutput, Error> {
         match op.action {
-            Action::List => self.call(op, params, decode::list_envelope).await,
-            Action::Get => self.call(op, params, decode::raw_value).await,
+            Action::List => self.call(op, params, extras, decode::list_envelope).await,
+            Action::Get => self.call(op, params, extras, decode::raw_value).await,
         }
     }
 
