@@ -777,6 +777,13 @@ mod raw {
             /// The `severity` field.
             pub severity: Severity,
         }
+        /// `GetTeamResponse`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub struct GetTeamResponse {
+            /// The `team` field.
+            pub team: Team,
+        }
         /// `GetUserResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1229,6 +1236,16 @@ mod raw {
             /// The `severities` field.
             pub severities: ::std::vec::Vec<Severity>,
         }
+        /// `ListTeamsResponse`
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub struct ListTeamsResponse {
+            /// The `pagination_meta` field.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub pagination_meta: ::std::option::Option<PaginationMeta>,
+            /// The `teams` field.
+            pub teams: ::std::vec::Vec<Team>,
+        }
         /// `ListUsersResponse`
         #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
         #[non_exhaustive]
@@ -1525,6 +1542,64 @@ mod raw {
             pub updated_at: ::std::option::Option<
                 ::chrono::DateTime<::chrono::offset::Utc>,
             >,
+        }
+        /// A group of people who own services and respond to incidents together.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub struct Team {
+            /// The catalog entry that stands for the team.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub catalog_entry: ::std::option::Option<TeamCatalogEntry>,
+            /// Opaque team identifier.
+            pub id: ::std::string::String,
+            /// The people in the team.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub members: ::std::option::Option<::std::vec::Vec<TeamMembersItem>>,
+            /// Name of the team.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+        }
+        /// The catalog entry that stands for the team.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[non_exhaustive]
+        pub struct TeamCatalogEntry {
+            /// ID of the catalog entry.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            /// Name of the catalog entry.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+        }
+        /// One member of the team.
+        #[derive(
+            ::serde::Deserialize,
+            ::serde::Serialize,
+            Clone,
+            Debug,
+            Default,
+            PartialEq
+        )]
+        #[non_exhaustive]
+        pub struct TeamMembersItem {
+            /// Email address of the member.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub email: ::std::option::Option<::std::string::String>,
+            /// User ID of the member.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub id: ::std::option::Option<::std::string::String>,
+            /// Full name of the member.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub name: ::std::option::Option<::std::string::String>,
+            /// Slack user ID of the member.
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub slack_user_id: ::std::option::Option<::std::string::String>,
         }
         /// Wrapper around a recorded incident timestamp.
         #[derive(
@@ -2084,7 +2159,7 @@ pub const CONNECTOR_NAME: &str = "incident-io";
 /// `info.x-airbyte-connector-definition-id`: the Airbyte connector definition.
 pub const DEFINITION_ID: &str = "7926da90-399e-4f9f-9833-52d8dc3fcb29";
 /// `info.version` of the spec this crate was generated from.
-pub const SPEC_VERSION: &str = "1.0.4";
+pub const SPEC_VERSION: &str = "1.0.5";
 /// The API's base URL (`servers[0].url`).
 pub const DEFAULT_BASE_URL: &str = "https://api.incident.io";
 /// The connector spec this crate was generated from (base plus corrections), as JSON.
@@ -3300,6 +3375,85 @@ mod ops {
             },
         ],
     };
+    /// Metadata of `teams.list` (`GET /v3/teams`).
+    pub static TEAMS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
+        entity: "teams",
+        action: ::connector_sdk_runtime::meta::Action::List,
+        method: "GET",
+        path: "/v3/teams",
+        summary: "List teams",
+        description: "Lists the teams of the organisation, page by page.",
+        record_schema: "Team",
+        record_field: "teams",
+        record_path: &["teams"],
+        cursor_path: &["pagination_meta", "after"],
+        page_size_param: ::std::option::Option::Some("page_size"),
+        bulk_page_size: ::std::option::Option::Some(250i64),
+        cursor_param: ::std::option::Option::Some("after"),
+        no_pagination: ::std::option::Option::None,
+        preferred_for_check: false,
+        params: &[
+            ::connector_sdk_runtime::meta::ParamMeta {
+                name: "page_size",
+                location: ::connector_sdk_runtime::meta::ParamLocation::Query,
+                kind: ::connector_sdk_runtime::meta::ParamKind::Integer,
+                required: false,
+                minimum: ::std::option::Option::Some(1i64),
+                maximum: ::std::option::Option::Some(250i64),
+                default: ::std::option::Option::Some("25"),
+                description: "How many teams to return in one page, between 1 and 250.",
+                pattern: ::std::option::Option::None,
+            },
+            ::connector_sdk_runtime::meta::ParamMeta {
+                name: "after",
+                location: ::connector_sdk_runtime::meta::ParamLocation::Query,
+                kind: ::connector_sdk_runtime::meta::ParamKind::String {
+                    allowed: &[],
+                },
+                required: false,
+                minimum: ::std::option::Option::None,
+                maximum: ::std::option::Option::None,
+                default: ::std::option::Option::None,
+                description: "ID of the last team already seen; pass the next_cursor from the previous page to continue.",
+                pattern: ::std::option::Option::None,
+            },
+        ],
+    };
+    /// Metadata of `teams.get` (`GET /v3/teams/{id}`).
+    pub static TEAMS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
+        entity: "teams",
+        action: ::connector_sdk_runtime::meta::Action::Get,
+        method: "GET",
+        path: "/v3/teams/{id}",
+        summary: "Fetch one team",
+        description: "Fetches one team, with its members, by its ID.",
+        record_schema: "Team",
+        record_field: "team",
+        record_path: &["team"],
+        cursor_path: &[],
+        page_size_param: ::std::option::Option::None,
+        bulk_page_size: ::std::option::Option::None,
+        cursor_param: ::std::option::Option::None,
+        no_pagination: ::std::option::Option::None,
+        preferred_for_check: false,
+        params: &[
+            ::connector_sdk_runtime::meta::ParamMeta {
+                name: "id",
+                location: ::connector_sdk_runtime::meta::ParamLocation::Path,
+                kind: ::connector_sdk_runtime::meta::ParamKind::String {
+                    allowed: &[],
+                },
+                required: true,
+                minimum: ::std::option::Option::None,
+                maximum: ::std::option::Option::None,
+                default: ::std::option::Option::None,
+                description: "ID of the team to fetch.",
+                pattern: ::std::option::Option::Some(
+                    "^[A-Za-z0-9_:-]+(\\.[A-Za-z0-9_:-]+)*$",
+                ),
+            },
+        ],
+    };
     /// Every operation of the spec, entity by entity.
     pub static OPERATIONS: &[&::connector_sdk_runtime::meta::OperationMeta] = &[
         &INCIDENTS_LIST,
@@ -3325,6 +3479,8 @@ mod ops {
         &CATALOG_TYPES_GET,
         &SCHEDULES_LIST,
         &SCHEDULES_GET,
+        &TEAMS_LIST,
+        &TEAMS_GET,
     ];
     /// Every entity of the spec, in spec order.
     pub static ENTITIES: &[::connector_sdk_runtime::meta::EntityMeta] = &[
@@ -4489,6 +4645,13 @@ mod ops {
                 },
             ],
         },
+        ::connector_sdk_runtime::meta::EntityMeta {
+            name: "teams",
+            description: "A group of people who own services and respond to incidents together.",
+            record_schema: "Team",
+            operations: &[&TEAMS_LIST, &TEAMS_GET],
+            search_fields: &[],
+        },
     ];
     /// The auth schemes of the spec (`components.securitySchemes`).
     pub static AUTH: &[::connector_sdk_runtime::meta::AuthSchemeMeta] = &[
@@ -4537,7 +4700,7 @@ mod ops {
         type_prefix: "IncidentIo",
         auth_example: "IncidentIoAuthConfig::new(api_key)",
         definition_id: "7926da90-399e-4f9f-9833-52d8dc3fcb29",
-        version: "1.0.4",
+        version: "1.0.5",
         base_url: "https://api.incident.io",
         env_prefix: "INCIDENT_IO",
         entities: ENTITIES,
@@ -6729,6 +6892,66 @@ pub mod entities {
             }
         }
     }
+    /// A group of people who own services and respond to incidents together.
+    /// Actions: `list`, `get`. Get this handle with `connector.teams()`.
+    #[derive(Clone, Debug)]
+    pub struct Teams {
+        client: ::connector_sdk_runtime::Client,
+    }
+    impl Teams {
+        /// List teams
+        /// Lists the teams of the organisation, page by page.
+        /// `GET /v3/teams`
+        pub fn list(&self) -> TeamsList {
+            TeamsList(
+                ::connector_sdk_runtime::requests::ListRequest::new(
+                    self.client.clone(),
+                    &TEAMS_LIST,
+                    TeamsListParams {
+                        page_size: ::std::option::Option::None,
+                        after: ::std::option::Option::None,
+                    },
+                ),
+            )
+        }
+        /// Fetch one team
+        /// Fetches one team, with its members, by its ID.
+        /// `GET /v3/teams/{id}`
+        pub fn get(
+            &self,
+            id: impl ::std::convert::Into<::std::string::String>,
+        ) -> TeamsGet {
+            TeamsGet(
+                ::connector_sdk_runtime::requests::GetRequest::new(
+                    self.client.clone(),
+                    &TEAMS_GET,
+                    TeamsGetParams { id: id.into() },
+                ),
+            )
+        }
+        /// Runs a SQL query over Airbyte's context-store copy of `teams` (hosted mode only;
+        ///  in direct mode it fails with `Error::HostedOnly` before any request). Rows are JSON
+        ///  objects keyed by column; `.limit(n)` caps them.
+        pub fn sql(
+            &self,
+            sql: impl ::std::convert::Into<::std::string::String>,
+        ) -> ::connector_sdk_runtime::requests::SqlQuery {
+            ::connector_sdk_runtime::requests::SqlQuery::new(
+                self.client.clone(),
+                "teams",
+                sql.into(),
+            )
+        }
+    }
+    impl crate::IncidentIoConnector {
+        /// A group of people who own services and respond to incidents together.
+        /// Actions: `list`, `get`.
+        pub fn teams(&self) -> Teams {
+            Teams {
+                client: self.client().clone(),
+            }
+        }
+    }
     /// Parameters of `incidents.list` (`GET /v2/incidents`), as sent to either transport.
     /// Also the accepted `params` of `execute("incidents", "list", params)`: unknown keys are rejected.
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -8451,6 +8674,167 @@ pub mod entities {
     impl ::std::future::IntoFuture for SchedulesGet {
         type Output = ::std::result::Result<
             crate::models::Schedule,
+            ::connector_sdk_runtime::Error,
+        >;
+        type IntoFuture = ::connector_sdk_runtime::BoxFuture<Self::Output>;
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::future::IntoFuture::into_future(self.0)
+        }
+    }
+    /// Parameters of `teams.list` (`GET /v3/teams`), as sent to either transport.
+    /// Also the accepted `params` of `execute("teams", "list", params)`: unknown keys are rejected.
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
+    pub struct TeamsListParams {
+        /// How many teams to return in one page, between 1 and 250. (1 to 250; default `25`)
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub page_size: ::std::option::Option<i64>,
+        /// ID of the last team already seen; pass the next_cursor from the previous page to continue.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub after: ::std::option::Option<::std::string::String>,
+    }
+    impl TeamsListParams {
+        /// Checks every parameter against the spec (bounds, allowed values, patterns,
+        /// usable path values).
+        pub fn validate(
+            &self,
+        ) -> ::std::result::Result<(), ::connector_sdk_runtime::Error> {
+            ::connector_sdk_runtime::params::validate(&TEAMS_LIST, self)
+        }
+    }
+    /// Request for `teams.list`: List teams
+    /// `GET /v3/teams`. Lists the teams of the organisation, page by page.
+    /// Await it (or call [`send`](Self::send)) to run it.
+    #[derive(Clone, Debug)]
+    #[must_use = "a request does nothing until it is awaited"]
+    pub struct TeamsList(
+        ::connector_sdk_runtime::requests::ListRequest<
+            TeamsListParams,
+            crate::models::Team,
+        >,
+    );
+    impl TeamsList {
+        /// How many teams to return in one page, between 1 and 250. (1 to 250; default `25`)
+        pub fn page_size(mut self, value: i64) -> Self {
+            self.0.params_mut().page_size = ::std::option::Option::Some(value);
+            self
+        }
+        /// ID of the last team already seen; pass the next_cursor from the previous page to continue.
+        pub fn after(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.0.params_mut().after = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// The parameters this request will send.
+        pub fn params(&self) -> &TeamsListParams {
+            self.0.params()
+        }
+        /// Sends the request and returns one page of records with the cursor of the next page.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<
+            ::connector_sdk_runtime::Page<crate::models::Team>,
+            ::connector_sdk_runtime::Error,
+        > {
+            self.0.send().await
+        }
+        /// Fetch one page ahead in [`pages`](Self::pages) and [`stream`](Self::stream)
+        /// (off by default): the request for page n+1 starts, on its own Tokio task, as
+        /// soon as page n arrives, so it travels while you consume page n. At most one
+        /// page is held ahead; dropping the stream cancels it. With it on, a stream you
+        /// stop early has sent one request more than it used.
+        pub fn prefetch(self, on: bool) -> Self {
+            Self(self.0.prefetch(on))
+        }
+        /// Every page of `teams`, fetched lazily one request at a time.
+        /// Pages follow `next_cursor` (passed back as `after`) until the API stops returning one,
+        ///  starting from this request's own `after` if set. With [`prefetch(true)`](Self::prefetch),
+        ///  the next page is requested while you consume this one.
+        ///  Without an explicit [`page_size`](Self::page_size), pages hold 250 records (the most the endpoint
+        ///  allows), so the whole set takes as few requests as possible.
+        ///  A failed request ends the stream with its error, after every earlier record was yielded.
+        pub fn pages(
+            self,
+        ) -> impl ::connector_sdk_runtime::__private::futures::Stream<
+            Item = ::std::result::Result<
+                ::connector_sdk_runtime::Page<crate::models::Team>,
+                ::connector_sdk_runtime::Error,
+            >,
+        > + ::std::marker::Send + 'static {
+            self.0.pages()
+        }
+        /// Every `teams` record across all pages, lazily: each page is requested when the previous one
+        ///  is used up. Collect with `futures::TryStreamExt::try_collect`.
+        pub fn stream(
+            self,
+        ) -> impl ::connector_sdk_runtime::__private::futures::Stream<
+            Item = ::std::result::Result<
+                crate::models::Team,
+                ::connector_sdk_runtime::Error,
+            >,
+        > + ::std::marker::Send + 'static {
+            self.0.stream()
+        }
+    }
+    /// Awaiting `TeamsList` is the same as calling [`TeamsList::send`].
+    impl ::std::future::IntoFuture for TeamsList {
+        type Output = ::std::result::Result<
+            ::connector_sdk_runtime::Page<crate::models::Team>,
+            ::connector_sdk_runtime::Error,
+        >;
+        type IntoFuture = ::connector_sdk_runtime::BoxFuture<Self::Output>;
+        fn into_future(self) -> Self::IntoFuture {
+            ::std::future::IntoFuture::into_future(self.0)
+        }
+    }
+    /// Parameters of `teams.get` (`GET /v3/teams/{id}`), as sent to either transport.
+    /// Also the accepted `params` of `execute("teams", "get", params)`: unknown keys are rejected.
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[non_exhaustive]
+    pub struct TeamsGetParams {
+        /// ID of the team to fetch.
+        pub id: ::std::string::String,
+    }
+    impl TeamsGetParams {
+        /// Checks every parameter against the spec (bounds, allowed values, patterns,
+        /// usable path values).
+        pub fn validate(
+            &self,
+        ) -> ::std::result::Result<(), ::connector_sdk_runtime::Error> {
+            ::connector_sdk_runtime::params::validate(&TEAMS_GET, self)
+        }
+    }
+    /// Request for `teams.get`: Fetch one team
+    /// `GET /v3/teams/{id}`. Fetches one team, with its members, by its ID.
+    /// Await it (or call [`send`](Self::send)) to run it.
+    #[derive(Clone, Debug)]
+    #[must_use = "a request does nothing until it is awaited"]
+    pub struct TeamsGet(
+        ::connector_sdk_runtime::requests::GetRequest<
+            TeamsGetParams,
+            crate::models::Team,
+        >,
+    );
+    impl TeamsGet {
+        /// The parameters this request will send.
+        pub fn params(&self) -> &TeamsGetParams {
+            self.0.params()
+        }
+        /// Sends the request and returns the record.
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::models::Team, ::connector_sdk_runtime::Error> {
+            self.0.send().await
+        }
+    }
+    /// Awaiting `TeamsGet` is the same as calling [`TeamsGet::send`].
+    impl ::std::future::IntoFuture for TeamsGet {
+        type Output = ::std::result::Result<
+            crate::models::Team,
             ::connector_sdk_runtime::Error,
         >;
         type IntoFuture = ::connector_sdk_runtime::BoxFuture<Self::Output>;

@@ -812,10 +812,10 @@ async fn bad_spec_is_invalid_data() {
 #[tokio::test]
 async fn added_entity_is_served_without_code_changes() {
     let mut spec: Value = serde_json::from_str(incident_io_connector::SPEC_JSON).unwrap();
-    spec["paths"]["/v2/teams"] = json!({"get": {
-        "operationId": "listTeams",
-        "x-airbyte-entity": "teams", "x-airbyte-action": "list",
-        "x-airbyte-record-extractor": "$.teams",
+    spec["paths"]["/v2/workflows"] = json!({"get": {
+        "operationId": "listWorkflows",
+        "x-airbyte-entity": "workflows", "x-airbyte-action": "list",
+        "x-airbyte-record-extractor": "$.workflows",
         "x-airbyte-meta-extractor": {"next_cursor": "$.pagination_meta.after"},
         "parameters": [
             {"name": "page_size", "in": "query", "required": false,
@@ -823,16 +823,16 @@ async fn added_entity_is_served_without_code_changes() {
             {"name": "after", "in": "query", "required": false, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
             "type": "object", "properties": {
-                "teams": {"type": "array", "items": {"$ref": "#/components/schemas/Team"}},
+                "workflows": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}},
                 "pagination_meta": {"$ref": "#/components/schemas/PaginationMeta"}}}}}}}}});
-    spec["paths"]["/v2/teams/{id}"] = json!({"get": {
-        "operationId": "getTeam",
-        "x-airbyte-entity": "teams", "x-airbyte-action": "get",
-        "x-airbyte-record-extractor": "$.team",
+    spec["paths"]["/v2/workflows/{id}"] = json!({"get": {
+        "operationId": "getWorkflow",
+        "x-airbyte-entity": "workflows", "x-airbyte-action": "get",
+        "x-airbyte-record-extractor": "$.workflow",
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"team": {"$ref": "#/components/schemas/Team"}}}}}}}}});
-    spec["components"]["schemas"]["Team"] = json!({
+            "type": "object", "properties": {"workflow": {"$ref": "#/components/schemas/Workflow"}}}}}}}}});
+    spec["components"]["schemas"]["Workflow"] = json!({
         "type": "object", "required": ["id", "name"],
         "properties": {
             "id": {"type": "string"}, "name": {"type": "string"},
@@ -840,29 +840,33 @@ async fn added_entity_is_served_without_code_changes() {
             "member_ids": {"type": ["array", "null"], "items": {"type": "string"}},
             "lead": {"$ref": "#/components/schemas/UserRef"},
             "created_at": {"type": ["string", "null"], "format": "date-time"},
-            "parent": {"$ref": "#/components/schemas/Team"}}});
+            "parent": {"$ref": "#/components/schemas/Workflow"}}});
     let text = spec.to_string();
     let emu = Emulator::builder(incident_io_connector::SPEC_JSON)
         .spec_json(&text)
-        .count("teams", 45)
+        .count("workflows", 45)
         .start()
         .await
         .unwrap();
-    assert!(emu.entities().contains(&"teams".to_string()));
-    let (records, pages) = collect(&emu, "/v2/teams", None).await;
+    assert!(emu.entities().contains(&"workflows".to_string()));
+    let (records, pages) = collect(&emu, "/v2/workflows", None).await;
     assert_eq!((records.len(), pages), (45, 3));
     assert!(
-        records[0]["name"].as_str().unwrap().starts_with("Team 1: "),
+        records[0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Workflow 1: "),
         "{}",
         records[0]["name"]
     );
     let id = records[44]["id"].as_str().unwrap();
-    let (status, body) = get_json(&emu, &format!("/v2/teams/{id}")).await;
-    assert_eq!((status, &body["team"]), (200, &records[44]));
-    let (status, _) = get_json(&emu, "/v2/teams?page_size=101").await;
+    let (status, body) = get_json(&emu, &format!("/v2/workflows/{id}")).await;
+    assert_eq!((status, &body["workflow"]), (200, &records[44]));
+    let (status, _) = get_json(&emu, "/v2/workflows?page_size=101").await;
     assert_eq!(status, 422);
-    // incident team_ids now point at real teams.
-    let team_ids: HashSet<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Foreign ids point at records of the entity they name: incident team_ids at teams.
+    let teams = collect(&emu, "/v3/teams", Some(250)).await.0;
+    let team_ids: HashSet<&str> = teams.iter().map(|r| r["id"].as_str().unwrap()).collect();
     let incidents = collect(&emu, "/v2/incidents", Some(250)).await.0;
     let referenced: Vec<&str> = incidents
         .iter()

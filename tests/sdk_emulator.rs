@@ -67,6 +67,7 @@ async fn every_entity_and_action_typed() {
     typed_list_and_get!(emu, c, custom_fields, "/v2/custom_fields", None);
     typed_list_and_get!(emu, c, catalog_types, "/v2/catalog_types", None);
     typed_list_and_get!(emu, c, schedules, "/v2/schedules", None);
+    typed_list_and_get!(emu, c, teams, "/v3/teams", None);
 
     // incident_updates is list-only; its filter goes on the query.
     let incident = emu.record("incidents", 0).unwrap();

@@ -62,6 +62,7 @@ async fn every_entity_and_action_typed_in_hosted_mode() {
     typed_list_and_get!(emu, c, alerts);
     typed_list_and_get!(emu, c, escalations);
     typed_list_and_get!(emu, c, users);
+    typed_list_and_get!(emu, c, teams);
     typed_list_and_get!(emu, c, incident_roles);
     typed_list_and_get!(emu, c, incident_statuses);
     typed_list_and_get!(emu, c, incident_timestamps);

@@ -113,94 +113,47 @@ fn cargo_check(dir: &Path) -> (bool, String) {
     (ok, stderr)
 }
 
-/// What a newer upstream spec (connector 1.0.5) adds: a `teams` entity, in Airbyte's form
-/// (inline nested objects, `type: [X, "null"]`).
-const TEAMS_PATHS: &str = r##"paths:
-  /v3/teams:
-    get:
-      summary: List teams
-      description: Lists the teams of the organisation, page by page.
-      operationId: listTeams
-      x-airbyte-entity: teams
-      x-airbyte-action: list
-      x-airbyte-record-extractor: $.teams
-      x-airbyte-meta-extractor:
-        next_cursor: $.pagination_meta.after
-      parameters:
-        - name: page_size
-          in: query
-          description: How many teams per page.
-          required: false
-          schema: {type: integer, minimum: 1, maximum: 250, default: 25}
-        - name: after
-          in: query
-          description: ID of the last team seen.
-          required: false
-          schema: {type: string}
-      responses:
-        "200":
-          description: A page of teams.
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  teams: {type: array, items: {$ref: "#/components/schemas/Team"}}
-                  pagination_meta: {$ref: "#/components/schemas/PaginationMeta"}
-  /v3/teams/{id}:
-    get:
-      summary: Get a team
-      description: Returns a single team by ID.
-      operationId: getTeam
-      x-airbyte-entity: teams
-      x-airbyte-action: get
-      x-airbyte-record-extractor: $.team
-      parameters:
-        - {name: id, in: path, required: true, description: Team ID., schema: {type: string}}
-      responses:
-        "200":
-          description: The team.
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  team: {$ref: "#/components/schemas/Team"}
-"##;
+/// The base as the older upstream spec (connector 1.0.4) had it: no `teams` entity (its paths
+/// and its `Team` schema), version 1.0.4.
+fn older_upstream(base: &str) -> String {
+    let paths = base
+        .find("  # --- teams ---\n")
+        .expect("the base has the teams paths");
+    let components = base
+        .find("\ncomponents:\n")
+        .expect("the base has components")
+        + 1;
+    let schema = base
+        .find("\n    Team:\n")
+        .expect("the base has the Team schema")
+        + 1;
+    // The schema ends at the next line indented like it (another schema) or less.
+    let after = schema + "    Team:\n".len();
+    let mut schema_end = base.len();
+    let mut at = after;
+    for line in base[after..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if !line.trim().is_empty() && indent <= 4 {
+            schema_end = at;
+            break;
+        }
+        at += line.len();
+    }
+    let older = format!(
+        "{}{}{}",
+        &base[..paths],
+        &base[components..schema],
+        &base[schema_end..]
+    )
+    .replacen("version: 1.0.5", "version: 1.0.4", 1);
+    assert!(!older.contains("/v3/teams") && !older.contains("\n    Team:\n"));
+    older
+}
 
-const TEAMS_SCHEMA: &str = r##"  schemas:
-    Team:
-      type: object
-      description: A group of people who own services and respond to incidents together.
-      required: [id]
-      properties:
-        id: {type: string, description: Team ID.}
-        name: {type: ["null", "string"], description: Team name.}
-        catalog_entry:
-          type: ["null", "object"]
-          description: The catalog entry behind the team.
-          properties:
-            id: {type: ["null", "string"]}
-            name: {type: ["null", "string"]}
-        members:
-          type: ["null", "array"]
-          description: People in the team.
-          items:
-            type: object
-            properties:
-              id: {type: ["null", "string"]}
-              name: {type: ["null", "string"]}
-              email: {type: ["null", "string"]}
-              slack_user_id: {type: ["null", "string"]}
-"##;
-
-/// The base in upstream form as a newer upstream spec changes it: version 1.0.5, a `teams`
-/// entity, and reworded descriptions elsewhere.
+/// The base as a newer upstream spec changes it: the `teams` entity of 1.0.5, and reworded
+/// descriptions elsewhere.
 fn newer_upstream(base: &str) -> String {
     let with = base
-        .replacen("version: 1.0.4", "version: 1.0.5", 1)
-        .replacen("paths:\n", TEAMS_PATHS, 1)
-        .replacen("  schemas:\n", TEAMS_SCHEMA, 1)
         .replacen(
             "description: Opaque incident identifier.",
             "description: The incident's unique ID, as shown in its URL.",
@@ -328,11 +281,11 @@ fn other_specs_build_or_fail_clearly() {
         "no panic backtrace:\n{stderr}"
     );
 
-    // 2. A newer upstream spec (connector 1.0.5: one more entity, reworded descriptions):
+    // 2. A newer upstream spec (from 1.0.4 to 1.0.5: one more entity, reworded descriptions):
     //    `cargo xtask regen --spec` replaces the base, re-applies our corrections, prints an
     //    additive change and refreshes the docs; the crate then exposes and serves `teams`
     //    with no code written, and every correction is still in effect.
-    let dir = crate_copy("teams", &base);
+    let dir = crate_copy("teams", &older_upstream(&base));
     std::fs::copy(root().join("REFERENCE.md"), dir.join("REFERENCE.md")).unwrap();
     copy_dir(&root().join("snapshot"), &dir.join("snapshot"));
     let newer = newer_upstream(&base);

@@ -158,6 +158,12 @@ async fn bad_sql_params_and_direct_mode_fail_before_any_request() {
 fn the_tool_description_explains_sql_and_semantic_search() {
     let d = IncidentIoConnector::tool_description();
     assert!(d.contains("context_store_sql_query"), "{d}");
+    // The three fields connector 1.0.5 marks with x-airbyte-semantic-search.
+    assert!(
+        d.contains("semantic_search(entity => ")
+            && d.contains("incidents.name, alerts.description, incident_updates.message"),
+        "{d}"
+    );
     let schema = IncidentIoConnector::tool_input_schema();
     assert!(schema["properties"]["action"]["enum"]
         .as_array()
