@@ -2337,10 +2337,10 @@ impl IncidentIoConnector {
     > {
         self.client.execute_with(entity, action, params, options).await
     }
-    /// [`execute_with`](Self::execute_with), returning the result as compact JSON
-    /// text instead of a `serde_json::Value`: the records are the server's own bytes,
-    /// spliced into the envelope without being decoded (only insignificant whitespace
-    /// is removed). The fastest way to move records on (to a file, a socket, an agent).
+    /// [`execute_with`](Self::execute_with), returning a [`RawOutput`] instead of a
+    /// `serde_json::Value`: the server's body with the records located in it, never
+    /// decoded (`records()`, `write_jsonl`, `as_str()` for the compact envelope). The
+    /// fastest way to move records on (to a file, a socket, an agent).
     pub async fn execute_raw(
         &self,
         entity: &str,
@@ -2376,6 +2376,47 @@ impl IncidentIoConnector {
     /// [`introspect::tool_input_schema`].
     pub fn tool_input_schema() -> ::connector_sdk_runtime::__private::serde_json::Value {
         introspect::tool_input_schema()
+    }
+    /// The progressive tool set for agents: `execute` with a short description and a
+    /// compact schema, `docs(section?)` and `inspect`, a fraction of the single tool's
+    /// size. See [`progressive`].
+    pub fn tools() -> ::std::vec::Vec<progressive::ToolDef> {
+        ::connector_sdk_runtime::progressive::tools(&crate::ops::CONNECTOR)
+    }
+    /// The single-tool form: `execute` with the full description and schema
+    /// ([`tool_description`](Self::tool_description),
+    /// [`tool_input_schema`](Self::tool_input_schema)).
+    pub fn single_tool() -> progressive::ToolDef {
+        ::connector_sdk_runtime::progressive::single_tool(&crate::ops::CONNECTOR)
+    }
+    /// What the docs tool returns: the outline (`None`), or one section (an entity, or
+    /// `paging`, `shaping`, `search`, `sql`, `errors`). An unknown section is an
+    /// [`Error::InvalidInput`] listing the valid ones. No request is made.
+    pub fn docs(
+        section: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<::std::string::String, Error> {
+        ::connector_sdk_runtime::progressive::docs(&crate::ops::CONNECTOR, section)
+    }
+    /// The connector's metadata and readiness: Airbyte's view in hosted mode, local
+    /// metadata in direct mode (no request).
+    pub async fn inspect(
+        &self,
+    ) -> ::std::result::Result<
+        ::connector_sdk_runtime::__private::serde_json::Value,
+        Error,
+    > {
+        self.client.inspect().await
+    }
+    /// Airbyte's skill docs for this connector (hosted mode only): the outline, or one
+    /// section.
+    pub async fn skill_docs(
+        &self,
+        section: ::std::option::Option<&str>,
+    ) -> ::std::result::Result<
+        ::connector_sdk_runtime::__private::serde_json::Value,
+        Error,
+    > {
+        self.client.skill_docs(section).await
     }
 }
 /// Builds a \[`IncidentIoConnector`\]; every setting is checked in \[`build`\](Self::build) or where it is given, before any request.
@@ -2532,6 +2573,16 @@ pub mod introspect {
     }
 }
 pub use ::connector_sdk_runtime::retry;
+/// Progressive docs for agents: three small tools (execute, docs, inspect) instead of
+/// one large one; see the runtime's module docs.
+pub mod progressive {
+    #[doc(inline)]
+    pub use ::connector_sdk_runtime::progressive::{DocSection, ToolDef};
+    /// The docs' sections, topics first, then one per entity.
+    pub fn outline() -> ::std::vec::Vec<DocSection> {
+        ::connector_sdk_runtime::progressive::outline(&crate::ops::CONNECTOR)
+    }
+}
 /// Context-store search (hosted mode only): Airbyte keeps a searchable copy of each entity's records, declared per entity in the spec's `x-airbyte-context-store`. The typed builder takes the entity's generated field enum, so a field the entity cannot search does not compile; `execute(entity, "search", params)` checks field names at run time.
 /// ```no_run
 /// use incident_io_connector::entities::IncidentsSearchField as F;

@@ -199,6 +199,12 @@ fn shaping_args(cmd: Command) -> Command {
             .help("Cut strings over 200 characters in list and search results, as agents' tools do"),
     )
     .arg(
+        Arg::new("compact")
+            .long("compact")
+            .action(ArgAction::SetTrue)
+            .help("Drop null, empty string, empty list and empty object values from the records"),
+    )
+    .arg(
         Arg::new("intent")
             .long("intent")
             .value_name("TEXT")
@@ -208,7 +214,9 @@ fn shaping_args(cmd: Command) -> Command {
 
 /// `base` with the shaping flags of `args`.
 fn shaped(args: &ArgMatches, base: ExecuteOptions) -> ExecuteOptions {
-    let mut options = base.skip_truncation(!args.get_flag("truncate"));
+    let mut options = base
+        .skip_truncation(!args.get_flag("truncate"))
+        .compact(args.get_flag("compact"));
     if let Some(f) = args.get_many::<String>("select") {
         options = options.select_fields(f.cloned());
     }
@@ -394,11 +402,27 @@ fn cli() -> Command {
                     .action(ArgAction::SetTrue)
                     .conflicts_with("entity")
                     .help("Print the agent tool's input JSON Schema"),
+            )
+            .arg(
+                Arg::new("docs")
+                    .long("docs")
+                    .value_name("SECTION")
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("")
+                    .conflicts_with_all(["entity", "tool_description", "tool_schema"])
+                    .help("Print the agents' docs: the outline, or --docs=SECTION (an entity, or paging, shaping, search, sql, errors), as the MCP docs tool returns them"),
             ),
     )
     .subcommand(
         Command::new("mcp")
-            .about("Serve the Model Context Protocol over stdio: tools incident_io_execute and incident_io_check")
+            .about("Serve the Model Context Protocol over stdio: incident_io_execute, incident_io_docs, incident_io_inspect and incident_io_check (or, with --single-tool, one large incident_io_execute and incident_io_check)")
+            .arg(
+                Arg::new("single_tool")
+                    .long("single-tool")
+                    .action(ArgAction::SetTrue)
+                    .help("Serve one incident_io_execute whose description and schema carry every entity, action and param (about 40k characters), instead of the small execute, docs and inspect tools"),
+            )
             .arg(
                 Arg::new("max_output_chars")
                     .long("max-output-chars")
@@ -484,7 +508,7 @@ async fn run(m: &ArgMatches) -> Result<u8, CliError> {
                 .get_one::<usize>("max_output_chars")
                 .copied()
                 .filter(|n| *n > 0);
-            mcp::serve(s.connector, limit)
+            mcp::serve(s.connector, limit, sub.get_flag("single_tool"))
                 .await
                 .map_err(CliError::Other)?;
             Ok(EXIT_OK)
@@ -898,7 +922,10 @@ async fn check(conn: &IncidentIoConnector) -> Result<u8, CliError> {
 
 fn describe(args: &ArgMatches) -> Result<(), CliError> {
     let mut out = io::BufWriter::new(io::stdout());
-    if args.get_flag("tool_description") {
+    if let Some(section) = args.get_one::<String>("docs") {
+        let section = Some(section.as_str()).filter(|s| !s.is_empty());
+        write!(out, "{}", IncidentIoConnector::docs(section)?)?;
+    } else if args.get_flag("tool_description") {
         writeln!(out, "{}", IncidentIoConnector::tool_description())?;
     } else if args.get_flag("tool_schema") {
         serde_json::to_writer_pretty(&mut out, &IncidentIoConnector::tool_input_schema())

@@ -1,11 +1,18 @@
-//! `incident-io mcp`: the Model Context Protocol over stdio (rmcp), with two tools.
+//! `incident-io mcp`: the Model Context Protocol over stdio (rmcp).
 //!
-//! - `incident_io_execute`: the SDK's `execute(entity, action, params)`. Its description is
-//!   `IncidentIoConnector::tool_description()` and its input schema
-//!   `IncidentIoConnector::tool_input_schema()`. Results are compact JSON text, the records
-//!   spliced from incident.io's own bytes (never decoded and re-encoded); results over
+//! By default the tools are the progressive set (`IncidentIoConnector::tools()`), small
+//! definitions whose details are fetched on demand:
+//! - `incident_io_execute`: the SDK's `execute(entity, action, params)` with the shaping
+//!   options, a short description and a compact schema. Results are compact JSON text, the
+//!   records spliced from incident.io's own bytes (never decoded and re-encoded); results over
 //!   the output limit are refused with an error that says how to ask for less.
+//! - `incident_io_docs(section?)`: the outline, or one entity's or topic's details
+//!   (`IncidentIoConnector::docs`).
+//! - `incident_io_inspect`: the connector's metadata (`IncidentIoConnector::inspect`).
 //! - `incident_io_check`: `IncidentIoConnector::check()`.
+//!
+//! With `--single-tool`, `incident_io_execute` carries the full description and per-action
+//! schema instead (`tool_description()`, `tool_input_schema()`), beside `incident_io_check`.
 //!
 //! Failures are tool errors (`isError: true`) whose text starts with what kind of failure it
 //! is, whether retrying can help, and what to change. Only a call to an unknown tool is a
@@ -27,6 +34,10 @@ use serde_json::{json, Value};
 pub(crate) const EXECUTE_TOOL: &str = "incident_io_execute";
 /// Name of the check tool.
 pub(crate) const CHECK_TOOL: &str = "incident_io_check";
+/// Name of the docs tool (progressive form).
+pub(crate) const DOCS_TOOL: &str = "incident_io_docs";
+/// Name of the inspect tool (progressive form).
+pub(crate) const INSPECT_TOOL: &str = "incident_io_inspect";
 
 /// The MCP server: a connector and the two tool definitions.
 #[derive(Clone)]
@@ -44,19 +55,29 @@ fn object(v: Value) -> JsonObject {
 }
 
 impl IncidentIoMcp {
-    fn new(connector: IncidentIoConnector, max_output_chars: Option<usize>) -> Self {
+    fn new(
+        connector: IncidentIoConnector,
+        max_output_chars: Option<usize>,
+        single_tool: bool,
+    ) -> Self {
         let read_only = ToolAnnotations::new()
             .read_only(true)
             .destructive(false)
             .idempotent(true)
             .open_world(true);
-        let execute = Tool::new(
-            EXECUTE_TOOL,
-            IncidentIoConnector::tool_description(),
-            object(IncidentIoConnector::tool_input_schema()),
-        )
-        .with_title("Read incident.io")
-        .with_annotations(read_only.clone());
+        let defs = if single_tool {
+            vec![IncidentIoConnector::single_tool()]
+        } else {
+            IncidentIoConnector::tools()
+        };
+        let mut tools: Vec<Tool> = defs
+            .into_iter()
+            .map(|d| {
+                Tool::new(d.name, d.description, object(d.input_schema))
+                    .with_title(d.title)
+                    .with_annotations(read_only.clone())
+            })
+            .collect();
         let check = Tool::new(
             CHECK_TOOL,
             "Checks that the incident.io connection works: reads one record with the configured credentials. Returns {\"status\": \"healthy\"} or an error saying what is wrong. Takes no arguments.",
@@ -64,10 +85,39 @@ impl IncidentIoMcp {
         )
         .with_title("Check the incident.io connection")
         .with_annotations(read_only);
+        tools.push(check);
         IncidentIoMcp {
             connector,
             max_output_chars,
-            tools: Arc::new(vec![execute, check]),
+            tools: Arc::new(tools),
+        }
+    }
+
+    fn docs(&self, args: &JsonObject) -> CallToolResult {
+        let section = match args.get("section") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                return tool_error(
+                    "Invalid call; not retryable as is. section must be a string: an entity name or a topic; call with no arguments for the outline.".to_string(),
+                )
+            }
+        };
+        if let Some(extra) = args.keys().find(|k| k.as_str() != "section") {
+            return tool_error(format!(
+                "Invalid call; not retryable as is. The only argument is section; `{extra}` is not one."
+            ));
+        }
+        match IncidentIoConnector::docs(section) {
+            Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+            Err(e) => tool_error(agent_message(&e)),
+        }
+    }
+
+    async fn inspect(&self) -> CallToolResult {
+        match self.connector.inspect().await {
+            Ok(v) => CallToolResult::success(vec![ContentBlock::text(v.to_string())]),
+            Err(e) => tool_error(agent_message(&e)),
         }
     }
 
@@ -89,6 +139,7 @@ impl IncidentIoMcp {
                     | "exclude_fields"
                     | "skip_truncation"
                     | "intent"
+                    | "compact"
             )
         }) {
             return tool_error(format!(
@@ -106,7 +157,18 @@ impl IncidentIoMcp {
                 "Invalid call, nothing was sent to incident.io; not retryable as is. Pass `action` as a string: list, get or search.".to_string(),
             );
         };
-        let params = args.get("params").cloned().unwrap_or(Value::Null);
+        // Some clients send params as a JSON object in a string.
+        let params = match args.get("params") {
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(v @ Value::Object(_)) => v,
+                _ => {
+                    return tool_error(format!(
+                        "Invalid call, nothing was sent to incident.io; not retryable as is. params must be a JSON object (or a string holding one), got {text:?}"
+                    ))
+                }
+            },
+            other => other.cloned().unwrap_or(Value::Null),
+        };
         let options = match shaping_options(&args) {
             Ok(o) => o.max_output_chars(self.max_output_chars),
             Err(message) => {
@@ -148,8 +210,9 @@ impl IncidentIoMcp {
     }
 }
 
-/// The shaping arguments of an execute call. For agents, truncation is on unless
-/// `skip_truncation` is true (long strings cost context); select and exclude are as given.
+/// The shaping arguments of an execute call. For agents, truncation and compaction are on
+/// unless `skip_truncation` is true or `compact` false (long strings and empty values cost
+/// context); select and exclude are as given.
 fn shaping_options(args: &JsonObject) -> Result<ExecuteOptions, String> {
     let list = |key: &str| -> Result<Option<Vec<String>>, String> {
         match args.get(key) {
@@ -168,7 +231,7 @@ fn shaping_options(args: &JsonObject) -> Result<ExecuteOptions, String> {
             )),
         }
     };
-    let mut options = ExecuteOptions::new().skip_truncation(false);
+    let mut options = ExecuteOptions::new().skip_truncation(false).compact(true);
     if let Some(f) = list("select_fields")? {
         options = options.select_fields(f);
     }
@@ -179,6 +242,11 @@ fn shaping_options(args: &JsonObject) -> Result<ExecuteOptions, String> {
         None | Some(Value::Null) => {}
         Some(Value::Bool(b)) => options = options.skip_truncation(*b),
         Some(_) => return Err("skip_truncation must be true or false".to_string()),
+    }
+    match args.get("compact") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => options = options.compact(*b),
+        Some(_) => return Err("compact must be true or false".to_string()),
     }
     match args.get("intent") {
         None | Some(Value::Null) => {}
@@ -234,7 +302,7 @@ impl ServerHandler for IncidentIoMcp {
                 env!("CARGO_PKG_VERSION"),
             ))
             .with_instructions(
-                "Read-only access to incident.io. Call incident_io_execute with {entity, action, params}; its description lists the entities, their actions and params, and how paging works (pass meta.next_cursor back as after). incident_io_check verifies the connection.",
+                "Read-only access to incident.io. Call incident_io_execute with {entity, action, params}; pass meta.next_cursor back as after for the next page. When incident_io_docs is offered, read an entity's section (incident_io_docs with section set to the entity) before calling it. incident_io_check verifies the connection.",
             )
     }
 
@@ -259,10 +327,19 @@ impl ServerHandler for IncidentIoMcp {
         let result = match request.name.as_ref() {
             EXECUTE_TOOL => self.execute(args).await,
             CHECK_TOOL => self.check().await,
+            DOCS_TOOL if self.tools.iter().any(|t| t.name == DOCS_TOOL) => self.docs(&args),
+            INSPECT_TOOL if self.tools.iter().any(|t| t.name == INSPECT_TOOL) => {
+                self.inspect().await
+            }
             other => {
                 return Err(ErrorData::invalid_params(
                     format!(
-                        "unknown tool `{other}`; the tools are {EXECUTE_TOOL} and {CHECK_TOOL}"
+                        "unknown tool `{other}`; the tools are {}",
+                        self.tools
+                            .iter()
+                            .map(|t| t.name.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     None,
                 ))
@@ -276,8 +353,9 @@ impl ServerHandler for IncidentIoMcp {
 pub(crate) async fn serve(
     connector: IncidentIoConnector,
     max_output_chars: Option<usize>,
+    single_tool: bool,
 ) -> Result<(), String> {
-    let server = IncidentIoMcp::new(connector, max_output_chars);
+    let server = IncidentIoMcp::new(connector, max_output_chars, single_tool);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -1,5 +1,6 @@
 //! `incident-io mcp --emulator`, started as a child process and driven over stdio by the rmcp
-//! client: initialize, list the tools, call execute (a list and a get), bad params come back
+//! client: initialize, list the tools (the progressive set by default, one large execute with
+//! `--single-tool`), call execute (a list and a get), docs and inspect, bad params come back
 //! as tool errors an agent can act on, and the check tool.
 
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
@@ -56,7 +57,7 @@ fn is_error(result: &CallToolResult) -> bool {
 
 #[tokio::test]
 async fn mcp_server_over_stdio() {
-    let client = start(&[]).await;
+    let client = start(&["--single-tool"]).await;
 
     // initialize: the server names itself and offers tools.
     let info = client.peer_info().expect("initialized");
@@ -241,7 +242,36 @@ async fn mcp_execute_shapes_records_and_checks_its_options() {
         );
         assert!(r.get("id").is_some());
     }
+    // For agents, null and empty values are dropped unless compact is false; params may come
+    // as a JSON string.
+    let compacted = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "incidents", "action": "list", "params": "{\"page_size\": 25}"}),
+    )
+    .await;
+    assert!(!is_error(&compacted), "{}", text(&compacted));
+    let exact = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "incidents", "action": "list", "params": {"page_size": 25}, "compact": false}),
+    )
+    .await;
+    let (c_text, e_text) = (text(&compacted), text(&exact));
+    assert!(e_text.contains(":null") || e_text.contains(":[]") || e_text.contains(":\"\""));
+    let c_records: Value = serde_json::from_str(&c_text).unwrap();
+    for r in c_records["data"].as_array().unwrap() {
+        for (k, v) in r.as_object().unwrap() {
+            assert!(
+                !(v.is_null() || v == &json!("") || v == &json!([]) || v == &json!({})),
+                "{k} kept empty"
+            );
+        }
+    }
+    assert!(c_text.len() < e_text.len());
     for (bad, needle) in [
+        (json!({"compact": "no"}), "compact must be true or false"),
+        (json!({"params": "[1]"}), "params must be a JSON object"),
         (
             json!({"select_fields": "id"}),
             "select_fields must be a list",
@@ -261,5 +291,75 @@ async fn mcp_execute_shapes_records_and_checks_its_options() {
         assert!(text(&r).contains(needle), "{}", text(&r));
         assert!(text(&r).contains("not retryable as is"), "{}", text(&r));
     }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn mcp_serves_the_progressive_tools_by_default() {
+    let client = start(&[]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "incident_io_execute",
+            "incident_io_docs",
+            "incident_io_inspect",
+            "incident_io_check"
+        ]
+    );
+    let defs = IncidentIoConnector::tools();
+    for (tool, def) in tools.iter().zip(&defs) {
+        assert_eq!(tool.description.as_deref(), Some(def.description.as_str()));
+        assert_eq!(
+            Value::Object(tool.input_schema.as_ref().clone()),
+            def.input_schema
+        );
+    }
+    let sized: usize = tools[..3]
+        .iter()
+        .map(|t| {
+            t.name.chars().count()
+                + t.description.as_deref().unwrap_or("").chars().count()
+                + Value::Object(t.input_schema.as_ref().clone())
+                    .to_string()
+                    .chars()
+                    .count()
+        })
+        .sum();
+    assert!(sized <= 8_000, "{sized}");
+
+    // The outline, then an entity's section, then a call it documents.
+    let outline = call(&client, "incident_io_docs", json!({})).await;
+    assert!(!is_error(&outline));
+    assert!(text(&outline).contains("- teams: "), "{}", text(&outline));
+    let section = call(
+        &client,
+        "incident_io_docs",
+        json!({"section": "severities"}),
+    )
+    .await;
+    assert_eq!(
+        text(&section),
+        IncidentIoConnector::docs(Some("severities")).unwrap()
+    );
+    let page = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "severities", "action": "list"}),
+    )
+    .await;
+    assert!(!is_error(&page), "{}", text(&page));
+    let bad = call(&client, "incident_io_docs", json!({"section": "nope"})).await;
+    assert!(
+        is_error(&bad) && text(&bad).contains("valid sections"),
+        "{}",
+        text(&bad)
+    );
+
+    let inspect = call(&client, "incident_io_inspect", json!({})).await;
+    assert!(!is_error(&inspect), "{}", text(&inspect));
+    let inspect: Value = serde_json::from_str(&text(&inspect)).unwrap();
+    assert_eq!(inspect["mode"], "direct");
     client.cancel().await.unwrap();
 }

@@ -596,10 +596,10 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
                 self.client.execute_with(entity, action, params, options).await
             }
 
-            /// [`execute_with`](Self::execute_with), returning the result as compact JSON
-            /// text instead of a `serde_json::Value`: the records are the server's own bytes,
-            /// spliced into the envelope without being decoded (only insignificant whitespace
-            /// is removed). The fastest way to move records on (to a file, a socket, an agent).
+            /// [`execute_with`](Self::execute_with), returning a [`RawOutput`] instead of a
+            /// `serde_json::Value`: the server's body with the records located in it, never
+            /// decoded (`records()`, `write_jsonl`, `as_str()` for the compact envelope). The
+            /// fastest way to move records on (to a file, a socket, an agent).
             pub async fn execute_raw(
                 &self,
                 entity: &str,
@@ -634,6 +634,39 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
             /// [`introspect::tool_input_schema`].
             pub fn tool_input_schema() -> #rt::__private::serde_json::Value {
                 introspect::tool_input_schema()
+            }
+
+            /// The progressive tool set for agents: `execute` with a short description and a
+            /// compact schema, `docs(section?)` and `inspect`, a fraction of the single tool's
+            /// size. See [`progressive`].
+            pub fn tools() -> ::std::vec::Vec<progressive::ToolDef> {
+                #rt::progressive::tools(&crate::ops::CONNECTOR)
+            }
+
+            /// The single-tool form: `execute` with the full description and schema
+            /// ([`tool_description`](Self::tool_description),
+            /// [`tool_input_schema`](Self::tool_input_schema)).
+            pub fn single_tool() -> progressive::ToolDef {
+                #rt::progressive::single_tool(&crate::ops::CONNECTOR)
+            }
+
+            /// What the docs tool returns: the outline (`None`), or one section (an entity, or
+            /// `paging`, `shaping`, `search`, `sql`, `errors`). An unknown section is an
+            /// [`Error::InvalidInput`] listing the valid ones. No request is made.
+            pub fn docs(section: ::std::option::Option<&str>) -> ::std::result::Result<::std::string::String, Error> {
+                #rt::progressive::docs(&crate::ops::CONNECTOR, section)
+            }
+
+            /// The connector's metadata and readiness: Airbyte's view in hosted mode, local
+            /// metadata in direct mode (no request).
+            pub async fn inspect(&self) -> ::std::result::Result<#rt::__private::serde_json::Value, Error> {
+                self.client.inspect().await
+            }
+
+            /// Airbyte's skill docs for this connector (hosted mode only): the outline, or one
+            /// section.
+            pub async fn skill_docs(&self, section: ::std::option::Option<&str>) -> ::std::result::Result<#rt::__private::serde_json::Value, Error> {
+                self.client.skill_docs(section).await
             }
         }
 
@@ -801,6 +834,18 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
         }
 
         pub use #rt::retry;
+
+        /// Progressive docs for agents: three small tools (execute, docs, inspect) instead of
+        /// one large one; see the runtime's module docs.
+        pub mod progressive {
+            #[doc(inline)]
+            pub use #rt::progressive::{DocSection, ToolDef};
+
+            /// The docs' sections, topics first, then one per entity.
+            pub fn outline() -> ::std::vec::Vec<DocSection> {
+                #rt::progressive::outline(&crate::ops::CONNECTOR)
+            }
+        }
 
         #search_module
 

@@ -45,6 +45,10 @@ pub(crate) const TOKEN_PATH: &str = "/api/v1/account/applications/token";
 pub(crate) const CONNECTORS_PATH: &str = "/api/v1/integrations/connectors";
 /// Path of the execute route.
 pub(crate) const EXECUTE_PATH: &str = "/api/v1/integrations/connectors/{id}/execute";
+/// A connector's metadata.
+pub(crate) const INSPECT_PATH: &str = "/api/v1/integrations/connectors/{id}/inspect";
+/// Skill docs.
+pub(crate) const SKILL_DOCS_PATH: &str = "/api/v1/skills/docs";
 /// The search action on the wire.
 pub(crate) const SEARCH_ACTION: &str = "context_store_search";
 
@@ -117,6 +121,8 @@ pub(crate) struct Airbyte {
     pub(crate) connectors: Mutex<Vec<Connector>>,
     pub(crate) seed: u64,
     pub(crate) seq: AtomicU64,
+    /// The inspect and skill-docs answers.
+    pub(crate) skill_docs: super::inspect::SkillDocs,
 }
 
 impl Airbyte {
@@ -165,6 +171,7 @@ impl Airbyte {
             connectors: Mutex::new(connectors),
             seed,
             seq: AtomicU64::new(0),
+            skill_docs: super::inspect::SkillDocs::read(spec),
         }
     }
 

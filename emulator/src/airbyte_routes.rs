@@ -14,7 +14,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::airbyte::{
-    json_response, AbError, Connector, CONNECTORS_PATH, EXECUTE_PATH, SEARCH_ACTION, TOKEN_PATH,
+    json_response, AbError, Connector, CONNECTORS_PATH, EXECUTE_PATH, INSPECT_PATH, SEARCH_ACTION,
+    SKILL_DOCS_PATH, TOKEN_PATH,
 };
 use super::backend::Params;
 use super::context_store;
@@ -52,6 +53,56 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route(TOKEN_PATH, post(token))
         .route(CONNECTORS_PATH, get(list_connectors).post(create_connector))
         .route(EXECUTE_PATH, post(execute))
+        .route(INSPECT_PATH, get(inspect))
+        .route(SKILL_DOCS_PATH, get(skill_docs))
+}
+
+async fn inspect(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = shared.airbyte.authorize(&headers) {
+        return e.into_response();
+    }
+    let found = shared
+        .airbyte
+        .connectors()
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| (c.summary(), c.definition_id.clone()));
+    match found {
+        Some((summary, definition)) => json_response(
+            200,
+            &shared.airbyte.skill_docs.inspect(summary, &definition),
+        ),
+        None => AbError::new(404, format!("connector {id} not found")).into_response(),
+    }
+}
+
+async fn skill_docs(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = shared.airbyte.authorize(&headers) {
+        return e.into_response();
+    }
+    let pairs = super::spec::parse_query(query.as_deref());
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let Some(id) = get("id") else {
+        return AbError::invalid("the id query parameter is required (a docs_skill_id)")
+            .into_response();
+    };
+    if id != super::inspect::skill_id(&shared.airbyte.definition_id) {
+        return AbError::new(404, format!("skill {id} not found")).into_response();
+    }
+    match shared.airbyte.skill_docs.docs(id, get("section")) {
+        Some(docs) => json_response(200, &docs),
+        None => {
+            AbError::new(404, format!("section {:?} not found", get("section"))).into_response()
+        }
+    }
 }
 
 async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {

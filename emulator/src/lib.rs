@@ -102,6 +102,7 @@ mod backend;
 mod context_store;
 mod data;
 mod faults;
+mod inspect;
 mod listener;
 mod log;
 mod server;

@@ -381,6 +381,30 @@ impl Client {
 
 /// Agent surface: self-description generated from the spec (see [`crate::introspect`]).
 impl Client {
+    /// The connector's metadata and readiness. Hosted mode asks Airbyte
+    /// (`GET /api/v1/integrations/connectors/{id}/inspect`: its view of the connector, with a
+    /// `docs_skill_id`); direct mode returns local metadata (`"mode": "direct"`, the version
+    /// of the spec, the entities and their actions) and makes no request.
+    pub async fn inspect(&self) -> Result<Value, Error> {
+        match &self.inner.transport {
+            Transport::Hosted(h) => h.inspect().await,
+            Transport::Direct(_) => Ok(crate::progressive::local_inspect(self.inner.meta)),
+        }
+    }
+
+    /// Airbyte's skill docs for this connector (hosted mode only): the outline, or one
+    /// section. The SDK's own docs ([`crate::progressive::docs`]) describe exactly the calls
+    /// this SDK validates and need no request; these are Airbyte's, for its hosted version of
+    /// the connector. Direct mode: [`Error::HostedOnly`], before any request.
+    pub async fn skill_docs(&self, section: Option<&str>) -> Result<Value, Error> {
+        match &self.inner.transport {
+            Transport::Hosted(h) => h.skill_docs(section).await,
+            Transport::Direct(_) => Err(Error::HostedOnly {
+                operation: "skill docs".to_string(),
+            }),
+        }
+    }
+
     /// Every entity with its actions and params. See [`introspect::entities`].
     pub fn entities(&self) -> Vec<introspect::EntityDescription> {
         introspect::entities(self.inner.meta)

@@ -520,11 +520,11 @@ fn example_questions(meta: &ConnectorMeta, kind: &str) -> Vec<String> {
 }
 
 /// One line: runs of whitespace (newlines included) become one space.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn sentence(s: &str) -> String {
+pub(crate) fn sentence(s: &str) -> String {
     let s = one_line(s);
     if s.is_empty() || s.ends_with(['.', '!', '?']) {
         s
@@ -534,7 +534,7 @@ fn sentence(s: &str) -> String {
 }
 
 /// The searchable fields as a compact tree: `id, creator{user{id,name}}, severity{rank}`.
-fn field_tree(fields: &[&str]) -> String {
+pub(crate) fn field_tree(fields: &[&str]) -> String {
     #[derive(Default)]
     struct Node {
         children: Vec<(String, Node)>,
@@ -583,7 +583,25 @@ fn field_tree(fields: &[&str]) -> String {
 /// docstring parsers read as sections.
 pub fn tool_description(meta: &ConnectorMeta) -> String {
     let entities = entities(meta);
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<String> = vec![intro(meta)];
+    out.push("Entities, with their actions and params (name?: optional, a..=b: inclusive bounds, = default):".to_string());
+    out.extend(entities.iter().map(entity_line));
+    out.extend(paging_lines(meta, &entities));
+    out.extend(search_lines(&entities));
+    out.push(sql_paragraph(meta));
+    out.push(output_limit_line());
+    out.push(shaping_line());
+    out.push(errors_line());
+    out.extend(question_lines(meta));
+    out.into_iter()
+        .map(|l| one_line(&l))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What the tool is: `{entity, action, params}`, the service, read-only.
+pub(crate) fn intro(meta: &ConnectorMeta) -> String {
     let service = meta.display_name;
     let about = meta
         .spec()
@@ -591,65 +609,72 @@ pub fn tool_description(meta: &ConnectorMeta) -> String {
         .and_then(Value::as_str)
         .map(first_sentence)
         .unwrap_or_default();
-    out.push(format!(
+    format!(
         "Reads {service} data through one call: {{\"entity\": ..., \"action\": ..., \"params\": {{...}}}}. {about} This tool is read-only: it cannot create, change or delete anything."
-    ));
-    out.push("Entities, with their actions and params (name?: optional, a..=b: inclusive bounds, = default):".to_string());
-    for e in &entities {
-        let what = e
-            .hints
-            .as_ref()
-            .and_then(|h| h.summary.as_deref())
-            .map(sentence)
-            .unwrap_or_else(|| sentence(e.description));
-        let when = e
-            .hints
-            .as_ref()
-            .and_then(|h| h.when_to_use.as_deref())
-            .map(|w| format!(" Use for: {}", sentence(&lower_first(w))))
-            .unwrap_or_default();
-        let how = e
-            .hints
-            .as_ref()
-            .and_then(|h| h.search_strategy.as_deref())
-            .map(|w| format!(" How: {}", sentence(&lower_first(w))))
-            .unwrap_or_default();
-        let mut line = format!("- {}: {what}{when}{how}", e.entity);
-        for a in &e.actions {
-            if a.hosted_only {
-                continue;
-            }
-            let _ = write!(line, " {}", a.signature());
-            let notes: Vec<String> = a
-                .params
-                .iter()
-                .filter(|p| !is_obvious(p))
-                .map(|p| {
-                    format!(
-                        "{}: {}",
-                        p.name,
-                        one_line(p.description).trim_end_matches('.')
-                    )
-                })
-                .collect();
-            match (a.action, a.cursor_param.is_some()) {
-                ("list", true) => line.push_str(" paginated"),
-                ("list", false) => line.push_str(" returns everything in one call"),
-                _ => {}
-            }
-            if !notes.is_empty() {
-                let _ = write!(line, " [{}]", notes.join("; "));
-            }
-            line.push(';');
+    )
+}
+
+/// One entity on one line: what it is, when to use it, its actions with signatures.
+pub(crate) fn entity_line(e: &EntityDescription) -> String {
+    let what = e
+        .hints
+        .as_ref()
+        .and_then(|h| h.summary.as_deref())
+        .map(sentence)
+        .unwrap_or_else(|| sentence(e.description));
+    let when = e
+        .hints
+        .as_ref()
+        .and_then(|h| h.when_to_use.as_deref())
+        .map(|w| format!(" Use for: {}", sentence(&lower_first(w))))
+        .unwrap_or_default();
+    let how = e
+        .hints
+        .as_ref()
+        .and_then(|h| h.search_strategy.as_deref())
+        .map(|w| format!(" How: {}", sentence(&lower_first(w))))
+        .unwrap_or_default();
+    let mut line = format!("- {}: {what}{when}{how}", e.entity);
+    for a in &e.actions {
+        if a.hosted_only {
+            continue;
         }
-        if e.action(SEARCH).is_some() {
-            line.push_str(" search (hosted).");
-        } else if line.ends_with(';') {
-            line.pop();
-            line.push('.');
+        let _ = write!(line, " {}", a.signature());
+        let notes: Vec<String> = a
+            .params
+            .iter()
+            .filter(|p| !is_obvious(p))
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    p.name,
+                    one_line(p.description).trim_end_matches('.')
+                )
+            })
+            .collect();
+        match (a.action, a.cursor_param.is_some()) {
+            ("list", true) => line.push_str(" paginated"),
+            ("list", false) => line.push_str(" returns everything in one call"),
+            _ => {}
         }
-        out.push(line);
+        if !notes.is_empty() {
+            let _ = write!(line, " [{}]", notes.join("; "));
+        }
+        line.push(';');
     }
+    if e.action(SEARCH).is_some() {
+        line.push_str(" search (hosted).");
+    } else if line.ends_with(';') {
+        line.pop();
+        line.push('.');
+    }
+    line
+}
+
+/// How paging works, which lists are not paginated, and what `get` returns.
+pub(crate) fn paging_lines(meta: &ConnectorMeta, entities: &[EntityDescription]) -> Vec<String> {
+    let service = meta.display_name;
+    let mut out = Vec::new();
     let unpaged: Vec<&str> = entities
         .iter()
         .filter(|e| e.action("list").is_some_and(|a| a.cursor_param.is_none()))
@@ -670,38 +695,57 @@ pub fn tool_description(meta: &ConnectorMeta) -> String {
         ));
     }
     out.push("get returns the record itself, with no envelope. Ids come from the id field of list results.".to_string());
+    out
+}
+
+/// Hosted search: the call, its conditions, its result, and each entity's searchable fields.
+pub(crate) fn search_lines(entities: &[EntityDescription]) -> Vec<String> {
     let searchable: Vec<&EntityDescription> = entities
         .iter()
         .filter(|e| !e.search_fields.is_empty())
         .collect();
-    if !searchable.is_empty() {
-        out.push(
-            "Search (hosted mode only, through Airbyte; in direct mode it fails with a hosted-only error, so use list then): action \"search\" with params {\"query\": {\"filter\": <condition>, \"sort\": [{\"<field>\": \"asc\" or \"desc\"}]}, \"limit\": n, \"cursor\": \"...\", \"fields\": [\"id\", \"severity.name\"]}, all optional."
-                .to_string(),
-        );
-        out.push(
-            "Search conditions: {\"eq\"|\"neq\"|\"gt\"|\"gte\"|\"lt\"|\"lte\": {\"<field>\": value}}, {\"in\": {\"<field>\": [values]}}, {\"like\": {\"<field>\": \"%text%\"}} (case-insensitive, % is the only wildcard), {\"fuzzy\": {\"<field>\": \"words in order\"}}, {\"keyword\": {\"<field>\": \"any of these words\"}}, {\"contains\": {\"<array field>\": value}}, {\"any\": {\"<array field>\": [values]}}, {\"not\": condition}, {\"and\": [conditions]}, {\"or\": [conditions]}. Nested fields use dots (severity.rank). Timestamps are RFC 3339 strings and compare in time order, e.g. {\"gte\": {\"created_at\": \"2026-01-01T00:00:00Z\"}}."
-                .to_string(),
-        );
-        out.push(
-            "Search returns {\"data\": [records], \"meta\": {\"has_more\": bool, \"cursor\": ..., \"took_ms\": ...}}; while has_more is true, pass meta.cursor back as params.cursor. Use fields to return less."
-                .to_string(),
-        );
-        for e in searchable {
-            out.push(format!(
-                "Searchable fields of {}: {}.",
-                e.entity,
-                field_tree(&e.search_fields)
-            ));
-        }
+    if searchable.is_empty() {
+        return Vec::new();
     }
-    out.push(sql_paragraph(meta));
-    out.push(format!(
+    let mut out = vec![
+        "Search (hosted mode only, through Airbyte; in direct mode it fails with a hosted-only error, so use list then): action \"search\" with params {\"query\": {\"filter\": <condition>, \"sort\": [{\"<field>\": \"asc\" or \"desc\"}]}, \"limit\": n, \"cursor\": \"...\", \"fields\": [\"id\", \"severity.name\"]}, all optional."
+            .to_string(),
+        "Search conditions: {\"eq\"|\"neq\"|\"gt\"|\"gte\"|\"lt\"|\"lte\": {\"<field>\": value}}, {\"in\": {\"<field>\": [values]}}, {\"like\": {\"<field>\": \"%text%\"}} (case-insensitive, % is the only wildcard), {\"fuzzy\": {\"<field>\": \"words in order\"}}, {\"keyword\": {\"<field>\": \"any of these words\"}}, {\"contains\": {\"<array field>\": value}}, {\"any\": {\"<array field>\": [values]}}, {\"not\": condition}, {\"and\": [conditions]}, {\"or\": [conditions]}. Nested fields use dots (severity.rank). Timestamps are RFC 3339 strings and compare in time order, e.g. {\"gte\": {\"created_at\": \"2026-01-01T00:00:00Z\"}}."
+            .to_string(),
+        "Search returns {\"data\": [records], \"meta\": {\"has_more\": bool, \"cursor\": ..., \"took_ms\": ...}}; while has_more is true, pass meta.cursor back as params.cursor. Use fields to return less."
+            .to_string(),
+    ];
+    for e in searchable {
+        out.push(format!(
+            "Searchable fields of {}: {}.",
+            e.entity,
+            field_tree(&e.search_fields)
+        ));
+    }
+    out
+}
+
+/// The output limit.
+pub(crate) fn output_limit_line() -> String {
+    format!(
         "Output limit: a result over {} characters of JSON (the default) is refused with an error, never cut short; ask again with a smaller page_size (list) or a smaller limit (search), or keep only the fields you need.",
         group_thousands(DEFAULT_MAX_OUTPUT_CHARS)
-    ));
-    out.push("Shaping: select_fields [\"id\", \"status.name\"] keeps only those fields of each record (exclude_fields drops some); skip_truncation false cuts strings over 200 characters in list and search results.".to_string());
-    out.push("Errors say what to change: an unknown entity, action or param, a wrong type or an out-of-range value is refused before any request and the message lists what is valid. Rate limits (429) and server errors are retried automatically; if one still comes back it says it is retryable, so wait and call again. Authentication errors cannot be fixed by changing params.".to_string());
+    )
+}
+
+/// Field shaping, truncation and intent.
+pub(crate) fn shaping_line() -> String {
+    "Shaping: select_fields [\"id\", \"status.name\"] keeps only those fields of each record (exclude_fields drops some); skip_truncation false cuts strings over 200 characters in list and search results; compact true drops null and empty values; intent says in one sentence why you make the call.".to_string()
+}
+
+/// What errors say.
+pub(crate) fn errors_line() -> String {
+    "Errors say what to change: an unknown entity, action or param, a wrong type or an out-of-range value is refused before any request and the message lists what is valid. Rate limits (429) and server errors are retried automatically; if one still comes back it says it is retryable, so wait and call again. Authentication errors cannot be fixed by changing params.".to_string()
+}
+
+/// The spec's example questions: answerable, needing search, and out of reach.
+pub(crate) fn question_lines(meta: &ConnectorMeta) -> Vec<String> {
+    let mut out = Vec::new();
     let direct = example_questions(meta, "direct");
     let search = example_questions(meta, "search");
     let unsupported = example_questions(meta, "unsupported");
@@ -723,11 +767,7 @@ pub fn tool_description(meta: &ConnectorMeta) -> String {
             quoted(&unsupported).join("; ")
         ));
     }
-    out.into_iter()
-        .map(|l| one_line(&l))
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    out
 }
 
 /// What the tool description says about context-store SQL, with the semantic-search fields
@@ -781,7 +821,7 @@ fn lower_first(s: &str) -> String {
 
 // ── Tool input schema ───────────────────────────────────────────────────────────────────
 
-fn param_schema(p: &ParamDescription) -> Value {
+pub(crate) fn param_schema(p: &ParamDescription) -> Value {
     let mut s = Map::new();
     s.insert("type".into(), json!(p.json_type));
     if let Some(m) = p.minimum {
@@ -972,6 +1012,10 @@ pub fn tool_input_schema(meta: &ConnectorMeta) -> Value {
                 "type": "string",
                 "maxLength": crate::shape::MAX_INTENT_CHARS,
                 "description": "Optional: why you are making this call, in one sentence.",
+            },
+            "compact": {
+                "type": "boolean",
+                "description": "Whether null, empty string, empty list and empty object values are dropped from the records (to save context); false returns records exactly as sent.",
             },
         },
         "required": ["entity", "action"],

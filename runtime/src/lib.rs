@@ -33,6 +33,7 @@ pub mod open_enum;
 mod output;
 mod pagination;
 pub mod params;
+pub mod progressive;
 mod request;
 pub mod requests;
 pub mod retry;

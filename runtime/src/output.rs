@@ -41,6 +41,10 @@ pub struct ExecuteOptions {
     /// Why the call is made, at most 512 characters: sent with hosted calls (Airbyte keeps it
     /// with the call), recorded on the call's tracing span in direct mode.
     pub intent: Option<String>,
+    /// `true` drops `null`, `""`, `[]` and `{}` values from the records, recursively, to save
+    /// an agent's context (as Airbyte's MCP server does). Applied by the client in both modes.
+    /// Default `false`: records as sent.
+    pub compact: bool,
 }
 
 impl Default for ExecuteOptions {
@@ -51,6 +55,7 @@ impl Default for ExecuteOptions {
             exclude_fields: None,
             skip_truncation: true,
             intent: None,
+            compact: false,
         }
     }
 }
@@ -94,6 +99,12 @@ impl ExecuteOptions {
         self
     }
 
+    /// Drops empty values from the records (see [`ExecuteOptions::compact`]).
+    pub fn compact(mut self, compact: bool) -> Self {
+        self.compact = compact;
+        self
+    }
+
     /// Says why the call is made (see [`ExecuteOptions::intent`]).
     pub fn intent(mut self, intent: impl Into<String>) -> Self {
         self.intent = Some(intent.into());
@@ -120,6 +131,7 @@ impl ExecuteOptions {
             select: self.select_fields.as_deref().unwrap_or_default(),
             exclude: self.exclude_fields.as_deref().unwrap_or_default(),
             truncate: !self.skip_truncation && crate::shape::is_collection_action(action),
+            compact: self.compact,
         }
     }
 

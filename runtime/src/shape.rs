@@ -4,7 +4,8 @@
 //! them, and select wins when both are given. On collection actions (`list`, the context-store
 //! actions), unless `skip_truncation` is set, every string longer than
 //! [`MAX_TEXT_FIELD_CHARS`] characters is cut to that length and [`TRUNCATION_SUFFIX`] is
-//! appended, telling an agent to `get` the record for the full value.
+//! appended, telling an agent to `get` the record for the full value. `compact` (for agents'
+//! context budgets, as Airbyte's MCP server does) drops `null`, `""`, `[]` and `{}` values.
 //!
 //! Hosted mode sends the options to Airbyte's `/execute` and applies them again to what comes
 //! back (as the reference does); direct mode applies them on the client. Shaping decodes
@@ -38,12 +39,13 @@ pub(crate) struct Shaping<'a> {
     pub(crate) select: &'a [String],
     pub(crate) exclude: &'a [String],
     pub(crate) truncate: bool,
+    pub(crate) compact: bool,
 }
 
 impl Shaping<'_> {
     /// Whether records come out as they went in.
     pub(crate) fn is_identity(&self) -> bool {
-        self.select.is_empty() && self.exclude.is_empty() && !self.truncate
+        self.select.is_empty() && self.exclude.is_empty() && !self.truncate && !self.compact
     }
 
     /// Shapes one record.
@@ -55,11 +57,37 @@ impl Shaping<'_> {
         } else {
             record
         };
-        if self.truncate {
+        let record = if self.truncate {
             truncate_deep(record)
         } else {
             record
+        };
+        if self.compact {
+            compact_deep(record).unwrap_or(Value::Object(Map::new()))
+        } else {
+            record
         }
+    }
+}
+
+/// Drops `null`, `""`, `[]` and `{}` values, recursively (a value that becomes empty is
+/// dropped too); `None` when nothing is left.
+fn compact_deep(value: Value) -> Option<Value> {
+    match value {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::Array(items) => {
+            let kept: Vec<Value> = items.into_iter().filter_map(compact_deep).collect();
+            (!kept.is_empty()).then_some(Value::Array(kept))
+        }
+        Value::Object(map) => {
+            let kept: Map<String, Value> = map
+                .into_iter()
+                .filter_map(|(k, v)| compact_deep(v).map(|v| (k, v)))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        other => Some(other),
     }
 }
 
@@ -203,6 +231,7 @@ mod tests {
             select: &sel,
             exclude: &[],
             truncate: false,
+            compact: false,
         }
         .apply(r);
         assert_eq!(
@@ -219,6 +248,7 @@ mod tests {
             select: &[],
             exclude: &ex,
             truncate: false,
+            compact: false,
         }
         .apply(r.clone());
         assert_eq!(out, json!({"id": "1", "status": {"name": "Live"}}));
@@ -227,6 +257,7 @@ mod tests {
             select: &sel,
             exclude: &ex,
             truncate: false,
+            compact: false,
         }
         .apply(r);
         assert_eq!(both, json!({"id": "1"}));
@@ -240,6 +271,7 @@ mod tests {
             select: &[],
             exclude: &[],
             truncate: true,
+            compact: false,
         }
         .apply(r);
         let a = out["a"].as_str().unwrap();
@@ -252,6 +284,19 @@ mod tests {
             "200 is not over the limit"
         );
         assert_eq!(out["n"], 5);
+    }
+
+    #[test]
+    fn compaction_drops_empty_values_recursively() {
+        let r = json!({"id": "1", "a": null, "b": "", "c": [], "d": {}, "e": {"f": null, "g": [null, "", 0]}, "h": false, "i": [{"j": null}]});
+        let out = Shaping {
+            select: &[],
+            exclude: &[],
+            truncate: false,
+            compact: true,
+        }
+        .apply(r);
+        assert_eq!(out, json!({"id": "1", "e": {"g": [0]}, "h": false}));
     }
 
     #[test]

@@ -295,6 +295,44 @@ impl HostedTransport {
         }
     }
 
+    /// Airbyte's view of the connector: `GET /api/v1/integrations/connectors/{id}/inspect`.
+    pub(crate) async fn inspect(&self) -> Result<Value, Error> {
+        let ctx = Context::new("airbyte", "inspect");
+        let id = self.connector_id().await?.to_string();
+        let url = self.url(&format!(
+            "/api/v1/integrations/connectors/{}/inspect",
+            crate::request::encode_segment(&id)
+        ));
+        self.call_authed(&ctx, should_retry, |http| http.get(&url), decode_body)
+            .await
+    }
+
+    /// Airbyte's skill docs for this connector: `GET /api/v1/skills/docs?id=<docs_skill_id>`
+    /// (the id from [`inspect`](Self::inspect)), with `section` when given.
+    pub(crate) async fn skill_docs(&self, section: Option<&str>) -> Result<Value, Error> {
+        let ctx = Context::new("airbyte", "skill docs");
+        let inspected = self.inspect().await?;
+        let Some(skill) = inspected.get("docs_skill_id").and_then(Value::as_str) else {
+            return Err(Error::decode(
+                &ctx,
+                "Airbyte's inspect answer has no docs_skill_id",
+                inspected.to_string().as_bytes(),
+            ));
+        };
+        let mut query = vec![("id", skill.to_string())];
+        if let Some(s) = section {
+            query.push(("section", s.to_string()));
+        }
+        let url = self.url("/api/v1/skills/docs");
+        self.call_authed(
+            &ctx,
+            should_retry,
+            |http| http.get(&url).query(&query),
+            decode_body,
+        )
+        .await
+    }
+
     /// Runs one execute call (with retries, decode included); `decode` reads Airbyte's
     /// `{result, connector_metadata}` body (see [`RESULT_PATHS`]).
     pub(crate) async fn execute<R>(
