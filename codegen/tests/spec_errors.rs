@@ -256,9 +256,10 @@ fn upstream_spec() -> String {
 fn upstream_reference_spec_generates_and_parses() {
     let text = upstream_spec();
     let spec = parse("incident-io.connector.yaml", &text).unwrap();
-    // Connector 1.0.5: twelve entities of 1.0.4 plus teams (list and get).
-    assert_eq!(spec.entities.len(), 13);
-    assert_eq!(spec.operations().count(), 25);
+    // The reference file beside CI is connector 1.0.4: twelve entities (1.0.5 adds teams,
+    // which our base carries; see `our_spec_generates_clean_docs`).
+    assert_eq!(spec.entities.len(), 12);
+    assert_eq!(spec.operations().count(), 23);
     assert_eq!(spec.definition_id, "7926da90-399e-4f9f-9833-52d8dc3fcb29");
     let out = generate(&spec).unwrap();
     let file = syn::parse_file(&out.code).expect("generated code parses");
