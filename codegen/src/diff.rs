@@ -89,6 +89,7 @@ fn params(spec: &Spec) -> BTreeMap<String, ParamShape> {
                 ParamKind::Integer => "integer".into(),
                 ParamKind::Boolean => "boolean".into(),
                 ParamKind::Number => "number".into(),
+                other => other.describe(),
             };
             out.insert(
                 format!("param {}.{}({})", op.entity, op.action.as_str(), p.name),

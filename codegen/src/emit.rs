@@ -12,7 +12,10 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::docs;
-use crate::model::{Action, Entity, Operation, Param, ParamKind, ParamLocation, Spec};
+use crate::model::{
+    Action, ArrayStyle, Entity, Operation, PageForm, Param, ParamKind, ParamLocation,
+    RecordElement, Spec,
+};
 use crate::normalize::OpenEnum;
 
 const KEYWORDS: &[&str] = &[
@@ -122,20 +125,51 @@ struct ParamInfo<'a> {
     positional: bool,
 }
 
+/// The Rust type of a parameter of kind `kind`.
+fn param_type(kind: &ParamKind) -> TokenStream {
+    match kind {
+        ParamKind::String { .. } => quote!(::std::string::String),
+        ParamKind::Integer => quote!(i64),
+        ParamKind::Boolean => quote!(bool),
+        ParamKind::Number => quote!(f64),
+        ParamKind::Array { items, .. } => {
+            let item = param_type(items);
+            quote!(::std::vec::Vec<#item>)
+        }
+        ParamKind::Object => {
+            quote!(::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>)
+        }
+    }
+}
+
 fn param_infos(op: &Operation) -> Vec<ParamInfo<'_>> {
+    // Wire names that are not identifiers (`page[size]`, `space-id`, `X-Api-Version`) and
+    // keywords get snake_case names; two names that meet (`tags` and `tags[]`) are told
+    // apart by where they travel, then by a number.
+    let mut taken: Vec<String> = Vec::new();
     op.params
         .iter()
         .map(|p| {
-            let rust_ty = match p.kind {
-                ParamKind::String { .. } => quote!(::std::string::String),
-                ParamKind::Integer => quote!(i64),
-                ParamKind::Boolean => quote!(bool),
-                ParamKind::Number => quote!(f64),
-            };
+            let rust_ty = param_type(&p.kind);
             let positional = p.required && p.default.is_none();
+            let mut ident = field_ident(&p.name);
+            if taken.contains(&ident.to_string()) {
+                let location = match p.location {
+                    ParamLocation::Path => "path",
+                    ParamLocation::Query => "query",
+                    ParamLocation::Header => "header",
+                };
+                ident = field_ident(&format!("{}_{location}", p.name));
+                let mut n = 2;
+                while taken.contains(&ident.to_string()) {
+                    ident = field_ident(&format!("{}_{n}", p.name));
+                    n += 1;
+                }
+            }
+            taken.push(ident.to_string());
             ParamInfo {
                 p,
-                ident: field_ident(&p.name),
+                ident,
                 rust_ty,
                 optional: !positional,
                 positional,
@@ -183,6 +217,30 @@ pub(crate) fn rt() -> TokenStream {
     quote!(::connector_sdk_runtime)
 }
 
+/// A `ParamKind` value in generated code.
+fn kind_meta(kind: &ParamKind) -> TokenStream {
+    let rt = rt();
+    match kind {
+        ParamKind::String { allowed } => {
+            quote!(#rt::meta::ParamKind::String { allowed: &[#(#allowed),*] })
+        }
+        ParamKind::Integer => quote!(#rt::meta::ParamKind::Integer),
+        ParamKind::Boolean => quote!(#rt::meta::ParamKind::Boolean),
+        ParamKind::Number => quote!(#rt::meta::ParamKind::Number),
+        ParamKind::Array { items, style } => {
+            let items = kind_meta(items);
+            let style = match style {
+                ArrayStyle::Multi => quote!(#rt::meta::ArrayStyle::Multi),
+                ArrayStyle::Comma => quote!(#rt::meta::ArrayStyle::Comma),
+                ArrayStyle::Space => quote!(#rt::meta::ArrayStyle::Space),
+                ArrayStyle::Pipe => quote!(#rt::meta::ArrayStyle::Pipe),
+            };
+            quote!(#rt::meta::ParamKind::Array { items: &#items, style: #style })
+        }
+        ParamKind::Object => quote!(#rt::meta::ParamKind::Object),
+    }
+}
+
 /// `OperationMeta` statics.
 fn op_meta(op: &Operation) -> TokenStream {
     let rt = rt();
@@ -205,7 +263,26 @@ fn op_meta(op: &Operation) -> TokenStream {
         .unwrap_or_default();
     let page_size_param = opt_str(op.page_size_param.as_deref());
     let bulk_page_size = opt_i64(op.bulk_page_size);
-    let cursor_param = opt_str(op.pagination.as_ref().map(|p| p.cursor_param.as_str()));
+    let cursor_param = opt_str(
+        op.pagination
+            .as_ref()
+            .map(|p| p.cursor_param.as_str())
+            .filter(|c| !c.is_empty()),
+    );
+    let record_element = match &op.record_element {
+        RecordElement::Whole => quote!(#rt::meta::RecordElement::Whole),
+        RecordElement::Single => quote!(#rt::meta::RecordElement::Single),
+        RecordElement::First(sub) => quote!(#rt::meta::RecordElement::First(&[#(#sub),*])),
+        RecordElement::Each(sub) => quote!(#rt::meta::RecordElement::Each(&[#(#sub),*])),
+    };
+    let next_page = match op.pagination.as_ref().map(|p| &p.form) {
+        None => quote!(#rt::meta::NextPage::None),
+        Some(PageForm::Cursor) => quote!(#rt::meta::NextPage::BodyCursor),
+        Some(PageForm::HeaderCursor(h)) => quote!(#rt::meta::NextPage::HeaderCursor(#h)),
+        Some(PageForm::LinkHeader(rel)) => quote!(#rt::meta::NextPage::LinkHeader(#rel)),
+        Some(PageForm::BodyUrl) => quote!(#rt::meta::NextPage::BodyUrl),
+        Some(PageForm::PageNumber) => quote!(#rt::meta::NextPage::PageNumber),
+    };
     let no_pagination = opt_str(op.no_pagination.as_deref());
     let check = op.preferred_for_check;
     let params = op.params.iter().map(|p| {
@@ -213,15 +290,9 @@ fn op_meta(op: &Operation) -> TokenStream {
         let location = match p.location {
             ParamLocation::Path => quote!(#rt::meta::ParamLocation::Path),
             ParamLocation::Query => quote!(#rt::meta::ParamLocation::Query),
+            ParamLocation::Header => quote!(#rt::meta::ParamLocation::Header),
         };
-        let kind = match &p.kind {
-            ParamKind::String { allowed } => {
-                quote!(#rt::meta::ParamKind::String { allowed: &[#(#allowed),*] })
-            }
-            ParamKind::Integer => quote!(#rt::meta::ParamKind::Integer),
-            ParamKind::Boolean => quote!(#rt::meta::ParamKind::Boolean),
-            ParamKind::Number => quote!(#rt::meta::ParamKind::Number),
-        };
+        let kind = kind_meta(&p.kind);
         let required = p.required;
         let min = opt_i64(p.minimum);
         let max = opt_i64(p.maximum);
@@ -260,6 +331,8 @@ fn op_meta(op: &Operation) -> TokenStream {
             record_schema: #record,
             record_field: #record_field,
             record_path: &[#(#record_path),*],
+            record_element: #record_element,
+            next_page: #next_page,
             cursor_path: &[#(#cursor_path),*],
             page_size_param: #page_size_param,
             bulk_page_size: #bulk_page_size,
@@ -367,7 +440,7 @@ fn operation(op: &Operation) -> TokenStream {
             if i.p.description.is_empty() { &i.p.name } else { &i.p.description },
             describe_bounds(i.p)
         ));
-        match i.p.kind {
+        match &i.p.kind {
             ParamKind::String { .. } => quote! {
                 #doc
                 pub fn #f(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -375,6 +448,27 @@ fn operation(op: &Operation) -> TokenStream {
                     self
                 }
             },
+            ParamKind::Array { items, .. } if matches!(**items, ParamKind::String { .. }) => quote! {
+                #doc
+                pub fn #f<I, S>(mut self, values: I) -> Self
+                where
+                    I: ::std::iter::IntoIterator<Item = S>,
+                    S: ::std::convert::Into<::std::string::String>,
+                {
+                    self.0.params_mut().#f = ::std::option::Option::Some(values.into_iter().map(::std::convert::Into::into).collect());
+                    self
+                }
+            },
+            ParamKind::Array { items, .. } => {
+                let item = param_type(items);
+                quote! {
+                    #doc
+                    pub fn #f(mut self, values: impl ::std::iter::IntoIterator<Item = #item>) -> Self {
+                        self.0.params_mut().#f = ::std::option::Option::Some(values.into_iter().collect());
+                        self
+                    }
+                }
+            }
             _ => {
                 let ty = &i.rust_ty;
                 quote! {
@@ -418,11 +512,22 @@ fn operation(op: &Operation) -> TokenStream {
                 ),
                 _ => String::new(),
             };
+            let prefetch_doc = " With [`prefetch(true)`](Self::prefetch),\n the next page is requested while you consume this one.";
             let start_doc = match &op.pagination {
-                Some(p) => format!(
-                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set. With [`prefetch(true)`](Self::prefetch),\n the next page is requested while you consume this one.{bulk_doc}",
+                Some(p) if p.form == PageForm::Cursor => format!(
+                    " Pages follow `next_cursor` (passed back as `{}`) until the API stops returning one,\n starting from this request's own `{}` if set.{prefetch_doc}{bulk_doc}",
                     p.cursor_param, p.cursor_param
                 ),
+                Some(p) => {
+                    let how = match &p.form {
+                        PageForm::HeaderCursor(h) => format!("the cursor in the `{h}` response header (passed back as `{}`)", p.cursor_param),
+                        PageForm::LinkHeader(rel) => format!("the `rel=\"{rel}\"` URL of the `Link` response header (requested as given, on the API's origin only)"),
+                        PageForm::BodyUrl => format!("the next-page URL in the body (`{}`, requested as given, on the API's origin only)", p.meta_key),
+                        PageForm::PageNumber => format!("page numbers (`{}` counted up while `{}` says there are more)", p.cursor_param, p.meta_key),
+                        PageForm::Cursor => unreachable!("handled above"),
+                    };
+                    format!(" Pages follow {how} until there is no next page.{prefetch_doc}{bulk_doc}")
+                }
                 None => " This list is not paginated (the API returns the whole set), so there is one page.".to_string(),
             };
             let pages_doc = docs::raw_attrs(&format!(

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod compose;
 pub mod diff;
 pub mod docs;
 pub mod emit;

@@ -261,6 +261,7 @@ pub fn reference(spec: &Spec) -> String {
                         ParamKind::Integer => "integer".to_string(),
                         ParamKind::Boolean => "boolean".to_string(),
                         ParamKind::Number => "number".to_string(),
+                        other => other.describe(),
                     };
                     let mut bounds = Vec::new();
                     match (p.minimum, p.maximum) {
@@ -275,6 +276,7 @@ pub fn reference(spec: &Spec) -> String {
                     let location = match p.location {
                         crate::model::ParamLocation::Path => "path",
                         crate::model::ParamLocation::Query => "query",
+                        crate::model::ParamLocation::Header => "header",
                     };
                     let _ = writeln!(
                         out,

@@ -33,6 +33,21 @@ pub enum ParamLocation {
     Path,
     /// A query-string parameter.
     Query,
+    /// A request header (sent under its exact wire name).
+    Header,
+}
+
+/// How an array query parameter travels (OpenAPI `style` + `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayStyle {
+    /// `style: form` (or none) with `explode: true`: `k=a&k=b`.
+    Multi,
+    /// `style: form, explode: false`: `k=a,b`.
+    Comma,
+    /// `style: spaceDelimited`: `k=a%20b`.
+    Space,
+    /// `style: pipeDelimited`: `k=a|b`.
+    Pipe,
 }
 
 /// The scalar type of a parameter.
@@ -49,6 +64,45 @@ pub enum ParamKind {
     Boolean,
     /// A 64-bit float.
     Number,
+    /// An array of scalars, sent as `style` says.
+    Array {
+        /// The item type (a scalar kind).
+        items: Box<ParamKind>,
+        /// How the items travel.
+        style: ArrayStyle,
+    },
+    /// An object sent `style: deepObject` (`k[sub]=v` per non-null key, one level deep).
+    Object,
+}
+
+impl ParamKind {
+    /// The JSON type name (`string`, `integer`, `array`, ...).
+    pub fn json_type(&self) -> &'static str {
+        match self {
+            ParamKind::String { .. } => "string",
+            ParamKind::Integer => "integer",
+            ParamKind::Boolean => "boolean",
+            ParamKind::Number => "number",
+            ParamKind::Array { .. } => "array",
+            ParamKind::Object => "object",
+        }
+    }
+
+    /// A short description for docs: `string (one of a, b)`, `array of integer`.
+    pub fn describe(&self) -> String {
+        match self {
+            ParamKind::String { allowed } if !allowed.is_empty() => format!(
+                "string (one of {})",
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ParamKind::Array { items, .. } => format!("array of {}", items.describe()),
+            other => other.json_type().to_string(),
+        }
+    }
 }
 
 /// One operation parameter.
@@ -74,13 +128,48 @@ pub struct Param {
     pub pattern: Option<String>,
 }
 
+/// Where the next page comes from (the pagination forms of the connector specs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageForm {
+    /// A token in the body (at `next_cursor_path`) echoed into `cursor_param`.
+    Cursor,
+    /// A token in this response header echoed into `cursor_param`.
+    HeaderCursor(String),
+    /// The URL of the `Link` header entry with this `rel` (RFC 8288), fetched as given.
+    LinkHeader(String),
+    /// A URL or path in the body (at `next_cursor_path`), fetched as given.
+    BodyUrl,
+    /// Page numbers in `cursor_param`, counted up while the flag at `next_cursor_path` is
+    /// true (or, with no flag, while pages are not empty).
+    PageNumber,
+}
+
 /// How a paginated list finds its next page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pagination {
-    /// Path of the next cursor inside the response (`["pagination_meta", "after"]`).
+    /// Path of the body value the form reads (`["pagination_meta", "after"]`); empty for the
+    /// header forms.
     pub next_cursor_path: Vec<String>,
-    /// The query parameter that takes the cursor back (`after`).
+    /// The query parameter that takes the cursor (or page number) back (`after`); empty for
+    /// the URL forms.
     pub cursor_param: String,
+    /// The form.
+    pub form: PageForm,
+    /// The `x-airbyte-meta-extractor` key it came from (`next_cursor`).
+    pub meta_key: String,
+}
+
+/// How each record is taken from the value at the record path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordElement {
+    /// The value itself: the array of records (list) or the record (get).
+    Whole,
+    /// A list whose value is one object: that object is the only record.
+    Single,
+    /// `[0]…`: the first element of the array, then these fields (get).
+    First(Vec<String>),
+    /// `[*]…`: these fields of every element of the array (list).
+    Each(Vec<String>),
 }
 
 /// One (entity, action) operation.
@@ -92,8 +181,12 @@ pub struct Operation {
     pub action: Action,
     /// `operationId` (progenitor method name is its snake_case form).
     pub operation_id: String,
-    /// HTTP path template (`/v2/incidents/{id}`).
+    /// HTTP path template the request goes to (`/v2/incidents/{id}`): the
+    /// `x-airbyte-path-override` path, else the path key.
     pub path: String,
+    /// The path key in the spec, when it differs from `path` (a virtual key such as
+    /// `/v3/reports:run:weekly`).
+    pub path_key: Option<String>,
     /// One-line summary.
     pub summary: String,
     /// Longer description.
@@ -102,8 +195,13 @@ pub struct Operation {
     pub params: Vec<Param>,
     /// The envelope field holding the records (`incidents` / `incident`).
     pub record_field: String,
-    /// The field names from the response root to the records (`["incidents"]`).
+    /// The field names from the response root to the records (`["incidents"]`; empty: the
+    /// whole body).
     pub record_path: Vec<String>,
+    /// How records are taken from the value at `record_path`.
+    pub record_element: RecordElement,
+    /// The record extractor as written (`$.incidents`; empty when absent).
+    pub record_extractor: String,
     /// The integer query parameter that sets the page size, for paginated lists.
     pub page_size_param: Option<String>,
     /// The page size streams use when the caller gives none: `x-sdk-bulk-page-size`, else the
@@ -218,10 +316,12 @@ fn text(node: &Value, key: &str) -> String {
 const PAGE_SIZE_PARAMS: &[&str] = &["page_size", "limit", "per_page", "pageSize", "page[size]"];
 
 /// Builds the IR from a parsed document (refs already checked).
-pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
+pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     let info = doc
         .get("info")
+        .cloned()
         .ok_or_else(|| SpecError::new("/info", "the spec has no `info` section"))?;
+    let info = &info;
     let connector_name = text(info, "x-airbyte-connector-name");
     if connector_name.is_empty() {
         return Err(SpecError::new(
@@ -269,6 +369,7 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
     };
 
     let mut entities: Vec<Entity> = Vec::new();
+    let mut built: Vec<(Operation, RecordSchema)> = Vec::new();
     let mut seen: Vec<(String, String, String)> = Vec::new();
     for (path_key, item) in paths {
         let path = path_key.as_str().unwrap_or_default().to_string();
@@ -315,38 +416,51 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
                 ));
             }
             seen.push((entity, action, op_ptr.clone()));
-            let op = build_operation(&doc, &path, &op_ptr, op_node)?;
-            match entities.iter_mut().find(|e| e.name == op.entity) {
-                Some(e) => {
-                    if e.record_component != op.record_component {
-                        return Err(SpecError::new(
-                            &op_ptr,
-                            format!(
-                                "entity `{}` returns `{}` here but `{}` elsewhere; all actions of an entity must return the same record schema",
-                                op.entity, op.record_component, e.record_component
-                            ),
-                        ));
-                    }
-                    e.operations.push(op);
+            let (op, record) = build_operation(&doc, &path, &op_ptr, op_node)?;
+            built.push((op, record));
+        }
+    }
+    // Record types: a component named by its `$ref`, or an inline schema given a name
+    // (its title, else the entity's singular; a suffix where that name is taken) and moved
+    // into `components/schemas`, so models get clean names without hand edits.
+    let mut hoisted: Vec<(String, String)> = Vec::new();
+    for (op, record) in &mut built {
+        op.record_component = match record {
+            RecordSchema::Component(name) => name.clone(),
+            RecordSchema::Inline { pointer, title } => {
+                if let Some((_, name)) = hoisted.iter().find(|(p, _)| p == pointer) {
+                    name.clone()
+                } else {
+                    let name = inline_record_name(&doc, &hoisted, title, op);
+                    hoisted.push((pointer.clone(), name.clone()));
+                    name
                 }
-                None => {
-                    let (comp, _) = deref(
+            }
+        };
+    }
+    for (pointer, name) in &hoisted {
+        hoist_schema(&mut doc, pointer, name);
+    }
+    for (op, _) in built {
+        match entities.iter_mut().find(|e| e.name == op.entity) {
+            Some(e) => e.operations.push(op),
+            None => {
+                let (comp, _) = deref(
+                    &doc,
+                    resolve_pointer(
                         &doc,
-                        resolve_pointer(
-                            &doc,
-                            &format!("/components/schemas/{}", op.record_component),
-                        )
-                        .unwrap_or(&Value::Null),
-                        "",
-                    );
-                    entities.push(Entity {
-                        name: op.entity.clone(),
-                        description: text(comp, "description"),
-                        record_component: op.record_component.clone(),
-                        operations: vec![op],
-                        search_fields: Vec::new(),
-                    });
-                }
+                        &format!("/components/schemas/{}", op.record_component),
+                    )
+                    .unwrap_or(&Value::Null),
+                    "",
+                );
+                entities.push(Entity {
+                    name: op.entity.clone(),
+                    description: text(comp, "description"),
+                    record_component: op.record_component.clone(),
+                    operations: vec![op],
+                    search_fields: Vec::new(),
+                });
             }
         }
     }
@@ -355,6 +469,8 @@ pub fn build(file: &str, doc: Value) -> Result<Spec, SpecError> {
     }
     for e in &mut entities {
         e.operations.sort_by_key(|o| o.action);
+        // The entity's record type is its list's (the first action), else its get's.
+        e.record_component = e.operations[0].record_component.clone();
         if !e
             .name
             .chars()
@@ -427,7 +543,7 @@ fn build_operation(
     path: &str,
     at: &str,
     node: &Value,
-) -> Result<Operation, SpecError> {
+) -> Result<(Operation, RecordSchema), SpecError> {
     let entity = text(node, "x-airbyte-entity");
     if entity.is_empty() {
         return Err(SpecError::new(
@@ -462,6 +578,30 @@ fn build_operation(
         ));
     }
 
+    // Where the request goes: the override, else the path key.
+    let path_key = path;
+    let path = match node.get("x-airbyte-path-override") {
+        None => {
+            if path_key.contains('?') || path_key.contains('#') {
+                return Err(SpecError::new(
+                    at,
+                    format!("the path key `{path_key}` is virtual (it has `?` or `#`) but the operation has no `x-airbyte-path-override`; add `x-airbyte-path-override: {{path: /the/real/path}}`"),
+                ));
+            }
+            path_key.to_string()
+        }
+        Some(o) => {
+            let real = text(o, "path");
+            if !real.starts_with('/') {
+                return Err(SpecError::new(
+                    ptr(&ptr(at, "x-airbyte-path-override"), "path"),
+                    "needs `path: /the/real/path` (a path starting with `/`)",
+                ));
+            }
+            real
+        }
+    };
+
     // Parameters.
     let mut params = Vec::new();
     if let Some(list) = node.get("parameters") {
@@ -474,8 +614,7 @@ fn build_operation(
             params.push(build_param(doc, &p_ptr, p)?);
         }
     }
-    for segment in path.split('/').filter(|s| s.starts_with('{')) {
-        let name = segment.trim_start_matches('{').trim_end_matches('}');
+    for name in placeholders(&path) {
         if !params
             .iter()
             .any(|p| p.name == name && p.location == ParamLocation::Path)
@@ -487,12 +626,6 @@ fn build_operation(
                 ),
             ));
         }
-    }
-    if action == Action::Get && !params.iter().any(|p| p.location == ParamLocation::Path) {
-        return Err(SpecError::new(
-            at,
-            "a `get` action needs a path parameter (the record id), e.g. `/v2/things/{id}`",
-        ));
     }
 
     // Response envelope and extractors.
@@ -507,54 +640,9 @@ fn build_operation(
 
     let extractor_ptr = ptr(at, "x-airbyte-record-extractor");
     let extractor = text(node, "x-airbyte-record-extractor");
-    if extractor.is_empty() {
-        return Err(SpecError::new(
-            &extractor_ptr,
-            "missing: every operation needs `x-airbyte-record-extractor: $.<field>`",
-        ));
-    }
-    let record_path = parse_extractor(&extractor, &extractor_ptr)?;
-    if record_path.len() != 1 {
-        return Err(SpecError::new(
-            &extractor_ptr,
-            format!("unsupported construct: `{extractor}`; the record extractor must name one top-level field (`$.incidents`)"),
-        ));
-    }
-    let record_field = record_path[0].clone();
-    let field_schema = property(doc, resp, &resp_at, &record_field).ok_or_else(|| {
-        SpecError::new(
-            &extractor_ptr,
-            format!(
-                "`{extractor}` names no field of the 200 response (its fields: {})",
-                field_names(doc, resp, &resp_at)
-            ),
-        )
-    })?;
-    let record_ref = match action {
-        Action::List => {
-            let (fs, _) = deref(doc, field_schema, "");
-            let items = fs
-                .get("items")
-                .filter(|_| type_is(fs, "array"))
-                .ok_or_else(|| {
-                    SpecError::new(
-                        &extractor_ptr,
-                        format!("`{extractor}` must name an array field for a `list` action"),
-                    )
-                })?;
-            items.get("$ref").and_then(Value::as_str)
-        }
-        Action::Get => field_schema.get("$ref").and_then(Value::as_str),
-    };
-    let record_component = record_ref
-        .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            SpecError::new(
-                &extractor_ptr,
-                format!("unsupported construct: the record schema behind `{extractor}` must be a `$ref` to `#/components/schemas/<Name>`; move the inline schema into components"),
-            )
-        })?;
+    let (record_path, record_element, record) =
+        locate_records(doc, resp, &resp_at, &extractor, &extractor_ptr, action)?;
+    let record_field = record_path.first().cloned().unwrap_or_default();
 
     let mut pagination = None;
     if let Some(meta) = node.get("x-airbyte-meta-extractor") {
@@ -565,12 +653,45 @@ fn build_operation(
                 "must be a mapping like `next_cursor: $.pagination_meta.after`",
             ));
         };
+        let mut found: Vec<MetaSource> = Vec::new();
         for (k, v) in m {
-            let key = k.as_str().unwrap_or_default();
-            let here = ptr(&meta_ptr, key);
+            let key = k.as_str().unwrap_or_default().to_string();
+            let here = ptr(&meta_ptr, &key);
             let expr = v.as_str().unwrap_or_default();
+            if let Some(rel) = expr.strip_prefix("@link.") {
+                if rel.is_empty() {
+                    return Err(SpecError::new(
+                        &here,
+                        "`@link.` needs a relation, e.g. `@link.next`",
+                    ));
+                }
+                found.push(MetaSource {
+                    key,
+                    from: MetaFrom::Link(rel.to_string()),
+                    at: here,
+                });
+                continue;
+            }
+            if let Some(name) = expr.strip_prefix("@header.") {
+                if name.is_empty()
+                    || !name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+                {
+                    return Err(SpecError::new(
+                        &here,
+                        format!("`{expr}` does not name a header; write `@header.X-Next-Cursor`"),
+                    ));
+                }
+                found.push(MetaSource {
+                    key,
+                    from: MetaFrom::Header(name.to_string()),
+                    at: here,
+                });
+                continue;
+            }
             if expr.starts_with('@') {
-                return Err(SpecError::new(&here, format!("unsupported construct: `{expr}` (link and header meta extractors are not supported); use a JSONPath into the body")));
+                return Err(SpecError::new(&here, format!("unsupported construct: meta extractor `{expr}`; write a JSONPath into the body (`$.meta.next`), `@link.<rel>` or `@header.<Name>`")));
             }
             let steps = parse_extractor(expr, &here)?;
             check_path(doc, resp, &resp_at, &steps).map_err(|known| {
@@ -579,30 +700,44 @@ fn build_operation(
                     format!("`{expr}` names no field of the 200 response ({known})"),
                 )
             })?;
-            if key == "next_cursor" {
-                if action != Action::List {
-                    return Err(SpecError::new(
-                        &here,
-                        "`next_cursor` only makes sense on a `list` action",
-                    ));
-                }
-                let cursor_param = ["after", "cursor", "starting_after", "page_token"]
-                    .iter()
-                    .find(|n| params.iter().any(|p| p.name == **n && p.location == ParamLocation::Query))
-                    .ok_or_else(|| {
-                        SpecError::new(&here, "a paginated list needs a query parameter that takes the cursor back (`after`, `cursor`, `starting_after` or `page_token`)")
-                    })?;
-                pagination = Some(Pagination {
-                    next_cursor_path: steps,
-                    cursor_param: cursor_param.to_string(),
-                });
+            if key == "next_cursor" && action != Action::List {
+                return Err(SpecError::new(
+                    &here,
+                    "`next_cursor` only makes sense on a `list` action",
+                ));
             }
+            found.push(MetaSource {
+                key,
+                from: MetaFrom::Body(steps),
+                at: here,
+            });
+        }
+        if action == Action::List {
+            pagination = choose_pagination(&params, found, &meta_ptr)?;
         }
     }
     let no_pagination = node
         .get("x-airbyte-no-pagination")
         .and_then(Value::as_str)
         .map(|s| s.trim().to_string());
+    if action == Action::List {
+        let np_ptr = ptr(at, "x-airbyte-no-pagination");
+        match (&pagination, &no_pagination) {
+            (_, Some(reason)) if reason.is_empty() => {
+                return Err(SpecError::new(
+                    &np_ptr,
+                    "an empty reason: write why the list needs no pagination (`x-airbyte-no-pagination: \"Every team comes back in one response.\"`)",
+                ));
+            }
+            (None, None) => {
+                return Err(SpecError::new(
+                    at,
+                    "a `list` with no pagination and no `x-airbyte-no-pagination`: declare how it pages (`x-airbyte-meta-extractor: {next_cursor: $.meta.after}` with a cursor query parameter, `{next: \"@link.next\"}`, or `{next_page_url: $.next}`) or why it needs none (`x-airbyte-no-pagination: <reason>`)",
+                ));
+            }
+            _ => {}
+        }
+    }
     let page_size_param = pagination.as_ref().and_then(|_| {
         PAGE_SIZE_PARAMS.iter().find_map(|name| {
             params
@@ -647,19 +782,22 @@ fn build_operation(
         }
     };
 
-    Ok(Operation {
+    let op = Operation {
         entity,
         action,
         operation_id,
-        path: path.to_string(),
+        path_key: (path != path_key).then(|| path_key.to_string()),
+        path,
         summary: text(node, "summary"),
         description: text(node, "description"),
         params,
-        record_path: vec![record_field.clone()],
+        record_path,
+        record_element,
+        record_extractor: extractor,
         record_field,
         page_size_param,
         bulk_page_size,
-        record_component,
+        record_component: String::new(),
         pagination,
         no_pagination,
         preferred_for_check: node
@@ -667,7 +805,567 @@ fn build_operation(
             .and_then(Value::as_bool)
             .unwrap_or(false),
         pointer: at.to_string(),
-    })
+    };
+    Ok((op, record))
+}
+
+/// Where an operation's record schema lives.
+#[derive(Debug, Clone)]
+enum RecordSchema {
+    /// `#/components/schemas/<name>`.
+    Component(String),
+    /// An inline schema at this pointer, to be named and moved into the components.
+    Inline { pointer: String, title: String },
+}
+
+/// One `x-airbyte-meta-extractor` entry.
+struct MetaSource {
+    key: String,
+    from: MetaFrom,
+    at: String,
+}
+
+enum MetaFrom {
+    Body(Vec<String>),
+    Link(String),
+    Header(String),
+}
+
+/// The `{name}` placeholders of a path template.
+fn placeholders(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        out.push(&rest[open + 1..close]);
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+/// One step of a record extractor.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Field(String),
+    Index(usize),
+    All,
+}
+
+/// Parses `$`, `$.a.b`, `$.a[0].b`, `$.a[*].b`, `$['a b']` (absent: the whole body).
+fn parse_steps(expr: &str, at: &str) -> Result<Vec<Step>, SpecError> {
+    let bad = |why: &str| {
+        SpecError::new(
+            at,
+            format!("unsupported construct: extractor `{expr}` ({why}); write a JSONPath like `$`, `$.a.b`, `$.a[0].b` or `$.a[*].b`"),
+        )
+    };
+    if expr.is_empty() || expr == "$" {
+        return Ok(Vec::new());
+    }
+    let Some(mut rest) = expr.strip_prefix('$') else {
+        return Err(bad("it must start with `$`"));
+    };
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            if name.is_empty() || name == "*" {
+                return Err(bad("an empty or wildcard field name"));
+            }
+            steps.push(Step::Field(name.to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or_else(|| bad("an unclosed `[`"))?;
+            let inner = &r[..end];
+            if inner == "*" {
+                steps.push(Step::All);
+            } else if let Ok(n) = inner.parse::<usize>() {
+                steps.push(Step::Index(n));
+            } else if let Some(name) = inner
+                .strip_prefix('\'')
+                .and_then(|n| n.strip_suffix('\''))
+                .filter(|n| !n.is_empty())
+            {
+                steps.push(Step::Field(name.to_string()));
+            } else {
+                return Err(bad("filters and slices are not supported"));
+            }
+            rest = &r[end + 1..];
+        } else {
+            return Err(bad("expected `.` or `[`"));
+        }
+    }
+    Ok(steps)
+}
+
+/// A schema with `oneOf`/`anyOf: [X, {type: null}]` seen as X (refs followed).
+fn non_null_branch<'a>(doc: &'a Value, node: &'a Value, at: &str) -> (&'a Value, String) {
+    let (node, at) = deref(doc, node, at);
+    for comb in ["oneOf", "anyOf"] {
+        if let Some(Value::Sequence(branches)) = node.get(comb) {
+            let real: Vec<(usize, &Value)> = branches
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.get("type").and_then(Value::as_str) != Some("null"))
+                .collect();
+            if let [(i, b)] = real.as_slice() {
+                let here = ptr(&ptr(&at, comb), &i.to_string());
+                return deref(doc, b, &here);
+            }
+        }
+    }
+    (node, at)
+}
+
+/// The schema one step below `node`, with its pointer: a property, or the array's items.
+fn schema_step<'a>(
+    doc: &'a Value,
+    node: &'a Value,
+    at: &str,
+    step: &Step,
+) -> Option<(&'a Value, String)> {
+    let (node, at) = non_null_branch(doc, node, at);
+    match step {
+        Step::Field(name) => node
+            .get("properties")?
+            .get(name.as_str())
+            .map(|v| (v, ptr(&ptr(&at, "properties"), name))),
+        Step::Index(_) | Step::All => node.get("items").map(|v| (v, ptr(&at, "items"))),
+    }
+}
+
+/// Where an operation's records sit and what schema they have (JSON pointers for errors).
+fn locate_records(
+    doc: &Value,
+    resp: &Value,
+    resp_at: &str,
+    extractor: &str,
+    at: &str,
+    action: Action,
+) -> Result<(Vec<String>, RecordElement, RecordSchema), SpecError> {
+    let steps = parse_steps(extractor, at)?;
+    let shown = if extractor.is_empty() {
+        "(none: the whole body)"
+    } else {
+        extractor
+    };
+    let split = steps
+        .iter()
+        .position(|s| !matches!(s, Step::Field(_)))
+        .unwrap_or(steps.len());
+    let fields = |s: &[Step]| -> Option<Vec<String>> {
+        s.iter()
+            .map(|s| match s {
+                Step::Field(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let path = fields(&steps[..split]).expect("fields up to split");
+    let tail = &steps[split..];
+    let unsupported = |why: &str| {
+        SpecError::new(
+            at,
+            format!("unsupported construct: record extractor `{extractor}` ({why}); use `$`, `$.a.b`, `$.a[0].b` (a get) or `$.a[*].b` (a list)"),
+        )
+    };
+    let mut element = match tail.first() {
+        None => RecordElement::Whole,
+        Some(Step::Index(0)) => RecordElement::First(
+            fields(&tail[1..]).ok_or_else(|| unsupported("more than one index"))?,
+        ),
+        Some(Step::All) => RecordElement::Each(
+            fields(&tail[1..]).ok_or_else(|| unsupported("more than one wildcard"))?,
+        ),
+        Some(_) => return Err(unsupported("only `[0]` and `[*]` select elements")),
+    };
+    match (&element, action) {
+        (RecordElement::First(_), Action::List) => {
+            return Err(unsupported(
+                "a `list` takes every element (`[*]`), not `[0]`",
+            ))
+        }
+        (RecordElement::Each(_), Action::Get) => {
+            return Err(unsupported("a `get` takes one element (`[0]`), not `[*]`"))
+        }
+        _ => {}
+    }
+    // Walk the response schema along the steps. One published spec declares a `get`'s
+    // record itself as the 200 schema while its extractor names the envelope field
+    // (`$.payload`); the records are then typed from the whole schema.
+    let mut node = resp;
+    let mut here = resp_at.to_string();
+    let envelope_missing = action == Action::Get
+        && element == RecordElement::Whole
+        && steps.len() == 1
+        && schema_step(doc, resp, resp_at, &steps[0]).is_none()
+        && non_null_branch(doc, resp, resp_at)
+            .0
+            .get("properties")
+            .is_some();
+    let walk: &[Step] = if envelope_missing { &[] } else { &steps };
+    for (i, step) in walk.iter().enumerate() {
+        let (next, next_at) = schema_step(doc, node, &here, step).ok_or_else(|| {
+            let (obj, obj_at) = non_null_branch(doc, node, &here);
+            let fields = field_names(doc, obj, &obj_at);
+            let place = match step {
+                _ if i == 0 => format!("its fields: {fields}"),
+                Step::Field(f) => format!("at `{f}`, the fields are: {fields}"),
+                _ => "an element step on a schema without `items`".to_string(),
+            };
+            SpecError::new(
+                at,
+                format!("`{shown}` names no field of the 200 response ({place})"),
+            )
+        })?;
+        node = next;
+        here = next_at;
+    }
+    // A list's value is an array of records; a list whose value is one object has one record.
+    if action == Action::List && element == RecordElement::Whole {
+        let (value, value_at) = non_null_branch(doc, node, &here);
+        if type_is(value, "array") || value.get("items").is_some() {
+            let items = value.get("items").ok_or_else(|| {
+                SpecError::new(at, format!("`{shown}` names an array without `items`"))
+            })?;
+            node = items;
+            here = ptr(&value_at, "items");
+        } else if type_is(value, "object") || value.get("properties").is_some() {
+            element = RecordElement::Single;
+        } else {
+            return Err(SpecError::new(
+                at,
+                format!("`{shown}` must name an array (or one object) for a `list` action"),
+            ));
+        }
+    }
+    let record = match node.get("$ref").and_then(Value::as_str) {
+        Some(r) => RecordSchema::Component(
+            r.strip_prefix("#/components/schemas/")
+                .ok_or_else(|| {
+                    SpecError::new(
+                        at,
+                        format!("the record schema `{r}` must be under `#/components/schemas/`"),
+                    )
+                })?
+                .to_string(),
+        ),
+        None => {
+            let (inner, inner_at) = non_null_branch(doc, node, &here);
+            match inner.get("$ref").and_then(Value::as_str) {
+                Some(_) => {
+                    let name = inner_at
+                        .strip_prefix("/components/schemas/")
+                        .unwrap_or_default();
+                    if name.is_empty() || name.contains('/') {
+                        return Err(SpecError::new(
+                            at,
+                            format!(
+                                "the record schema at {inner_at} must be a component or inline"
+                            ),
+                        ));
+                    }
+                    RecordSchema::Component(name.to_string())
+                }
+                None if inner_at.starts_with("/components/schemas/")
+                    && !inner_at["/components/schemas/".len()..].contains('/') =>
+                {
+                    RecordSchema::Component(inner_at["/components/schemas/".len()..].to_string())
+                }
+                None => RecordSchema::Inline {
+                    title: text(inner, "title"),
+                    pointer: inner_at,
+                },
+            }
+        }
+    };
+    Ok((path, element, record))
+}
+
+/// Names of query parameters that take a cursor back, in order of preference.
+const CURSOR_PARAMS: &[&str] = &[
+    "after",
+    "cursor",
+    "starting_after",
+    "page_token",
+    "pageToken",
+    "next_token",
+    "nextToken",
+    "page[cursor]",
+    "page[after]",
+    "continuation",
+];
+
+/// Reads how a list pages from its meta extractor entries (`None`: they name no way to the
+/// next page, only totals and such).
+fn choose_pagination(
+    params: &[Param],
+    found: Vec<MetaSource>,
+    at: &str,
+) -> Result<Option<Pagination>, SpecError> {
+    let query = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.name == name && p.location == ParamLocation::Query)
+    };
+    let cursor_param = CURSOR_PARAMS
+        .iter()
+        .find_map(|n| query(n))
+        .map(|p| p.name.clone());
+    let norm = |k: &str| k.to_ascii_lowercase().replace(['_', '-'], "");
+    let is_url_key = |k: &str| {
+        let k = norm(k);
+        k.contains("url") || k.contains("link") || k.contains("href")
+    };
+    let is_cursor_key = |k: &str| {
+        let k = norm(k);
+        k.contains("cursor")
+            || k.contains("token")
+            || k == "next"
+            || k == "after"
+            || k == "nextpage"
+    };
+    let mut best: Option<(u8, Pagination)> = None;
+    let mut consider = |rank: u8, p: Pagination| {
+        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+            best = Some((rank, p));
+        }
+    };
+    for m in &found {
+        match &m.from {
+            MetaFrom::Body(path) => {
+                let k = norm(&m.key);
+                let page_param = query("page").filter(|p| p.kind == ParamKind::Integer);
+                // `next_page: 3` with an integer `page` parameter: the number to pass back.
+                if k == "nextpage" {
+                    if let Some(p) = page_param {
+                        consider(
+                            1,
+                            Pagination {
+                                next_cursor_path: path.clone(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::Cursor,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                // Stripe-style `last_id` passed back as `starting_after`.
+                if k.contains("lastid") {
+                    if let Some(p) = query("starting_after").or_else(|| query("after")) {
+                        consider(
+                            1,
+                            Pagination {
+                                next_cursor_path: path.clone(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::Cursor,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                if ["page", "totalpages", "pagecount", "currentpage", "lastpage"]
+                    .contains(&k.as_str())
+                {
+                    if let Some(p) = page_param {
+                        consider(
+                            5,
+                            Pagination {
+                                next_cursor_path: Vec::new(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::PageNumber,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                if is_cursor_key(&m.key) && !is_url_key(&m.key) {
+                    if let Some(param) = &cursor_param {
+                        consider(
+                            0,
+                            Pagination {
+                                next_cursor_path: path.clone(),
+                                cursor_param: param.clone(),
+                                form: PageForm::Cursor,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                if norm(&m.key).contains("offset") {
+                    if let Some(p) = query("offset") {
+                        consider(
+                            1,
+                            Pagination {
+                                next_cursor_path: path.clone(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::Cursor,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                if is_url_key(&m.key) || (is_cursor_key(&m.key) && cursor_param.is_none()) {
+                    consider(
+                        3,
+                        Pagination {
+                            next_cursor_path: path.clone(),
+                            cursor_param: String::new(),
+                            form: PageForm::BodyUrl,
+                            meta_key: m.key.clone(),
+                        },
+                    );
+                    continue;
+                }
+                if k == "hasmore" || k == "hasnextpage" || k == "more" {
+                    if let Some(p) = query("page").filter(|p| p.kind == ParamKind::Integer) {
+                        consider(
+                            4,
+                            Pagination {
+                                next_cursor_path: path.clone(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::PageNumber,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            MetaFrom::Header(name) => {
+                if is_cursor_key(&m.key) {
+                    let Some(param) = &cursor_param else {
+                        return Err(SpecError::new(&m.at, format!("`@header.{name}` gives a cursor, but the list has no query parameter that takes it back ({})", CURSOR_PARAMS.join(", "))));
+                    };
+                    consider(
+                        1,
+                        Pagination {
+                            next_cursor_path: Vec::new(),
+                            cursor_param: param.clone(),
+                            form: PageForm::HeaderCursor(name.clone()),
+                            meta_key: m.key.clone(),
+                        },
+                    );
+                }
+            }
+            MetaFrom::Link(rel) => {
+                if rel == "next" {
+                    consider(
+                        2,
+                        Pagination {
+                            next_cursor_path: Vec::new(),
+                            cursor_param: String::new(),
+                            form: PageForm::LinkHeader(rel.clone()),
+                            meta_key: m.key.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    if best.is_none() && !found.is_empty() {
+        let keys: Vec<&str> = found.iter().map(|m| m.key.as_str()).collect();
+        let looks_like_paging = found
+            .iter()
+            .any(|m| is_cursor_key(&m.key) || is_url_key(&m.key));
+        if looks_like_paging {
+            return Err(SpecError::new(
+                at,
+                format!("cannot tell how this list pages from its meta extractor ({}): a body cursor needs a query parameter that takes it back ({}); otherwise use `@link.next`, a next-page URL (`next_page_url: $.path`), or mark the list `x-airbyte-no-pagination: <reason>`", keys.join(", "), CURSOR_PARAMS.join(", ")),
+            ));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// `campaigns` → `campaign`, `categories` → `category`, `statuses` → `status`.
+fn singular(name: &str) -> String {
+    if let Some(stem) = name.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if name.ends_with("sses") || name.ends_with("uses") || name.ends_with("xes") {
+        name[..name.len() - 2].to_string()
+    } else if let Some(stem) = name.strip_suffix('s').filter(|s| !s.ends_with('s')) {
+        stem.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A component name for an inline record schema: its title, else the entity's singular
+/// (`campaigns` → `Campaign`), with the action appended (`CampaignList`) and then a number
+/// where the name is taken.
+fn inline_record_name(
+    doc: &Value,
+    taken: &[(String, String)],
+    title: &str,
+    op: &Operation,
+) -> String {
+    let base = if title.is_empty() {
+        singular(&op.entity).to_upper_camel_case()
+    } else {
+        title.to_upper_camel_case()
+    };
+    let base = if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("Record{base}")
+    } else {
+        base
+    };
+    let free = |n: &str| {
+        resolve_pointer(doc, &ptr("/components/schemas", n)).is_none()
+            && !taken.iter().any(|(_, t)| t == n)
+    };
+    let with_action = format!("{base}{}", op.action.as_str().to_upper_camel_case());
+    for candidate in [base.clone(), with_action.clone()] {
+        if free(&candidate) {
+            return candidate;
+        }
+    }
+    (2..)
+        .map(|i| format!("{with_action}{i}"))
+        .find(|n| free(n))
+        .expect("some number is free")
+}
+
+/// Moves the schema at `pointer` into `components/schemas/<name>` and leaves a `$ref`.
+fn hoist_schema(doc: &mut Value, pointer: &str, name: &str) {
+    let mut cur = &mut *doc;
+    for raw in pointer.trim_start_matches('/').split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        let next = match cur {
+            Value::Mapping(m) => m.get_mut(token.as_str()),
+            Value::Sequence(s) => token.parse::<usize>().ok().and_then(|i| s.get_mut(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return,
+        }
+    }
+    let mut reference = serde_yaml_ng::Mapping::new();
+    reference.insert(
+        Value::String("$ref".into()),
+        Value::String(format!("#/components/schemas/{name}")),
+    );
+    let schema = std::mem::replace(cur, Value::Mapping(reference));
+    let root = doc.as_mapping_mut().expect("a mapping at the root");
+    let components = root
+        .entry(Value::String("components".into()))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    if let Value::Mapping(c) = components {
+        let schemas = c
+            .entry(Value::String("schemas".into()))
+            .or_insert_with(|| Value::Mapping(Default::default()));
+        if let Value::Mapping(s) = schemas {
+            s.insert(Value::String(name.to_string()), schema);
+        }
+    }
 }
 
 fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
@@ -678,10 +1376,11 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
     let location = match text(p, "in").as_str() {
         "path" => ParamLocation::Path,
         "query" => ParamLocation::Query,
+        "header" => ParamLocation::Header,
         other => {
             return Err(SpecError::new(
                 ptr(at, "in"),
-                format!("unsupported construct: parameter `{name}` is `in: {other}`; only `path` and `query` parameters are supported"),
+                format!("unsupported construct: parameter `{name}` is `in: {other}`; only `path`, `query` and `header` parameters are supported"),
             ))
         }
     };
@@ -702,10 +1401,52 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
         Some("integer") => ParamKind::Integer,
         Some("boolean") => ParamKind::Boolean,
         Some("number") => ParamKind::Number,
+        Some("array") if location == ParamLocation::Query => {
+            let items_ptr = ptr(&schema_ptr, "items");
+            let items = schema.get("items").ok_or_else(|| {
+                SpecError::new(&items_ptr, format!("array parameter `{name}` needs `items`"))
+            })?;
+            let (items, _) = deref(doc, items, &items_ptr);
+            let item_kind = match non_null_type(items).map_err(|m| SpecError::new(&items_ptr, m))?.as_deref() {
+                Some("string") | None => ParamKind::String {
+                    allowed: items
+                        .get("enum")
+                        .and_then(Value::as_sequence)
+                        .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default(),
+                },
+                Some("integer") => ParamKind::Integer,
+                Some("number") => ParamKind::Number,
+                Some("boolean") => ParamKind::Boolean,
+                Some(other) => {
+                    return Err(SpecError::new(
+                        &items_ptr,
+                        format!("unsupported construct: array parameter `{name}` of `{other}`; items must be string, integer, number or boolean"),
+                    ))
+                }
+            };
+            let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(true);
+            let style = match (text(p, "style").as_str(), explode) {
+                ("" | "form", true) => ArrayStyle::Multi,
+                ("" | "form", false) => ArrayStyle::Comma,
+                ("spaceDelimited", _) => ArrayStyle::Space,
+                ("pipeDelimited", _) => ArrayStyle::Pipe,
+                (other, _) => {
+                    return Err(SpecError::new(
+                        ptr(at, "style"),
+                        format!("unsupported construct: `style: {other}` on array parameter `{name}`; use form (with or without explode), spaceDelimited or pipeDelimited"),
+                    ))
+                }
+            };
+            ParamKind::Array { items: Box::new(item_kind), style }
+        }
+        Some("object") if location == ParamLocation::Query && text(p, "style") == "deepObject" => {
+            ParamKind::Object
+        }
         other => {
             return Err(SpecError::new(
                 &schema_ptr,
-                format!("unsupported construct: parameter `{name}` has type `{}`; parameters must be string, integer, number or boolean", other.unwrap_or("(none)")),
+                format!("unsupported construct: parameter `{name}` has type `{}` in the {}; parameters must be string, integer, number or boolean (arrays: query only; objects: query with `style: deepObject`)", other.unwrap_or("(none)"), text(p, "in")),
             ))
         }
     };
@@ -715,10 +1456,20 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
         .map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null));
     let required = p.get("required").and_then(Value::as_bool).unwrap_or(false)
         || location == ParamLocation::Path;
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
         return Err(SpecError::new(
             ptr(at, "name"),
-            format!("unsupported construct: parameter name `{name}`; use letters, digits and `_`"),
+            format!("parameter name `{name}` has no letter or digit to make a Rust name from"),
+        ));
+    }
+    if location == ParamLocation::Header
+        && !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return Err(SpecError::new(
+            ptr(at, "name"),
+            format!("`{name}` is not a header name (letters, digits, `-`, `_`)"),
         ));
     }
     let pattern = schema
@@ -747,23 +1498,26 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
 }
 
 /// The single non-null JSON type of a schema (`type: [string, "null"]` → `string`).
+///
+/// Several non-null types (`type: [integer, string]`, with or without `"null"`) are joined
+/// with `|` in spec order (`integer|string`): no caller that needs one JSON type matches that
+/// name, so a parameter refuses it by name, a search field is typed as any JSON value, and
+/// the models decode it as a union (`normalize` rewrites it into an untagged enum first).
 pub fn non_null_type(schema: &Value) -> Result<Option<String>, String> {
     match schema.get("type") {
         None => Ok(None),
         Some(Value::String(s)) if s == "null" => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Sequence(items)) => {
-            let types: Vec<&str> = items
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|t| *t != "null")
-                .collect();
+            let mut types: Vec<&str> = Vec::new();
+            for t in items.iter().filter_map(Value::as_str) {
+                if t != "null" && !types.contains(&t) {
+                    types.push(t);
+                }
+            }
             match types.as_slice() {
                 [] => Ok(None),
-                [one] => Ok(Some(one.to_string())),
-                many => Err(format!(
-                    "unsupported construct: a union of types {many:?}; a schema may have one type plus \"null\""
-                )),
+                many => Ok(Some(many.join("|"))),
             }
         }
         Some(other) => Err(format!(

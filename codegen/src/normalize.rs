@@ -6,15 +6,22 @@
 //!   value all decode.
 //! - String enums become named components; the generator replaces them with open enums that
 //!   keep an `Unknown(String)` arm (the API adds enum values without notice).
-//! - `additionalProperties: false` is dropped (the API adds fields without notice).
+//! - `additionalProperties: false` is dropped (the API adds fields without notice), and so are
+//!   typed extras beside properties (ignored like any unknown field); without properties,
+//!   `additionalProperties: {schema}` is a map of that schema.
+//! - Unions (`oneOf`, several types in `type`) become untagged enums whose last variant,
+//!   `Other(serde_json::Value)`, keeps any value the spec did not foresee; `allOf` of objects is
+//!   merged; `anyOf`, `const`, `discriminator` and boolean schemas are refused (see `compose`).
+//! - Two properties whose Rust field names would clash keep the first (the docs say so).
 //! - Parameter schemas lose bounds, defaults and enums (the entity layer checks those itself
 //!   and hands progenitor plain `i64`/`&str` values).
 //! - The record field of each response envelope becomes required, so a response without it is
 //!   a decode error rather than an empty page.
 
-use heck::ToUpperCamelCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_yaml_ng::{Mapping, Value};
 
+use crate::compose;
 use crate::error::{ptr, SpecError};
 use crate::model::{non_null_type, Spec};
 
@@ -49,20 +56,24 @@ pub fn normalize(spec: &Spec) -> Result<Normalized, SpecError> {
         .expect("checked by the loader")
         .insert(key("openapi"), key("3.0.3"));
 
-    // Components: hoist inline enums, then rewrite every schema.
+    // Components: refuse what is not supported, merge `allOf`, move unions into components
+    // of their own (see `compose`), hoist inline enums, then rewrite every schema.
     let mut enums = Vec::new();
     if let Some(Value::Mapping(schemas)) =
         doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
     {
+        let prepared = compose::prepare(schemas)?;
         let names: Vec<String> = schemas
             .keys()
             .filter_map(|k| k.as_str().map(str::to_string))
             .collect();
+        let mut taken = names.clone();
+        taken.extend(prepared.names);
         let mut hoisted: Vec<(String, Value)> = Vec::new();
         for name in &names {
             let at = ptr("/components/schemas", name);
             let schema = schemas.get_mut(name.as_str()).expect("listed above");
-            hoist_enums(schema, name, &at, &names, &mut hoisted)?;
+            hoist_enums(schema, name, &at, &taken, &mut hoisted)?;
         }
         for (name, schema) in hoisted {
             schemas.insert(key(&name), schema);
@@ -78,8 +89,12 @@ pub fn normalize(spec: &Spec) -> Result<Normalized, SpecError> {
     }
 
     // Paths: parameter schemas and response envelopes.
+    // The record field becomes required where the records sit in one top-level field.
     let records: Vec<(String, String)> = spec
         .operations()
+        .filter(|o| {
+            o.record_path.len() == 1 && o.record_element == crate::model::RecordElement::Whole
+        })
         .map(|o| (o.pointer.clone(), o.record_field.clone()))
         .collect();
     if let Some(Value::Mapping(paths)) = doc.get_mut("paths") {
@@ -120,6 +135,40 @@ pub fn normalize(spec: &Spec) -> Result<Normalized, SpecError> {
                         }
                     }
                 }
+            }
+        }
+    }
+    // progenitor only contributes types here (the runtime builds requests from the
+    // operation metadata), so it sees each operation under a plain path of its own, without
+    // parameters: virtual keys (`/v3/reports:run:weekly`, `/search?entity=x`), header,
+    // array and deepObject parameters and non-identifier names never reach it.
+    let kept: Vec<(String, String)> = spec
+        .operations()
+        .map(|o| (o.pointer.clone(), o.operation_id.clone()))
+        .collect();
+    if let Some(Value::Mapping(paths)) = doc.get_mut("paths") {
+        let old = std::mem::take(paths);
+        for (path, item) in old {
+            let path_ptr = ptr("/paths", path.as_str().unwrap_or_default());
+            let Value::Mapping(methods) = item else {
+                continue;
+            };
+            for (method, mut op) in methods {
+                let method_name = method.as_str().unwrap_or_default().to_string();
+                let op_ptr = ptr(&path_ptr, &method_name);
+                let Some((_, id)) = kept.iter().find(|(p, _)| *p == op_ptr) else {
+                    continue;
+                };
+                if let Some(m) = op.as_mapping_mut() {
+                    m.remove("parameters");
+                    m.remove("requestBody");
+                }
+                let mut item = Mapping::new();
+                item.insert(key(&method_name), op);
+                paths.insert(
+                    key(&format!("/{}", id.to_snake_case())),
+                    Value::Mapping(item),
+                );
             }
         }
     }
@@ -187,7 +236,10 @@ fn as_string_enum(schema: &Value, name: &str, at: &str) -> Result<Option<OpenEnu
     }))
 }
 
-/// Moves inline string enums found in properties into their own components.
+/// Moves inline string enums found in properties into their own components, named after the
+/// type that holds them (`IncidentMode`), so they become open enums. Also looks inside
+/// "X or null" (`oneOf: [X, {type: 'null'}]`), union branches (named after the union and the
+/// branch: `ShowAdmissionWaitlistKind`) and map values (`ShowAttributesValue`).
 fn hoist_enums(
     schema: &mut Value,
     owner: &str,
@@ -199,38 +251,92 @@ fn hoist_enums(
         for (prop, sub) in props.iter_mut() {
             let prop = prop.as_str().unwrap_or_default().to_string();
             let sub_at = ptr(&ptr(at, "properties"), &prop);
-            if sub.get("enum").is_some() && sub.get("$ref").is_none() {
-                let base = format!("{owner}{}", prop.to_upper_camel_case());
-                let name = unique_name(&base, taken, out);
-                let mut hoisted = sub.clone();
-                if let Some(m) = hoisted.as_mapping_mut() {
-                    m.insert(key("type"), key("string"));
-                    m.remove("nullable");
-                }
-                out.push((name.clone(), hoisted));
-                *sub = ref_to(&name);
-            } else if sub
-                .get("items")
-                .is_some_and(|i| i.get("enum").is_some() && i.get("$ref").is_none())
-            {
-                let base = format!("{owner}{}Item", prop.to_upper_camel_case());
-                let name = unique_name(&base, taken, out);
-                let items = sub.get_mut("items").expect("checked above");
-                let mut hoisted = items.clone();
-                if let Some(m) = hoisted.as_mapping_mut() {
-                    m.insert(key("type"), key("string"));
-                    m.remove("nullable");
-                }
-                out.push((name.clone(), hoisted));
-                *items = ref_to(&name);
-            } else {
-                let child_owner = format!("{owner}{}", prop.to_upper_camel_case());
-                hoist_enums(sub, &child_owner, &sub_at, taken, out)?;
-            }
+            hoist_enum_slot(sub, owner, &prop.to_upper_camel_case(), &sub_at, taken, out)?;
         }
     }
     if let Some(items) = schema.get_mut("items") {
         hoist_enums(items, owner, &ptr(at, "items"), taken, out)?;
+    }
+    let has_props = matches!(schema.get("properties"), Some(Value::Mapping(p)) if !p.is_empty());
+    if let (false, Some(ap @ Value::Mapping(_))) =
+        (has_props, schema.get_mut("additionalProperties"))
+    {
+        hoist_enum_slot(
+            ap,
+            owner,
+            "Value",
+            &ptr(at, "additionalProperties"),
+            taken,
+            out,
+        )?;
+    }
+    if let Some(Value::Sequence(branches)) = schema.get_mut("oneOf") {
+        // Union branches (titled by `compose`); "X or null" is handled by the slot holding it.
+        for (i, b) in branches.iter_mut().enumerate() {
+            if b.get("$ref").is_some() || compose::is_null_schema(b) {
+                continue;
+            }
+            if let Some(title) = b.get("title").and_then(Value::as_str).map(str::to_string) {
+                let b_at = ptr(&ptr(at, "oneOf"), &i.to_string());
+                hoist_enums(b, &format!("{owner}{title}"), &b_at, taken, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`hoist_enums`] for what one slot of `owner` holds (property `part`, or map `Value`s).
+fn hoist_enum_slot(
+    sub: &mut Value,
+    owner: &str,
+    part: &str,
+    at: &str,
+    taken: &[String],
+    out: &mut Vec<(String, Value)>,
+) -> Result<(), SpecError> {
+    if sub.get("oneOf").is_some_and(compose::is_nullable_pair) {
+        if let Some(Value::Sequence(branches)) = sub.get_mut("oneOf") {
+            for (i, b) in branches.iter_mut().enumerate() {
+                if !compose::is_null_schema(b) {
+                    let b_at = ptr(&ptr(at, "oneOf"), &i.to_string());
+                    hoist_enum_slot(b, owner, part, &b_at, taken, out)?;
+                }
+            }
+        }
+        return Ok(());
+    }
+    if sub.get("enum").is_some() && sub.get("$ref").is_none() {
+        let base = format!("{owner}{part}");
+        let name = unique_name(&base, taken, out);
+        let mut hoisted = sub.clone();
+        if let Some(m) = hoisted.as_mapping_mut() {
+            m.insert(key("type"), key("string"));
+            m.remove("nullable");
+        }
+        out.push((name.clone(), hoisted));
+        *sub = ref_to(&name);
+    } else if sub
+        .get("items")
+        .is_some_and(|i| i.get("enum").is_some() && i.get("$ref").is_none())
+    {
+        let base = format!("{owner}{part}Item");
+        let name = unique_name(&base, taken, out);
+        let items = sub.get_mut("items").expect("checked above");
+        let mut hoisted = items.clone();
+        if let Some(m) = hoisted.as_mapping_mut() {
+            m.insert(key("type"), key("string"));
+            m.remove("nullable");
+        }
+        out.push((name.clone(), hoisted));
+        *items = ref_to(&name);
+    } else {
+        // The type that holds the next level: its title if it has one (progenitor names it
+        // so), else the path.
+        let child_owner = match sub.get("title").and_then(Value::as_str) {
+            Some(t) if sub.get("properties").is_some() => compose::pascal(t),
+            _ => format!("{owner}{part}"),
+        };
+        hoist_enums(sub, &child_owner, at, taken, out)?;
     }
     Ok(())
 }
@@ -251,9 +357,11 @@ fn ref_to(name: &str) -> Value {
     Value::Mapping(r)
 }
 
-/// `oneOf` (or `anyOf`) of one schema and `{type: 'null'}`, the common way 3.1 specs write
-/// "X or null": replaced by X, marked nullable (a `$ref` stays a bare `$ref`; the field is
-/// then optional, which is how a nullable reference decodes). Returns whether it was one.
+/// `oneOf` (or `anyOf`) of one schema and `{type: 'null'}`, in either order, the common way
+/// 3.1 specs write "X or null": replaced by X, marked nullable (a `$ref` stays a bare `$ref`;
+/// the field is then optional, which is how a nullable reference decodes). A `oneOf` of one
+/// schema is that schema. Returns whether null was allowed (the field then decodes as
+/// optional).
 fn collapse_nullable_union(schema: &mut Value) -> bool {
     let Some(m) = schema.as_mapping_mut() else {
         return false;
@@ -262,19 +370,19 @@ fn collapse_nullable_union(schema: &mut Value) -> bool {
         let Some(Value::Sequence(branches)) = m.get(combinator) else {
             continue;
         };
-        let is_null = |b: &Value| match b.get("type") {
-            Some(Value::String(t)) => t == "null",
-            Some(Value::Sequence(ts)) => ts.iter().all(|t| t.as_str() == Some("null")),
-            _ => false,
-        };
-        let non_null: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
-        if branches.len() != 2 || non_null.len() != 1 {
+        let non_null: Vec<&Value> = branches
+            .iter()
+            .filter(|b| !compose::is_null_schema(b))
+            .collect();
+        let nulls = branches.len() - non_null.len();
+        let single = combinator == "oneOf" && branches.len() == 1;
+        if non_null.len() != 1 || !(nulls == 1 && branches.len() == 2 || single) {
             continue;
         }
         let mut inner = non_null[0].clone();
         let description = m.get("description").cloned();
         if let Some(im) = inner.as_mapping_mut() {
-            if im.get("$ref").is_none() {
+            if im.get("$ref").is_none() && nulls > 0 {
                 im.insert(key("nullable"), Value::Bool(true));
             }
             if let (Some(d), None) = (description, im.get("description")) {
@@ -284,13 +392,16 @@ fn collapse_nullable_union(schema: &mut Value) -> bool {
             }
         }
         *schema = inner;
-        return true;
+        return nulls > 0;
     }
     false
 }
 
 /// Rewrites one schema (recursively) into OpenAPI 3.0 form (see module docs).
 fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
+    if let Value::Bool(b) = schema {
+        return Err(compose::boolean_schema(at, *b));
+    }
     collapse_nullable_union(schema);
     let Some(m) = schema.as_mapping_mut() else {
         return Ok(());
@@ -300,10 +411,20 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
         m.retain(|k, _| k.as_str() == Some("$ref"));
         return Ok(());
     }
+    compose::check_node(m, at)?;
+    if compose::is_union(&Value::Mapping(m.clone())) {
+        return rewrite_union(m, at);
+    }
     let ty = {
         let probe = Value::Mapping(m.clone());
         non_null_type(&probe).map_err(|msg| SpecError::new(ptr(at, "type"), msg))?
     };
+    if ty.as_deref().is_some_and(|t| t.contains('|')) {
+        return Err(SpecError::new(
+            ptr(at, "enum"),
+            "unsupported construct: an `enum` over several types; only string enums are supported (write `type: string`)",
+        ));
+    }
     let nullable = match m.get("type") {
         Some(Value::Sequence(items)) => items.iter().any(|v| v.as_str() == Some("null")),
         Some(Value::String(s)) => s == "null",
@@ -318,7 +439,6 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
     }
     for k in [
         "examples",
-        "const",
         "$schema",
         "$id",
         "$comment",
@@ -326,24 +446,32 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
     ] {
         m.remove(k);
     }
-    if m.get("additionalProperties") == Some(&Value::Bool(false)) {
-        m.remove("additionalProperties");
+    compose::drop_clashing_fields(m);
+    let has_props = matches!(m.get("properties"), Some(Value::Mapping(p)) if !p.is_empty());
+    match m.get("additionalProperties") {
+        // The API adds fields without notice.
+        Some(Value::Bool(false)) => {
+            m.remove("additionalProperties");
+        }
+        // `{}` is `true` (progenitor would otherwise capture extras in a flattened map).
+        Some(Value::Mapping(ap)) if ap.is_empty() => {
+            m.insert(key("additionalProperties"), Value::Bool(true));
+        }
+        // Typed extras beside properties are ignored like every unknown field: a flattened
+        // map is slow to decode and fails on the first extra field of another type.
+        Some(Value::Mapping(_)) if has_props => {
+            m.insert(key("additionalProperties"), Value::Bool(true));
+        }
+        _ => {}
     }
-    for combinator in [
-        "allOf",
-        "anyOf",
-        "oneOf",
-        "not",
-        "patternProperties",
-        "if",
-        "then",
-        "else",
-    ] {
+    for combinator in ["allOf", "oneOf", "anyOf"] {
         if m.get(combinator).is_some() {
-            return Err(SpecError::new(
-                ptr(at, combinator),
-                format!("unsupported construct: `{combinator}`; describe the value with one schema (use a component with optional properties)"),
-            ));
+            let fix = if combinator == "allOf" {
+                "unsupported construct: `allOf` outside `components/schemas`; move the schema into a component (where an `allOf` of objects is merged) and `$ref` it"
+            } else {
+                "unsupported construct: a `oneOf` with no schema but `null`; write `type: 'null'` or the value's type"
+            };
+            return Err(SpecError::new(ptr(at, combinator), fix));
         }
     }
     let mut required: Vec<String> = m
@@ -359,7 +487,8 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
     let before = required.len();
     if let Some(Value::Mapping(props)) = m.get_mut("properties") {
         for (name, sub) in props.iter_mut() {
-            if collapse_nullable_union(sub) {
+            let nullable_union = compose::is_union(sub) && compose::union_has_null(sub);
+            if collapse_nullable_union(sub) || nullable_union {
                 let name = name.as_str().unwrap_or_default();
                 required.retain(|r| r != name);
             }
@@ -391,6 +520,28 @@ fn rewrite_schema(schema: &mut Value, at: &str) -> Result<(), SpecError> {
         if ap.is_mapping() {
             rewrite_schema(ap, &ptr(at, "additionalProperties"))?;
         }
+    }
+    Ok(())
+}
+
+/// A union (`oneOf` of two or more schemas, or a `type` list of two or more types) as the
+/// `oneOf` progenitor turns into an untagged enum: its branches rewritten and titled with
+/// their variant names (see `compose`), integers before numbers, then a last branch that
+/// accepts any value (`Other(serde_json::Value)`), so a value no branch describes still
+/// decodes. A union that admits null is nullable (an `Option` of the enum).
+fn rewrite_union(m: &mut Mapping, at: &str) -> Result<(), SpecError> {
+    let nullable = compose::shape_union(m);
+    let Some(Value::Sequence(branches)) = m.get_mut("oneOf") else {
+        return Ok(());
+    };
+    for (i, b) in branches.iter_mut().enumerate() {
+        rewrite_schema(b, &ptr(&ptr(at, "oneOf"), &i.to_string()))?;
+    }
+    let other = compose::catch_all(branches);
+    branches.push(other);
+    m.retain(|k, _| matches!(k.as_str(), Some("oneOf" | "description" | "title")));
+    if nullable {
+        m.insert(key("nullable"), Value::Bool(true));
     }
     Ok(())
 }

@@ -374,7 +374,46 @@ impl Client {
                 ),
             )
         })?;
+        // Lists that page by server-given URLs take the next page back as `next_page`
+        // (the `meta.next_cursor` of the previous result).
+        let mut params = params;
+        let next_url = match params.get(crate::meta::NEXT_PAGE_PARAM) {
+            Some(_) if op.follows_urls() && op.param(crate::meta::NEXT_PAGE_PARAM).is_none() => {
+                match params.remove(crate::meta::NEXT_PAGE_PARAM) {
+                    Some(Value::String(url)) => Some(url),
+                    Some(Value::Null) => None,
+                    Some(other) => {
+                        return Err(Error::invalid(
+                            "params.next_page",
+                            format!(
+                            "must be the meta.next_cursor string of the previous page, got {other}"
+                        ),
+                        ))
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        // A cursor that is a number (a page number) comes back from `meta.next_cursor` as
+        // text.
+        if let Some(name) = op.cursor_param.filter(|n| {
+            op.param(n)
+                .is_some_and(|p| p.kind == crate::meta::ParamKind::Integer)
+        }) {
+            if let Some(n) = params
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                params.insert(name.to_string(), Value::from(n));
+            }
+        }
         let params = crate::params::check_untyped(op, params)?;
+        let extras = crate::transport::CallExtras {
+            next_url: next_url.as_deref(),
+            ..extras
+        };
         self.inner.transport.execute(op, &params, extras).await
     }
 }

@@ -15,8 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::error::Context;
-use crate::extract::{extract, Extracted, List, One, Paths, RawList};
+use crate::extract::{extract, Extracted, One, Paths, RawList, Records};
 use crate::http::{is_json_media_type, Body};
+use crate::meta::RecordElement;
 use crate::shape::Shaping;
 use crate::{Error, Page};
 
@@ -28,9 +29,10 @@ pub(crate) fn page<T: DeserializeOwned>(
 ) -> Result<Page<T>, Error> {
     let body = &body;
     let text = text(ctx, body)?;
-    let got = extract(text, paths, List::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
+    let got = extract(text, paths, Records::<T>::new(paths.element))
+        .map_err(|e| failed(ctx, &e, body))?;
     let data = got.records.ok_or_else(|| missing(ctx, paths, body))?;
-    Ok(Page::new(data, got.cursor))
+    Ok(Page::new(data, got.cursor.or_else(|| body.next.clone())))
 }
 
 /// One typed record at `paths.records`.
@@ -41,8 +43,15 @@ pub(crate) fn one<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     let body = &body;
     let text = text(ctx, body)?;
-    let got = extract(text, paths, One::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
-    got.records.ok_or_else(|| missing(ctx, paths, body))
+    if paths.element == RecordElement::Whole {
+        let got = extract(text, paths, One::<T>::new()).map_err(|e| failed(ctx, &e, body))?;
+        return got.records.ok_or_else(|| missing(ctx, paths, body));
+    }
+    let got = extract(text, paths, Records::<T>::new(paths.element))
+        .map_err(|e| failed(ctx, &e, body))?;
+    got.records
+        .and_then(|r| r.into_iter().next())
+        .ok_or_else(|| missing(ctx, paths, body))
 }
 
 /// The untyped result of one call, as `execute` returns it, built from the server's bytes.
@@ -155,6 +164,16 @@ impl RawOutput {
     /// single records.
     pub fn next_cursor(&self) -> Option<&str> {
         self.next_cursor.as_deref()
+    }
+
+    pub(crate) fn take_next_cursor(&mut self) -> Option<String> {
+        self.json = OnceLock::new();
+        self.next_cursor.take()
+    }
+
+    pub(crate) fn set_next_cursor(&mut self, cursor: Option<String>) {
+        self.json = OnceLock::new();
+        self.next_cursor = cursor;
     }
 
     /// The result as a `serde_json::Value`.
@@ -330,11 +349,13 @@ fn into_text(ctx: &Context, body: Body) -> Result<String, Error> {
     let Body {
         bytes,
         content_type,
+        ..
     } = body;
     String::from_utf8(Vec::from(bytes)).map_err(|e| {
         let body = Body {
             bytes: bytes::Bytes::from(e.into_bytes()),
             content_type,
+            next: None,
         };
         Error::Decode {
             entity: ctx.entity.clone(),
@@ -364,11 +385,15 @@ pub(crate) fn list_envelope(
     let as_body = |text: &str| Body {
         bytes: bytes::Bytes::copy_from_slice(text.as_bytes()),
         content_type: content_type.clone(),
+        next: None,
     };
+    let next = body.next.clone();
     let text = into_text(ctx, body)?;
     let (records, next_cursor) = {
         let Extracted { records, cursor } =
-            extract(&text, paths, RawList::new()).map_err(|e| failed(ctx, &e, &as_body(&text)))?;
+            extract(&text, paths, Records::<&RawValue>::new(paths.element))
+                .map_err(|e| failed(ctx, &e, &as_body(&text)))?;
+        let cursor = cursor.or(next);
         let records = records.ok_or_else(|| missing(ctx, paths, &as_body(&text)))?;
         let ranges: Vec<Range<usize>> = records.iter().map(|r| range_in(&text, r.get())).collect();
         (ranges, cursor)
@@ -389,14 +414,21 @@ pub(crate) fn raw_value(ctx: &Context, body: Body, paths: Paths<'_>) -> Result<R
     let as_body = |text: &str| Body {
         bytes: bytes::Bytes::copy_from_slice(text.as_bytes()),
         content_type: content_type.clone(),
+        next: None,
     };
     let text = into_text(ctx, body)?;
     let value = {
-        let got = extract(&text, paths, One::<&RawValue>::new())
-            .map_err(|e| failed(ctx, &e, &as_body(&text)))?;
-        let raw = got
-            .records
-            .ok_or_else(|| missing(ctx, paths, &as_body(&text)))?;
+        let raw = if paths.element == RecordElement::Whole {
+            extract(&text, paths, One::<&RawValue>::new())
+                .map_err(|e| failed(ctx, &e, &as_body(&text)))?
+                .records
+        } else {
+            extract(&text, paths, Records::<&RawValue>::new(paths.element))
+                .map_err(|e| failed(ctx, &e, &as_body(&text)))?
+                .records
+                .and_then(|r| r.into_iter().next())
+        };
+        let raw = raw.ok_or_else(|| missing(ctx, paths, &as_body(&text)))?;
         range_in(&text, raw.get())
     };
     Ok(RawOutput {
@@ -412,6 +444,8 @@ pub(crate) fn raw_value(ctx: &Context, body: Body, paths: Paths<'_>) -> Result<R
 const SEARCH_RESULT: Paths<'static> = Paths {
     records: &["data"],
     cursor: &["meta", "cursor"],
+    element: RecordElement::Whole,
+    flag: false,
 };
 
 /// A context-store search result at `paths.records`, as sent, with its records and cursor
@@ -429,6 +463,7 @@ pub(crate) fn search_result(
             let body = Body {
                 bytes: bytes::Bytes::copy_from_slice(result.as_bytes()),
                 content_type: None,
+                next: None,
             };
             failed(ctx, &e, &body)
         })?;
@@ -585,10 +620,13 @@ mod tests {
                 br#"{"things": [{"id":"1","when":"2025-05-31T23:50:00.000000Z","gone":null,"new_field":{"x":1}}], "pagination_meta": {"after": "1"}}"#,
             ),
             content_type: Some("application/json".into()),
+            next: None,
         };
         let paths = Paths {
             records: &["things"],
             cursor: &["pagination_meta", "after"],
+            element: RecordElement::Whole,
+            flag: false,
         };
         let out = list_envelope(&Context::new("e", "list"), body, paths).unwrap();
         assert_eq!(
@@ -603,10 +641,13 @@ mod tests {
         let body = Body {
             bytes: bytes::Bytes::from_static(b"<html>gateway</html>"),
             content_type: Some("text/html".into()),
+            next: None,
         };
         let paths = Paths {
             records: &["things"],
             cursor: &[],
+            element: RecordElement::Whole,
+            flag: false,
         };
         let e = page::<serde_json::Value>(&Context::new("e", "list"), body, paths).unwrap_err();
         assert!(e.to_string().contains("text/html"), "{e}");

@@ -15,6 +15,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::meta::RecordElement;
+
 /// Where the records and the cursor sit in a body.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Paths<'p> {
@@ -22,6 +24,11 @@ pub(crate) struct Paths<'p> {
     pub(crate) records: &'p [&'p str],
     /// Field names from the root to the cursor; empty: no cursor.
     pub(crate) cursor: &'p [&'p str],
+    /// How records are taken from the value at `records`.
+    pub(crate) element: RecordElement,
+    /// The value at `cursor` is a flag (`has_more`): `true` reads as the cursor `"true"`,
+    /// anything else as none.
+    pub(crate) flag: bool,
 }
 
 /// What [`extract`] found.
@@ -54,6 +61,7 @@ where
             records: Some(paths.records),
             cursor: (!paths.cursor.is_empty()).then_some(paths.cursor),
             leaf: Some(leaf),
+            flag: paths.flag,
         }
         .deserialize(&mut de)?
     };
@@ -66,6 +74,7 @@ struct Walk<'p, S> {
     records: Option<&'p [&'p str]>,
     cursor: Option<&'p [&'p str]>,
     leaf: Option<S>,
+    flag: bool,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Walk<'_, S> {
@@ -106,13 +115,14 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Walk<'_, S> {
                     out.records = Some(map.next_value_seed(leaf)?);
                 }
                 (false, true) if cur_rest.is_empty() => {
-                    out.cursor = map.next_value_seed(Cursor)?;
+                    out.cursor = map.next_value_seed(Cursor(self.flag))?;
                 }
                 (true, _) | (false, true) => {
                     let sub = Walk {
                         records: rec.then_some(rec_rest),
                         cursor: (cur && !cur_rest.is_empty()).then_some(cur_rest),
                         leaf: if rec { self.leaf.take() } else { None },
+                        flag: self.flag,
                     };
                     let found = map.next_value_seed(Nested(sub))?;
                     if found.records.is_some() {
@@ -216,7 +226,7 @@ impl<'de> Visitor<'de> for KeyMatch<'_> {
 }
 
 /// The cursor value: a non-empty string, or a number as its text; anything else is no cursor.
-struct Cursor;
+struct Cursor(bool);
 
 impl<'de> DeserializeSeed<'de> for Cursor {
     type Value = Option<String>;
@@ -253,8 +263,8 @@ impl<'de> Visitor<'de> for Cursor {
         Ok(v.is_finite().then(|| v.to_string()))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok((self.0 && v).then(|| "true".to_string()))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -313,6 +323,157 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for One<T> {
 /// Borrowed raw records, exactly as the server sent them.
 pub(crate) type RawList<'de> = List<&'de RawValue>;
 
+/// The records of a value, taken as `element` says: the array itself (`Whole`), one object
+/// (`Single`), the value at a field path of every element (`Each`, elements without it are
+/// skipped), or of the first element only (`First`).
+pub(crate) struct Records<T> {
+    element: RecordElement,
+    _t: PhantomData<T>,
+}
+
+impl<T> Records<T> {
+    pub(crate) fn new(element: RecordElement) -> Self {
+        Records {
+            element,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Records<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        match self.element {
+            RecordElement::Whole => List::<T>::new().deserialize(d),
+            RecordElement::Single => Ok(Option::<T>::deserialize(d)?.into_iter().collect()),
+            RecordElement::Each(sub) => d.deserialize_any(Elements::<T> {
+                sub,
+                first_only: false,
+                _t: PhantomData,
+            }),
+            RecordElement::First(sub) => d.deserialize_any(Elements::<T> {
+                sub,
+                first_only: true,
+                _t: PhantomData,
+            }),
+        }
+    }
+}
+
+/// The elements of an array, each walked along `sub`.
+struct Elements<T> {
+    sub: &'static [&'static str],
+    first_only: bool,
+    _t: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(found) = seq.next_element_seed(At::<T> {
+            path: self.sub,
+            _t: PhantomData,
+        })? {
+            if let Some(v) = found {
+                out.push(v);
+            }
+            if self.first_only {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The value at a field path (`None` when a step is missing, `null` or not an object).
+struct At<T> {
+    path: &'static [&'static str],
+    _t: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for At<T> {
+    type Value = Option<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.path.is_empty() {
+            return Option::<T>::deserialize(d);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for At<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with the field `{}`", self.path.join("."))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = None;
+        while let Some(key) = map.next_key_seed(KeyMatch([Some(self.path[0]), None]))? {
+            if key.0 && out.is_none() {
+                out = map.next_value_seed(At::<T> {
+                    path: &self.path[1..],
+                    _t: PhantomData,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +481,8 @@ mod tests {
     const ENV: Paths<'static> = Paths {
         records: &["things"],
         cursor: &["pagination_meta", "after"],
+        element: RecordElement::Whole,
+        flag: false,
     };
 
     #[test]
@@ -374,6 +537,8 @@ mod tests {
         let paths = Paths {
             records: &["data", "items"],
             cursor: &["data", "next"],
+            element: RecordElement::Whole,
+            flag: false,
         };
         let got = extract(
             r#"{"data": {"next": "n", "items": [1, 2, 3]}}"#,
@@ -386,6 +551,8 @@ mod tests {
         let whole = Paths {
             records: &[],
             cursor: &[],
+            element: RecordElement::Whole,
+            flag: false,
         };
         let got = extract(r#"{"id": "me"}"#, whole, One::<serde_json::Value>::new()).unwrap();
         assert_eq!(got.records.unwrap()["id"], "me");

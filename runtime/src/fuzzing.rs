@@ -45,11 +45,17 @@ pub fn decode_body<T: DeserializeOwned>(
     let body = Body {
         bytes: bytes::Bytes::copy_from_slice(body),
         content_type: content_type.map(str::to_string),
+        next: None,
     };
     let ctx = Context::new("fuzz", "list");
     let mut n = 0;
     for paths in [
-        Paths { records, cursor },
+        Paths {
+            records,
+            cursor,
+            element: crate::meta::RecordElement::Whole,
+            flag: false,
+        },
         crate::transport::hosted::RESULT_PATHS,
     ] {
         if let Ok(p) = crate::decode::page::<T>(&ctx, body.clone(), paths) {

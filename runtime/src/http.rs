@@ -79,6 +79,9 @@ pub(crate) fn http_client(
 pub(crate) struct Body {
     pub(crate) bytes: Bytes,
     pub(crate) content_type: Option<String>,
+    /// The next page as a response header gives it (a `Link` URL or a cursor header), for
+    /// operations that page that way.
+    pub(crate) next: Option<String>,
 }
 
 /// The body of a 2xx response (at most `limit` bytes), or the mapped error for any other
@@ -95,6 +98,7 @@ pub(crate) async fn read_ok(
         return Ok(Body {
             bytes,
             content_type,
+            next: None,
         });
     }
     Err(error_response(ctx, resp).await)

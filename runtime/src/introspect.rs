@@ -147,9 +147,13 @@ pub struct ParamDescription {
     /// Default value used when it is not passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
-    /// Allowed values of a string parameter; empty means any string.
+    /// Allowed values of a string parameter (of an array's string items); empty means any
+    /// string.
     #[serde(rename = "enum", skip_serializing_if = "Vec::is_empty")]
     pub allowed: Vec<&'static str>,
+    /// The JSON type of an array parameter's items.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<&'static str>,
     /// Description.
     pub description: &'static str,
     /// A regular expression the value must match (path ids, for example).
@@ -223,6 +227,7 @@ fn param_description(p: &ParamMeta) -> ParamDescription {
         name: p.name,
         location: match p.location {
             ParamLocation::Path => "path",
+            ParamLocation::Header => "header",
             _ => "query",
         },
         json_type: p.kind.json_type(),
@@ -232,7 +237,15 @@ fn param_description(p: &ParamMeta) -> ParamDescription {
         default: p.default.and_then(|d| serde_json::from_str(d).ok()),
         allowed: match p.kind {
             ParamKind::String { allowed } => allowed.to_vec(),
+            ParamKind::Array {
+                items: &ParamKind::String { allowed },
+                ..
+            } => allowed.to_vec(),
             _ => Vec::new(),
+        },
+        items: match p.kind {
+            ParamKind::Array { items, .. } => Some(items.json_type()),
+            _ => None,
         },
         description: p.description,
         pattern: p.pattern,
@@ -245,7 +258,11 @@ fn action_description(op: &OperationMeta) -> ActionDescription {
         summary: op.summary,
         description: op.description,
         hosted_only: false,
-        cursor_param: op.cursor_param,
+        cursor_param: op.cursor_param.or(if op.follows_urls() {
+            Some(crate::meta::NEXT_PAGE_PARAM)
+        } else {
+            None
+        }),
         no_pagination: op.no_pagination,
         params: op.params.iter().map(param_description).collect(),
     }
@@ -261,6 +278,7 @@ fn search_params() -> Vec<ParamDescription> {
         maximum: None,
         default: None,
         allowed: Vec::new(),
+        items: None,
         description,
         pattern: None,
     };
@@ -830,8 +848,19 @@ pub(crate) fn param_schema(p: &ParamDescription) -> Value {
     if let Some(m) = p.maximum {
         s.insert("maximum".into(), json!(m));
     }
-    if !p.allowed.is_empty() {
-        s.insert("enum".into(), json!(p.allowed));
+    match p.items {
+        Some(items) => {
+            let mut i = Map::new();
+            i.insert("type".into(), json!(items));
+            if !p.allowed.is_empty() {
+                i.insert("enum".into(), json!(p.allowed));
+            }
+            s.insert("items".into(), Value::Object(i));
+        }
+        None if !p.allowed.is_empty() => {
+            s.insert("enum".into(), json!(p.allowed));
+        }
+        None => {}
     }
     if p.location == "path" {
         s.insert("minLength".into(), json!(1));

@@ -46,6 +46,22 @@ pub enum ParamLocation {
     Path,
     /// A query-string parameter.
     Query,
+    /// A request header, under its exact wire name.
+    Header,
+}
+
+/// How an array query parameter travels (OpenAPI `style` and `explode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ArrayStyle {
+    /// `k=a&k=b` (`style: form`, `explode: true`, the default).
+    Multi,
+    /// `k=a,b` (`style: form`, `explode: false`).
+    Comma,
+    /// `k=a%20b` (`style: spaceDelimited`).
+    Space,
+    /// `k=a|b` (`style: pipeDelimited`).
+    Pipe,
 }
 
 /// The type of a parameter.
@@ -63,6 +79,15 @@ pub enum ParamKind {
     Boolean,
     /// A floating-point number.
     Number,
+    /// An array of scalars of kind `items`, sent as `style` says.
+    Array {
+        /// The item kind (a scalar kind).
+        items: &'static ParamKind,
+        /// How the items travel.
+        style: ArrayStyle,
+    },
+    /// An object sent as `style: deepObject`: `k[sub]=v` for each non-null key, one level.
+    Object,
 }
 
 impl ParamKind {
@@ -73,6 +98,24 @@ impl ParamKind {
             ParamKind::Integer => "integer",
             ParamKind::Boolean => "boolean",
             ParamKind::Number => "number",
+            ParamKind::Array { .. } => "array",
+            ParamKind::Object => "object",
+        }
+    }
+
+    /// Whether `value` has this kind's JSON type (array items checked one by one).
+    pub fn accepts(self, value: &serde_json::Value) -> bool {
+        match self {
+            ParamKind::String { .. } => value.is_string(),
+            ParamKind::Integer => value.is_i64(),
+            ParamKind::Boolean => value.is_boolean(),
+            ParamKind::Number => value.is_number(),
+            ParamKind::Array { items, .. } => value
+                .as_array()
+                .is_some_and(|a| a.iter().all(|v| items.accepts(v))),
+            ParamKind::Object => value
+                .as_object()
+                .is_some_and(|o| o.values().all(|v| !(v.is_array() || v.is_object()))),
         }
     }
 }
@@ -101,6 +144,42 @@ pub struct ParamMeta {
     pub pattern: Option<&'static str>,
 }
 
+/// How each record is taken from the value at an operation's `record_path`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordElement {
+    /// The value itself: the array of records (list) or the record (get).
+    Whole,
+    /// One object that is a list's only record.
+    Single,
+    /// The first element of the array, then these fields (`$.data[0].card`).
+    First(&'static [&'static str]),
+    /// These fields of every element of the array (`$.results[*].card`).
+    Each(&'static [&'static str]),
+}
+
+/// The `execute` parameter that takes a URL-paged list's `meta.next_cursor` back.
+pub const NEXT_PAGE_PARAM: &str = "next_page";
+
+/// Where a paginated list's next page comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NextPage {
+    /// Not paginated.
+    None,
+    /// A token in the body at `cursor_path`, passed back as `cursor_param`.
+    BodyCursor,
+    /// A token in this response header, passed back as `cursor_param`.
+    HeaderCursor(&'static str),
+    /// The URL of the `Link` header entry with this `rel` (RFC 8288), fetched as given.
+    LinkHeader(&'static str),
+    /// A URL or path in the body at `cursor_path`, fetched as given.
+    BodyUrl,
+    /// Page numbers in `cursor_param`, counted up while the flag at `cursor_path` is true
+    /// (with no flag: while pages are not empty).
+    PageNumber,
+}
+
 /// One (entity, action) operation of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationMeta {
@@ -123,6 +202,10 @@ pub struct OperationMeta {
     /// Where the records sit in the response body: the field names to walk from the root
     /// (`["incidents"]`; empty when the whole body is the record).
     pub record_path: &'static [&'static str],
+    /// How records are taken from the value at `record_path`.
+    pub record_element: RecordElement,
+    /// Where the next page comes from.
+    pub next_page: NextPage,
     /// Where the next page's cursor sits in the response body (`["pagination_meta", "after"]`);
     /// empty for lists that are not paginated.
     pub cursor_path: &'static [&'static str],
@@ -143,9 +226,15 @@ pub struct OperationMeta {
 }
 
 impl OperationMeta {
-    /// Whether this list is paginated (has a cursor).
+    /// Whether this list is paginated.
     pub fn is_paginated(&self) -> bool {
-        self.cursor_param.is_some()
+        !matches!(self.next_page, NextPage::None)
+    }
+
+    /// Whether the next page is a URL the server gives (the `Link` header or the body)
+    /// rather than a parameter of the same request.
+    pub fn follows_urls(&self) -> bool {
+        matches!(self.next_page, NextPage::LinkHeader(_) | NextPage::BodyUrl)
     }
 
     /// The parameter called `name`.

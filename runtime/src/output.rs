@@ -142,6 +142,7 @@ impl ExecuteOptions {
             exclude_fields: self.exclude_fields.as_deref(),
             skip_truncation: self.skip_truncation,
             intent: self.intent.as_deref(),
+            next_url: None,
         }
     }
 }
@@ -187,7 +188,11 @@ pub(crate) fn check_output_size(
                 "ask for fewer records: pass {} {} or less, and follow meta.next_cursor with `{}` for the rest",
                 op.page_size_param.unwrap_or("page_size"),
                 n,
-                op.cursor_param.unwrap_or("after")
+                op.cursor_param.unwrap_or(if op.follows_urls() {
+                    meta::NEXT_PAGE_PARAM
+                } else {
+                    "after"
+                })
             ),
         ),
         _ if is_search && fitting.is_some_and(|n| n >= 1) => (

@@ -85,15 +85,12 @@ pub fn check_untyped(
                 ),
             ));
         };
-        let ok = match p.kind {
-            ParamKind::String { .. } => value.is_string(),
-            ParamKind::Integer => value.is_i64(),
-            ParamKind::Boolean => value.is_boolean(),
-            ParamKind::Number => value.is_number(),
-        } || (value.is_null() && !p.required);
+        let ok = p.kind.accepts(value) || (value.is_null() && !p.required);
         if !ok {
             let expected = match p.kind {
                 ParamKind::Integer => allowed_range(p),
+                ParamKind::Array { items, .. } => format!("an array of {}s", items.json_type()),
+                ParamKind::Object => "an object of scalar values".to_string(),
                 other => format!("a {}", other.json_type()),
             };
             return Err(Error::invalid(
@@ -122,8 +119,10 @@ pub(crate) fn finish(
     mut map: Map<String, Value>,
 ) -> Result<Map<String, Value>, Error> {
     map.retain(|_, v| !v.is_null());
+    // Defaults travel for required parameters and for every header (API versions and
+    // the like are declared as defaulted headers).
     for p in op.params {
-        if p.required && !map.contains_key(p.name) {
+        if (p.required || p.location == ParamLocation::Header) && !map.contains_key(p.name) {
             if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {
                 map.insert(p.name.to_string(), d);
             }
@@ -148,6 +147,37 @@ pub(crate) fn finish(
 }
 
 fn check_value(op: &OperationMeta, p: &ParamMeta, value: &Value) -> Result<(), Error> {
+    if let (ParamKind::Array { items, .. }, Some(list)) = (p.kind, value.as_array()) {
+        let item = ParamMeta {
+            kind: *items,
+            location: ParamLocation::Query,
+            ..*p
+        };
+        for v in list {
+            if !items.accepts(v) {
+                return Err(Error::invalid(
+                    p.name,
+                    format!(
+                        "every item of {} must be a {}, got {v}",
+                        p.name,
+                        items.json_type()
+                    ),
+                ));
+            }
+            check_value(op, &item, v)?;
+        }
+        return Ok(());
+    }
+    if p.location == ParamLocation::Header {
+        if let Some(text) = value.as_str() {
+            if text.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+                return Err(Error::invalid(
+                    p.name,
+                    format!("the {} header cannot hold control characters (a line break would end the header)", p.name),
+                ));
+            }
+        }
+    }
     if let (ParamKind::Integer, Some(v)) = (p.kind, value.as_i64()) {
         let low = p.minimum.is_some_and(|m| v < m);
         let high = p.maximum.is_some_and(|m| v > m);

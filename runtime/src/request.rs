@@ -3,12 +3,10 @@
 //! placeholders percent-encoded, and the query string sorted by parameter name. Typed
 //! calls and `execute` go through this one function, so both send identical requests.
 
-use std::fmt::Write as _;
-
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
-use crate::meta::{OperationMeta, ParamLocation};
+use crate::meta::{ArrayStyle, OperationMeta, ParamKind, ParamLocation};
 use crate::Error;
 
 /// Everything but RFC 3986's unreserved characters, `:` and `@` is escaped in a path segment,
@@ -59,22 +57,136 @@ pub(crate) fn url(
         let Some(value) = params.get(p.name) else {
             continue;
         };
-        let values: Vec<String> = match value {
-            Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
-            other => scalar_text(other).into_iter().collect(),
-        };
-        for v in values {
+        let mut pair = |name: &str, v: &str| {
             url.push(if first { '?' } else { '&' });
             first = false;
-            let _ = write!(
-                url,
-                "{}={}",
-                url::form_urlencoded::byte_serialize(p.name.as_bytes()).collect::<String>(),
-                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-            );
+            url.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+            url.push('=');
+            url.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+        };
+        match (p.kind, value) {
+            (ParamKind::Array { style, .. }, Value::Array(items)) => {
+                let texts = items.iter().filter_map(scalar_text);
+                let sep = match style {
+                    ArrayStyle::Multi => {
+                        for v in texts {
+                            pair(p.name, &v);
+                        }
+                        continue;
+                    }
+                    ArrayStyle::Space => " ",
+                    ArrayStyle::Pipe => "|",
+                    _ => ",",
+                };
+                let joined: Vec<String> = texts.collect();
+                if !joined.is_empty() {
+                    pair(p.name, &joined.join(sep));
+                }
+            }
+            (ParamKind::Object, Value::Object(fields)) => {
+                for (k, v) in fields {
+                    if let Some(v) = scalar_text(v) {
+                        pair(&format!("{}[{k}]", p.name), &v);
+                    }
+                }
+            }
+            (_, Value::Array(items)) => {
+                for v in items.iter().filter_map(scalar_text) {
+                    pair(p.name, &v);
+                }
+            }
+            (_, other) => {
+                if let Some(v) = scalar_text(other) {
+                    pair(p.name, &v);
+                }
+            }
         }
     }
     Ok(url)
+}
+
+/// The operation's header parameters present in `params`, as (wire name, text) pairs.
+pub(crate) fn headers<'a>(
+    op: &'a OperationMeta,
+    params: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'static str, String)> + 'a {
+    op.params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Header)
+        .filter_map(|p| {
+            params
+                .get(p.name)
+                .and_then(scalar_text)
+                .map(|v| (p.name, v))
+        })
+}
+
+/// Resolves a next-page URL from a response (`Link` header or body) against the API's base
+/// URL. Only a URL on the base URL's origin (scheme, host, port) is followed: credentials
+/// must never travel to a host the server names.
+pub(crate) fn next_page_url(entity: &str, base: &str, next: &str) -> Result<String, Error> {
+    let fail = |message: String| Error::Pagination {
+        entity: entity.to_string(),
+        message,
+    };
+    let base_url = url::Url::parse(base)
+        .map_err(|e| Error::invalid("base_url", format!("`{base}` is not a URL ({e})")))?;
+    // A path from the server continues the base URL's path prefix only if it says so:
+    // `/v2/x?page=2` is taken from the origin, as a browser would.
+    let next_url = base_url.join(next).map_err(|e| {
+        fail(format!(
+            "the server's next-page link {next:?} is not a URL ({e})"
+        ))
+    })?;
+    if next_url.origin() != base_url.origin() {
+        return Err(fail(format!(
+                "the server's next-page link goes to {}, not to the API's origin {}; it is not followed, so credentials stay with the API (set the connector's base URL to that origin if it is right)",
+                next_url.origin().ascii_serialization(),
+                base_url.origin().ascii_serialization()
+            )));
+    }
+    Ok(next_url.into())
+}
+
+/// The URL of the entry with relation `rel` in a `Link` header value (RFC 8288):
+/// `<https://api.example.com/x?page=2>; rel="next", <…>; rel="last"`. Relation names
+/// compare case-insensitively and a `rel` may list several (`rel="next last"`).
+pub(crate) fn link_with_rel(header: &str, rel: &str) -> Option<String> {
+    let mut rest = header;
+    loop {
+        let open = rest.find('<')?;
+        let close = open + rest[open..].find('>')?;
+        let target = rest[open + 1..close].trim();
+        // Parameters run to the next `,` outside quotes.
+        let params_start = close + 1;
+        let mut in_quotes = false;
+        let mut end = rest.len();
+        for (i, c) in rest[params_start..].char_indices() {
+            match c {
+                '"' => in_quotes = !in_quotes,
+                ',' if !in_quotes => {
+                    end = params_start + i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let found = rest[params_start..end].split(';').any(|param| {
+            let Some((name, value)) = param.split_once('=') else {
+                return false;
+            };
+            name.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case(rel))
+        });
+        if found && !target.is_empty() {
+            return Some(target.to_string());
+        }
+        rest = rest.get(end + 1..)?;
+    }
 }
 
 /// Appends `name=value` (form-encoded) to a URL's query.
@@ -132,6 +244,8 @@ mod tests {
         record_schema: "Thing",
         record_field: "thing",
         record_path: &["thing"],
+        record_element: crate::meta::RecordElement::Whole,
+        next_page: crate::meta::NextPage::None,
         cursor_path: &[],
         page_size_param: None,
         bulk_page_size: None,
@@ -165,5 +279,113 @@ mod tests {
         assert_eq!(u, "http://h/v2/things/7/parts");
         let e = url("http://h", &OP, &map(json!({}))).unwrap_err();
         assert!(e.to_string().contains("needs `id`"), "{e}");
+    }
+
+    #[test]
+    fn link_header_entries() {
+        let h = r#"<https://api.x.test/v1/a?page=3&per_page=2>; rel="next", <https://api.x.test/v1/a?page=9>; rel="last""#;
+        assert_eq!(
+            link_with_rel(h, "next").as_deref(),
+            Some("https://api.x.test/v1/a?page=3&per_page=2")
+        );
+        assert_eq!(
+            link_with_rel(h, "last").as_deref(),
+            Some("https://api.x.test/v1/a?page=9")
+        );
+        assert_eq!(link_with_rel(h, "prev"), None);
+        assert_eq!(
+            link_with_rel(r#"</p?a=1,2>; title="x, y"; rel="prev next""#, "NEXT").as_deref(),
+            Some("/p?a=1,2")
+        );
+        for odd in [
+            "",
+            "garbage",
+            "<unclosed; rel=next",
+            "<>; rel=next",
+            "<a>; rel",
+        ] {
+            assert_eq!(link_with_rel(odd, "next"), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn next_page_urls_stay_on_the_api_origin() {
+        let base = "https://api.x.test/v1";
+        assert_eq!(
+            next_page_url("t", base, "https://api.x.test/v1/a?page=2").unwrap(),
+            "https://api.x.test/v1/a?page=2"
+        );
+        assert_eq!(
+            next_page_url("t", base, "/v1/a?page=2").unwrap(),
+            "https://api.x.test/v1/a?page=2"
+        );
+        for bad in [
+            "https://evil.test/v1/a",
+            "http://api.x.test/v1/a",
+            "https://api.x.test:8443/v1/a",
+            "//evil.test/x",
+        ] {
+            let e = next_page_url("t", base, bad).unwrap_err();
+            assert!(matches!(e, Error::Pagination { .. }), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn arrays_objects_and_headers_travel_as_declared() {
+        static ITEMS: ParamKind = ParamKind::String { allowed: &[] };
+        static OP2: OperationMeta = OperationMeta {
+            path: "/v2/spaces/{space-id}/tasks",
+            params: &[
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("space-id", ParamLocation::Path)
+                },
+                ParamMeta {
+                    kind: ParamKind::Array {
+                        items: &ITEMS,
+                        style: ArrayStyle::Multi,
+                    },
+                    ..param("tags[]", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::Array {
+                        items: &ParamKind::Integer,
+                        style: ArrayStyle::Comma,
+                    },
+                    ..param("ids", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::Array {
+                        items: &ITEMS,
+                        style: ArrayStyle::Pipe,
+                    },
+                    ..param("f", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::Object,
+                    ..param("due", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("X-Api-Version", ParamLocation::Header)
+                },
+            ],
+            ..OP
+        };
+        let params = map(json!({
+            "space-id": "s 1",
+            "tags[]": ["a", "b c"],
+            "ids": [1, 2],
+            "f": ["x", "y"],
+            "due": {"gte": 5, "lt": "z", "none": null},
+            "X-Api-Version": "2024-10"
+        }));
+        let u = url("http://h", &OP2, &params).unwrap();
+        assert_eq!(
+            u,
+            "http://h/v2/spaces/s%201/tasks?due%5Bgte%5D=5&due%5Blt%5D=z&f=x%7Cy&ids=1%2C2&tags%5B%5D=a&tags%5B%5D=b+c"
+        );
+        let h: Vec<_> = headers(&OP2, &params).collect();
+        assert_eq!(h, [("X-Api-Version", "2024-10".to_string())]);
     }
 }

@@ -122,15 +122,29 @@ where
             let client = client.clone();
             let mut params = params.clone();
             async move {
+                if op.follows_urls() {
+                    return client
+                        .transport()
+                        .list_from(op, &params, cursor.as_deref())
+                        .await;
+                }
                 if let (Some(c), Some(name)) = (cursor, op.cursor_param) {
-                    params.insert(name.to_string(), Value::String(c));
+                    // A number cursor (a page number) goes back as a number.
+                    let numeric = op
+                        .param(name)
+                        .is_some_and(|p| p.kind == crate::meta::ParamKind::Integer);
+                    let value = match c.parse::<i64>() {
+                        Ok(n) if numeric => Value::from(n),
+                        _ => Value::String(c),
+                    };
+                    params.insert(name.to_string(), value);
                 }
                 client.transport().list(op, &params).await
             }
         };
         Either::Right(pagination::pages(
             op.entity,
-            self.prefetch && op.cursor_param.is_some(),
+            self.prefetch && op.is_paginated(),
             (self.client, params),
             fetch,
         ))

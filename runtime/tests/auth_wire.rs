@@ -46,6 +46,8 @@ static LIST: OperationMeta = OperationMeta {
     record_schema: "Thing",
     record_field: "things",
     record_path: &["things"],
+    record_element: connector_sdk_runtime::meta::RecordElement::Whole,
+    next_page: connector_sdk_runtime::meta::NextPage::None,
     cursor_path: &[],
     page_size_param: None,
     bulk_page_size: None,

@@ -12,8 +12,7 @@ use tracing::Instrument;
 use crate::auth::Credentials;
 use crate::error::{Context, Hints};
 use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
-use crate::meta::AuthKind;
-use crate::meta::OperationMeta;
+use crate::meta::{AuthKind, NextPage, OperationMeta};
 use crate::retry::{should_retry, Sender};
 use crate::transport::oauth2::OAuth2;
 use crate::Error;
@@ -130,11 +129,40 @@ impl DirectTransport {
         op: &'static OperationMeta,
         params: &Map<String, Value>,
         intent: Option<&str>,
+        next_url: Option<&str>,
         decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let mut url = crate::request::url(&self.base_url, op, params)?;
+        let mut url = match next_url {
+            // A next-page URL from the server carries its own query; only the API key
+            // parameter (if the scheme uses one) is added back.
+            Some(next) => {
+                let mut url = crate::request::next_page_url(op.entity, &self.base_url, next)?;
+                if let Some((name, _)) = &self.query_key {
+                    url = strip_query_param(&url, name);
+                }
+                url
+            }
+            None => crate::request::url(&self.base_url, op, params)?,
+        };
         if let Some((name, key)) = &self.query_key {
             crate::request::append_query(&mut url, name, key.expose_secret());
+        }
+        let mut param_headers = HeaderMap::new();
+        for (name, value) in crate::request::headers(op, params) {
+            // Credentials come from the auth scheme, never from a parameter.
+            if name.eq_ignore_ascii_case("authorization") {
+                continue;
+            }
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::invalid(name, format!("`{name}` is not a valid header name"))
+            })?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                Error::invalid(
+                    name,
+                    format!("the value of the {name} header is not valid header text"),
+                )
+            })?;
+            param_headers.insert(header, value);
         }
         let method = reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|_| {
             Error::invalid("method", format!("`{}` is not an HTTP method", op.method))
@@ -151,7 +179,10 @@ impl DirectTransport {
                 .run(should_retry, |_| async {
                     let mut replayed = false;
                     loop {
-                        let mut req = self.http.request(method.clone(), &url);
+                        let mut req = self
+                            .http
+                            .request(method.clone(), &url)
+                            .headers(param_headers.clone());
                         let token = match &self.oauth2 {
                             Some(o) => {
                                 let token = o.token().await?;
@@ -172,7 +203,9 @@ impl DirectTransport {
                                 }
                             }
                         }
-                        let body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+                        let next = next_from_headers(op, resp.headers());
+                        let mut body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+                        body.next = next;
                         return decode(&ctx, body);
                     }
                 })
@@ -226,4 +259,44 @@ pub(crate) fn render_jinja(template: &str, credentials: &Credentials) -> String 
     }
     out.push_str(rest);
     out
+}
+
+/// The next page as this operation's response headers give it: the `Link` entry with the
+/// operation's `rel`, or the cursor header.
+fn next_from_headers(op: &OperationMeta, headers: &HeaderMap) -> Option<String> {
+    match op.next_page {
+        NextPage::LinkHeader(rel) => headers
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| crate::request::link_with_rel(v, rel)),
+        NextPage::HeaderCursor(name) => headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+/// `url` without the query parameter `name` (so the API key is not sent twice).
+fn strip_query_param(url: &str, name: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if parsed.query().is_none() {
+        return url.to_string();
+    }
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    parsed.into()
 }

@@ -29,6 +29,7 @@ use crate::error::Context;
 use crate::extract::Paths;
 use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
 use crate::meta::ConnectorMeta;
+use crate::meta::RecordElement;
 use crate::retry::{should_retry, Sender};
 use crate::Error;
 
@@ -46,6 +47,8 @@ const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub(crate) const RESULT_PATHS: Paths<'static> = Paths {
     records: &["result"],
     cursor: &["connector_metadata", "next_cursor"],
+    element: RecordElement::Whole,
+    flag: false,
 };
 /// Refresh this long before the token expires.
 const REFRESH_EARLY: Duration = Duration::from_secs(60);

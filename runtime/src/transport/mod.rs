@@ -31,6 +31,8 @@ pub(crate) struct CallExtras<'a> {
     pub(crate) exclude_fields: Option<&'a [String]>,
     pub(crate) skip_truncation: bool,
     pub(crate) intent: Option<&'a str>,
+    /// A next-page URL the server gave (operations that page by URL): requested as is.
+    pub(crate) next_url: Option<&'a str>,
 }
 
 impl Default for CallExtras<'_> {
@@ -41,6 +43,7 @@ impl Default for CallExtras<'_> {
             exclude_fields: None,
             skip_truncation: true,
             intent: None,
+            next_url: None,
         }
     }
 }
@@ -59,6 +62,8 @@ fn direct_paths(op: &'static OperationMeta) -> Paths<'static> {
     Paths {
         records: op.record_path,
         cursor: op.cursor_path,
+        element: op.record_element,
+        flag: op.next_page == crate::meta::NextPage::PageNumber,
     }
 }
 
@@ -74,11 +79,15 @@ impl Transport {
     ) -> Result<R, Error> {
         match self {
             Transport::Direct(d) => {
-                d.call(op, params, extras.intent, |ctx, body| {
+                d.call(op, params, extras.intent, extras.next_url, |ctx, body| {
                     decode(ctx, body, direct_paths(op))
                 })
                 .await
             }
+            Transport::Hosted(_) if extras.next_url.is_some() => Err(Error::Pagination {
+                entity: op.entity.to_string(),
+                message: "this list pages by server-given URLs, which Airbyte's execute endpoint does not take back; page it in direct mode".to_string(),
+            }),
             Transport::Hosted(h) => {
                 h.execute(
                     op.entity,
@@ -98,8 +107,24 @@ impl Transport {
         op: &'static OperationMeta,
         params: &Map<String, Value>,
     ) -> Result<Page<T>, Error> {
-        self.call(op, params, CallExtras::default(), decode::page)
-            .await
+        self.list_from(op, params, None).await
+    }
+
+    /// Runs a list operation, from a next-page URL the server gave when there is one.
+    pub(crate) async fn list_from<T: DeserializeOwned>(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        next_url: Option<&str>,
+    ) -> Result<Page<T>, Error> {
+        let extras = CallExtras {
+            next_url,
+            ..CallExtras::default()
+        };
+        let mut page: Page<T> = self.call(op, params, extras, decode::page).await?;
+        let more = !page.data.is_empty();
+        page.next_cursor = next_page_number(op, params, page.next_cursor.take(), more)?;
+        Ok(page)
     }
 
     /// Runs a get operation (params already checked).
@@ -121,7 +146,13 @@ impl Transport {
         extras: CallExtras<'_>,
     ) -> Result<RawOutput, Error> {
         match op.action {
-            Action::List => self.call(op, params, extras, decode::list_envelope).await,
+            Action::List => {
+                let mut out = self.call(op, params, extras, decode::list_envelope).await?;
+                let more = out.record_count().is_some_and(|n| n > 0);
+                let next = next_page_number(op, params, out.take_next_cursor(), more)?;
+                out.set_next_cursor(next);
+                Ok(out)
+            }
             Action::Get => self.call(op, params, extras, decode::raw_value).await,
         }
     }
@@ -133,4 +164,47 @@ impl Transport {
             Transport::Hosted(_) => "hosted",
         }
     }
+}
+
+/// For page-number lists, the number of the next page (the flag at the cursor path said
+/// there is one, or, with no flag, this page was not empty); other lists keep their cursor.
+fn next_page_number(
+    op: &OperationMeta,
+    params: &Map<String, Value>,
+    cursor: Option<String>,
+    non_empty: bool,
+) -> Result<Option<String>, Error> {
+    if op.next_page != crate::meta::NextPage::PageNumber {
+        return Ok(cursor);
+    }
+    let more = if op.cursor_path.is_empty() {
+        non_empty
+    } else {
+        cursor.is_some() && non_empty
+    };
+    if !more {
+        return Ok(None);
+    }
+    let name = op.cursor_param.unwrap_or("page");
+    let current = match params.get(name) {
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok())),
+        None => Some(
+            op.param(name)
+                .and_then(|p| p.default)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(1),
+        ),
+    };
+    let next = current
+        .and_then(|c| c.checked_add(1))
+        .ok_or_else(|| Error::Pagination {
+            entity: op.entity.to_string(),
+            message: format!(
+                "the page number {:?} cannot be counted up",
+                params.get(name)
+            ),
+        })?;
+    Ok(Some(next.to_string()))
 }
