@@ -359,11 +359,12 @@ fn run(
             call(shared, entity, action, to_params(params))
         }
         "get" => {
-            let op = def.get.as_ref().ok_or_else(unsupported)?;
+            let g = def.get.ok_or_else(unsupported)?;
+            let id_param = catalog.ops[g].id_param.as_deref().unwrap_or("id");
             let mut p = to_params(params);
-            if op.id_param != "id" && p.get(&op.id_param).is_none() {
+            if id_param != "id" && p.get(id_param).is_none() {
                 for (k, _) in p.0.iter_mut().filter(|(k, _)| k == "id") {
-                    k.clone_from(&op.id_param);
+                    *k = id_param.to_string();
                 }
             }
             call(shared, entity, action, p)

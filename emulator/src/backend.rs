@@ -1,18 +1,30 @@
-//! The transport-independent core: given (entity, action, parameters) it answers with the
-//! JSON body the incident.io API would send, or an [`ApiError`].
+//! The transport-independent core: given an operation and its parameters it answers with
+//! the JSON body (and headers) the API would send, or an [`ApiError`].
 //!
-//! The incident.io routes in `server.rs` call [`Backend::execute`]; an Airbyte-style
-//! `/execute` route can call the same method with the entity, action and parameters from
-//! its request body and wrap the result in its own envelope.
+//! The spec routes in `server.rs` call [`Backend::answer`]; the Airbyte-style `/execute`
+//! route calls [`Backend::execute`] with the entity, action and parameters from its request
+//! body and gets the same records in its own envelope.
+//!
+//! # Pagination on the wire
+//!
+//! Records are served in index order; a page is a contiguous run of the records that pass
+//! the list's filters. The request names its position with the list's state parameter and
+//! its size with the page-size parameter (absent: the parameter's default, else 25; above
+//! the maximum: clamped, or a 422 when oversized pages are rejected; below the minimum or
+//! not an integer: 422). Next positions: a cursor is the id of the last record of the page
+//! when records have emulator ids (incident.io's `after`), else an opaque token; a page
+//! number is the current one plus one; an offset is the current offset plus the records
+//! returned. The last page announces no next position (see `ops.rs` for how it is carried).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use super::data::{RecordShape, Synth};
-use super::spec::{self, push_json_string, Action, Catalog};
+use super::envelope::{Fill, Node};
+use super::ops::{wire_text, Carrier, MetaSrc, Paging, Role, State};
+use super::spec::{self, percent_encode, Action, Catalog, Key};
 
 /// Entities with at most this many records keep every rendered record in memory.
 const CACHE_LIMIT: usize = 20_000;
@@ -52,7 +64,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn invalid(field: &str, message: String) -> ApiError {
+    pub(crate) fn invalid(field: &str, message: String) -> ApiError {
         ApiError {
             status: 422,
             error_type: "validation_error",
@@ -94,10 +106,11 @@ type RenderCache = Box<[OnceLock<Box<str>>]>;
 /// Which body an operation is answered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Envelope {
-    /// The API's own: `{"<records field>": [...], "pagination_meta": {...}}`.
+    /// The API's own, as the record extractor and meta extractor describe it.
     Api,
-    /// Airbyte's `/execute`: `{"result": [...], "connector_metadata": {"next_cursor": ...}}`,
-    /// written directly (no API body parsed or copied).
+    /// Airbyte's `/execute`: `{"result": [...], "connector_metadata": {<meta key>: ...}}`
+    /// (`{"next_cursor": null}` for a list without meta), written directly (no API body
+    /// parsed or copied).
     Execute,
 }
 
@@ -106,6 +119,28 @@ pub(crate) enum Envelope {
 pub(crate) struct Backend {
     synth: Synth,
     caches: Vec<Option<RenderCache>>,
+    /// A page size above the parameter's maximum is a 422 (incident.io); else clamped.
+    reject_oversized: bool,
+}
+
+/// What the HTTP side knows about a request, for the URLs an answer carries.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wire<'a> {
+    /// The `Host` header (next-page URLs are `http://<host><path>?...`).
+    pub host: Option<&'a str>,
+    /// The path as received (percent-encoded, with any server prefix it had).
+    pub path: &'a str,
+    /// The decoded query pairs, credentials removed.
+    pub query: &'a [(String, String)],
+}
+
+/// A response: body and extra headers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answer {
+    /// JSON body.
+    pub body: String,
+    /// Headers to add (`Link`, a cursor header).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Backend {
@@ -117,6 +152,7 @@ impl Backend {
         counts: &HashMap<String, usize>,
         default_count: Option<usize>,
         shape: RecordShape,
+        reject_oversized: Option<bool>,
     ) -> Result<Backend, String> {
         let root: Value =
             serde_json::from_str(spec_json).map_err(|e| format!("spec is not valid JSON: {e}"))?;
@@ -145,9 +181,11 @@ impl Backend {
             .iter()
             .map(|&n| (n <= CACHE_LIMIT).then(|| (0..n).map(|_| OnceLock::new()).collect()))
             .collect();
+        let reject_oversized = reject_oversized.unwrap_or(catalog.connector_name == "incident-io");
         Ok(Backend {
             synth: Synth::new(catalog, counts, seed, shape),
             caches,
+            reject_oversized,
         })
     }
 
@@ -209,10 +247,8 @@ impl Backend {
         }
     }
 
-    /// Answers one operation with its JSON body, in the API's envelope or `/execute`'s.
-    ///
-    /// `action` is `list` or `get`; `params` holds query parameters (`page_size`, `after`,
-    /// filters) and, for `get`, the id under the spec's path-parameter name.
+    /// Answers `list` or `get` of an entity (the Airbyte `/execute` route): the entity's list
+    /// operation (or its get, with the id under the get's path-parameter name).
     pub(crate) fn execute(
         &self,
         entity: &str,
@@ -222,192 +258,423 @@ impl Backend {
     ) -> Result<String, ApiError> {
         let not_served =
             || ApiError::not_found(format!("The emulator does not serve {action} on {entity}"));
-        let e = self
-            .synth
-            .catalog
-            .entity_index(entity)
-            .ok_or_else(not_served)?;
-        match Action::parse(action).ok_or_else(not_served)? {
-            Action::List => self.list(e, params, envelope).ok_or_else(not_served)?,
-            Action::Get => self.get(e, params, envelope).ok_or_else(not_served)?,
+        let catalog = &self.synth.catalog;
+        let e = catalog.entity_index(entity).ok_or_else(not_served)?;
+        let op = match Action::parse(action).ok_or_else(not_served)? {
+            Action::List => catalog.entities[e].list,
+            Action::Get => catalog.entities[e].get,
+            Action::Search => None,
         }
+        .ok_or_else(not_served)?;
+        self.answer(op, params, None, envelope).map(|a| a.body)
+    }
+
+    /// Answers operation `op` (an index into the catalog's operations).
+    pub(crate) fn answer(
+        &self,
+        op: usize,
+        params: &Params,
+        wire: Option<&Wire<'_>>,
+        envelope: Envelope,
+    ) -> Result<Answer, ApiError> {
+        match self.synth.catalog.ops[op].action {
+            Action::Get => self.get(op, params, envelope),
+            Action::List | Action::Search => self.list(op, params, wire, envelope),
+        }
+    }
+
+    /// Writes record `i` as operation `op` shapes it.
+    fn push_op_record(&self, op: usize, i: usize, out: &mut String) {
+        let o = &self.synth.catalog.ops[op];
+        match &o.shape {
+            Some(shape) => self.synth.write_record_as(o.entity, i, shape, out),
+            None => self.push_record(o.entity, i, out),
+        }
+    }
+
+    /// Renders a body; adds the response-error-check flag to object bodies of the API.
+    fn render(&self, op: usize, mut node: Node, envelope: Envelope) -> String {
+        if let (Some((field, ok)), Envelope::Api) = (&self.synth.catalog.ok_flag, envelope) {
+            node.push_member(field, ok.clone());
+        }
+        let mut out = String::with_capacity(node.record_count().max(1) * 2048);
+        node.render(&mut out, &mut |i, o| self.push_op_record(op, i, o));
+        out
+    }
+
+    /// Positions of the records of entity `e` that pass the operation's filters (`None`
+    /// when no filter is given: every record).
+    fn matching(&self, op: usize, params: &Params) -> Option<Vec<usize>> {
+        let o = &self.synth.catalog.ops[op];
+        let filters: Vec<(&str, Vec<String>)> = o
+            .filters
+            .iter()
+            .map(|&k| {
+                let p = &o.params[k];
+                (p.name.as_str(), p.values(&params.0))
+            })
+            .filter(|(_, vs)| !vs.is_empty())
+            .collect();
+        if filters.is_empty() {
+            return None;
+        }
+        let e = o.entity;
+        Some(
+            (0..self.synth.counts[e])
+                .filter(|&i| {
+                    filters.iter().all(|(f, wants)| {
+                        let got = self.synth.field_value(e, i, f);
+                        wants.iter().any(|want| match &got {
+                            Some(Value::String(s)) => s == want,
+                            Some(Value::Null) | None => false,
+                            Some(other) => {
+                                serde_json::from_str::<Value>(want).ok().as_ref() == Some(other)
+                            }
+                        })
+                    })
+                })
+                .collect(),
+        )
     }
 
     fn list(
         &self,
-        e: usize,
+        op: usize,
         params: &Params,
+        wire: Option<&Wire<'_>>,
         envelope: Envelope,
-    ) -> Option<Result<String, ApiError>> {
-        let def = &self.synth.catalog.entities[e];
-        let op = def.list.as_ref()?;
-        let count = self.synth.counts[e];
-        let filters: Vec<(&str, &str)> = op
-            .filters
-            .iter()
-            .filter_map(|f| params.get(f).map(|v| (f.as_str(), v)))
-            .collect();
-        let matching: Option<Vec<usize>> = (!filters.is_empty()).then(|| {
-            (0..count)
-                .filter(|&i| {
-                    filters
-                        .iter()
-                        .all(|(f, want)| match self.synth.field_value(e, i, f) {
-                            Some(Value::String(s)) => s == *want,
-                            Some(Value::Null) | None => false,
-                            Some(other) => serde_json::from_str::<Value>(want).ok() == Some(other),
-                        })
-                })
-                .collect()
-        });
-        let total = matching.as_ref().map_or(count, Vec::len);
+    ) -> Result<Answer, ApiError> {
+        let catalog = &self.synth.catalog;
+        let o = &catalog.ops[op];
+        let e = o.entity;
+        let matching = self.matching(op, params);
+        let total = matching.as_ref().map_or(self.synth.counts[e], Vec::len);
         let nth = |k: usize| matching.as_ref().map_or(k, |m| m[k]);
 
-        let mut out = String::new();
-        out.push('{');
-        match envelope {
-            Envelope::Api => push_json_string(&mut out, &op.field),
-            Envelope::Execute => out.push_str("\"result\""),
-        }
-        out.push_str(":[");
-        let Some(pg) = &op.pagination else {
-            for k in 0..total {
-                if k > 0 {
-                    out.push(',');
-                }
-                self.push_record(e, nth(k), &mut out);
-            }
-            out.push(']');
-            match envelope {
-                Envelope::Api => out.push('}'),
-                Envelope::Execute => {
-                    out.push_str(",\"connector_metadata\":{\"next_cursor\":null}}")
-                }
-            }
-            return Some(Ok(out));
+        let Some(pg) = &o.paging else {
+            let all: Vec<usize> = (0..total).map(nth).collect();
+            let node = match envelope {
+                Envelope::Api => o.tpl.build(Fill::List(&all)),
+                Envelope::Execute => Node::Obj(vec![
+                    ("result".into(), Node::Records(all)),
+                    (
+                        "connector_metadata".into(),
+                        Node::Obj(vec![("next_cursor".into(), Node::Val(Value::Null))]),
+                    ),
+                ]),
+            };
+            return Ok(Answer {
+                body: self.render(op, node, envelope),
+                headers: Vec::new(),
+            });
         };
 
-        let size = match params.get(&pg.size_param) {
-            None if pg.required => {
-                return Some(Err(ApiError::invalid(
-                    &pg.size_param,
-                    format!("{} is required", pg.size_param),
-                )))
-            }
-            None => pg.default,
-            Some(raw) => match raw.trim().parse::<i64>() {
-                Ok(n) if n >= pg.min && pg.max.is_none_or(|max| n <= max) => n,
-                _ => {
-                    let range = match pg.max {
-                        Some(max) => format!("between {} and {max}", pg.min),
-                        None => format!("at least {}", pg.min),
-                    };
-                    return Some(Err(ApiError::invalid(
-                        &pg.size_param,
-                        format!("{} must be an integer {range}, got {raw:?}", pg.size_param),
-                    )));
-                }
-            },
-        };
-        let size = usize::try_from(size).unwrap_or(usize::MAX).max(1);
-        // Position (within the matching records) of the first record of this page.
-        let start = match params.get(&pg.cursor_param) {
-            None | Some("") => 0,
-            Some(cursor) => match self.synth.index_of_id(e, cursor) {
-                Some(i) => match &matching {
-                    Some(m) => m.partition_point(|&x| x <= i),
-                    None => i + 1,
-                },
-                None => {
-                    return Some(Err(ApiError::invalid(
-                        &pg.cursor_param,
-                        format!(
-                            "{} must be the ID of a {} returned by a previous page",
-                            pg.cursor_param, def.names.noun_lower
-                        ),
-                    )))
-                }
-            },
-        };
+        let size = self.page_size(pg, params)?;
+        let (start, page) = self.position(e, pg, params, size, matching.as_deref())?;
         let end = start.saturating_add(size).min(total);
-        out.reserve((end - start) * 2048);
-        for k in start..end {
-            if k > start {
-                out.push(',');
-            }
-            self.push_record(e, nth(k), &mut out);
-        }
-        out.push(']');
-        let next = (end < total && end > start).then(|| self.synth.record_id(e, nth(end - 1)));
+        let has_more = end < total;
+        let positions: Vec<usize> = (start.min(end)..end).map(nth).collect();
+        let next: Option<Value> = has_more.then(|| match &pg.state {
+            State::Cursor { ids: true, .. } => Value::String(self.synth.record_id(e, nth(end - 1))),
+            State::Cursor { .. } => Value::String(self.synth.cursor_token(e, end)),
+            State::Page { .. } => Value::from(page + 1),
+            State::Offset { .. } => Value::from(end),
+        });
+        let next_url =
+            |absolute: bool| next.as_ref().map(|n| next_url(wire, pg, n, size, absolute));
+        let size_i = i64::try_from(size).unwrap_or(i64::MAX);
+        let value_of = |role: Role, src: &MetaSrc| -> Option<Value> {
+            Some(match role {
+                Role::Cursor => match src {
+                    MetaSrc::Link(_) => Value::from(next_url(true)),
+                    _ => return next.clone(),
+                },
+                Role::HasMore => Value::Bool(has_more),
+                Role::Done => Value::Bool(!has_more),
+                Role::Page => Value::from(page),
+                Role::NextPage => Value::from(has_more.then_some(page + 1)),
+                Role::TotalPages => Value::from(total.div_ceil(size.max(1))),
+                Role::Total => Value::from(total),
+                Role::Offset => Value::from(start),
+                Role::NextOffset => Value::from(has_more.then_some(end)),
+                Role::Limit => Value::from(size_i),
+                Role::Url => match (&pg.carrier, src) {
+                    (Carrier::Url { absolute }, _) => Value::from(next_url(*absolute)),
+                    (_, MetaSrc::Link(_)) => Value::from(next_url(true)),
+                    _ => Value::from(next_url(true)),
+                },
+                Role::Unknown => match src {
+                    MetaSrc::Link(_) => Value::from(next_url(true)),
+                    _ => Value::Null,
+                },
+            })
+        };
+
         if envelope == Envelope::Execute {
-            out.push_str(",\"connector_metadata\":{\"next_cursor\":");
-            match &next {
-                Some(c) => push_json_string(&mut out, c),
-                None => out.push_str("null"),
-            }
-            out.push_str("}}");
-            return Some(Ok(out));
+            let meta = pg
+                .meta
+                .iter()
+                .map(|m| {
+                    let v = match &m.src {
+                        MetaSrc::Header(_) if m.role == Role::Cursor => next.clone(),
+                        src => value_of(m.role, src),
+                    };
+                    (m.key.clone(), Node::Val(v.unwrap_or(Value::Null)))
+                })
+                .collect();
+            let node = Node::Obj(vec![
+                ("result".into(), Node::Records(positions)),
+                ("connector_metadata".into(), Node::Obj(meta)),
+            ]);
+            return Ok(Answer {
+                body: self.render(op, node, envelope),
+                headers: Vec::new(),
+            });
         }
-        let (parents, key) = pg.cursor_path.split_at(pg.cursor_path.len() - 1);
-        if parents.is_empty() {
-            if let Some(next) = &next {
-                out.push(',');
-                push_json_string(&mut out, &key[0]);
-                out.push(':');
-                push_json_string(&mut out, next);
-            }
-        } else {
-            // `,"pagination_meta":{"after":..,"page_size":..,"total_record_count":..}`
-            // (deeper cursor paths nest one object per segment).
-            for (k, p) in parents.iter().enumerate() {
-                if k == 0 {
-                    out.push(',');
+
+        let mut node = o.tpl.build(Fill::List(&positions));
+        let mut headers = Vec::new();
+        for m in &pg.meta {
+            match &m.src {
+                MetaSrc::Body(segs) => {
+                    let v = value_of(m.role, &m.src);
+                    let cursor = m.role == Role::Cursor && pg.carrier == Carrier::Body;
+                    // A body cursor is absent on the last page (incident.io's `after`).
+                    if let Some(v) = v.filter(|v| !(cursor && v.is_null())) {
+                        node.insert(segs, v);
+                    }
+                    if cursor && matches!(pg.state, State::Cursor { .. }) && segs.len() > 1 {
+                        // Beside a nested cursor: `page_size` and `total_record_count`
+                        // (incident.io's `pagination_meta`).
+                        let parent = &segs[..segs.len() - 1];
+                        for (k, v) in [
+                            ("page_size", Value::from(size_i)),
+                            ("total_record_count", Value::from(total)),
+                        ] {
+                            let mut path = parent.to_vec();
+                            path.push(super::ops::Seg::Field(k.into()));
+                            node.insert(&path, v);
+                        }
+                    }
                 }
-                push_json_string(&mut out, p);
-                out.push_str(":{");
-            }
-            if let Some(next) = &next {
-                push_json_string(&mut out, &key[0]);
-                out.push(':');
-                push_json_string(&mut out, next);
-                out.push(',');
-            }
-            let _ = write!(out, "\"page_size\":{size},\"total_record_count\":{total}");
-            for _ in parents {
-                out.push('}');
+                MetaSrc::Link(rel) => {
+                    if let Some(url) = next_url(true) {
+                        headers.push(("link".to_string(), format!("<{url}>; rel=\"{rel}\"")));
+                    }
+                }
+                MetaSrc::Header(name) => {
+                    if m.role == Role::Cursor {
+                        if let Some(n) = next.as_ref().and_then(wire_text) {
+                            headers.push((name.to_ascii_lowercase(), n));
+                        }
+                    }
+                }
             }
         }
-        out.push('}');
-        Some(Ok(out))
+        Ok(Answer {
+            body: self.render(op, node, envelope),
+            headers,
+        })
     }
 
-    fn get(
+    /// The page size a request asks for.
+    fn page_size(&self, pg: &Paging, params: &Params) -> Result<usize, ApiError> {
+        let sz = &pg.size;
+        let Some(name) = &sz.param else {
+            return Ok(usize::try_from(sz.default).unwrap_or(1).max(1));
+        };
+        let size = match params.get(name) {
+            None if sz.required => {
+                return Err(ApiError::invalid(name, format!("{name} is required")));
+            }
+            None => sz.default,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(n) if n >= sz.min && sz.max.is_none_or(|max| n <= max) => n,
+                Ok(n) if n >= sz.min && !self.reject_oversized => sz.max.unwrap_or(n),
+                _ => {
+                    let range = match sz.max {
+                        Some(max) => format!("between {} and {max}", sz.min),
+                        None => format!("at least {}", sz.min),
+                    };
+                    return Err(ApiError::invalid(
+                        name,
+                        format!("{name} must be an integer {range}, got {raw:?}"),
+                    ));
+                }
+            },
+        };
+        Ok(usize::try_from(size).unwrap_or(usize::MAX).max(1))
+    }
+
+    /// Where the requested page starts (a position among the matching records) and its
+    /// page number (1-based for cursors and offsets; the requested one for page numbers).
+    fn position(
         &self,
         e: usize,
+        pg: &Paging,
         params: &Params,
-        envelope: Envelope,
-    ) -> Option<Result<String, ApiError>> {
+        size: usize,
+        matching: Option<&[usize]>,
+    ) -> Result<(usize, i64), ApiError> {
+        let raw = params.get(pg.state.param()).filter(|v| !v.is_empty());
+        let page_of = |start: usize| i64::try_from(start / size).unwrap_or(i64::MAX - 1) + 1;
+        match &pg.state {
+            State::Cursor { param, ids } => {
+                let Some(cursor) = raw else { return Ok((0, 1)) };
+                let start = if *ids {
+                    self.synth.index_of_id(e, cursor).map(|i| match matching {
+                        Some(m) => m.partition_point(|&x| x <= i),
+                        None => i + 1,
+                    })
+                } else {
+                    self.synth.cursor_pos(e, cursor)
+                };
+                match start {
+                    Some(s) => Ok((s, page_of(s))),
+                    None if *ids => Err(ApiError::invalid(
+                        param,
+                        format!(
+                            "{param} must be the ID of a {} returned by a previous page",
+                            self.synth.catalog.entities[e].names.noun_lower
+                        ),
+                    )),
+                    None => Err(ApiError::invalid(
+                        param,
+                        format!("{param} must be a cursor returned by a previous page"),
+                    )),
+                }
+            }
+            State::Page { param, base } => {
+                let Some(raw) = raw else {
+                    return Ok((0, *base));
+                };
+                match raw.trim().parse::<i64>() {
+                    Ok(n) if n >= *base => {
+                        let k = usize::try_from(n - base).unwrap_or(usize::MAX);
+                        Ok((k.saturating_mul(size), n))
+                    }
+                    _ => Err(ApiError::invalid(
+                        param,
+                        format!("{param} must be an integer of at least {base}, got {raw:?}"),
+                    )),
+                }
+            }
+            State::Offset { param } => {
+                let Some(raw) = raw else { return Ok((0, 1)) };
+                match raw.trim().parse::<usize>() {
+                    Ok(n) => Ok((n, page_of(n))),
+                    Err(_) => Err(ApiError::invalid(
+                        param,
+                        format!("{param} must be a non-negative integer, got {raw:?}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The index of the record a `get` names: by the entity's key (id, integer id, or a
+    /// property such as `slug`), or the numeric part of a `reference`.
+    fn locate(&self, e: usize, id: &str) -> Option<usize> {
         let def = &self.synth.catalog.entities[e];
-        let op = def.get.as_ref()?;
-        let id = params.get(&op.id_param).unwrap_or("");
-        let Some(i) = self.synth.locate(e, id) else {
-            return Some(Err(ApiError::not_found(format!(
+        let count = self.synth.counts[e];
+        match &def.key {
+            Key::Ulid => self.synth.locate(e, id),
+            Key::Int => {
+                let n: usize = id.trim().parse().ok()?;
+                (n >= 1 && n <= count).then(|| n - 1)
+            }
+            Key::Field(f) => (0..count).find(|&i| {
+                self.synth
+                    .field_value(e, i, f)
+                    .as_ref()
+                    .and_then(wire_text)
+                    .is_some_and(|v| v == id)
+            }),
+            Key::None => self.synth.locate(e, id),
+        }
+    }
+
+    fn get(&self, op: usize, params: &Params, envelope: Envelope) -> Result<Answer, ApiError> {
+        let o = &self.synth.catalog.ops[op];
+        let e = o.entity;
+        let def = &self.synth.catalog.entities[e];
+        let found = match &o.id_param {
+            Some(p) => self.locate(e, params.get(p).unwrap_or("")),
+            // No path id: a lookup by the query parameters naming record properties, else
+            // the singleton (record 0).
+            None => match self.matching(op, params) {
+                Some(m) => m.first().copied(),
+                None => (self.synth.counts[e] > 0).then_some(0),
+            },
+        };
+        let not_found = || {
+            ApiError::not_found(format!(
                 "We couldn't find a {} with that ID",
                 def.names.noun_lower
-            ))));
+            ))
         };
-        let mut out = String::with_capacity(4096);
-        out.push('{');
-        match envelope {
-            Envelope::Api => push_json_string(&mut out, &op.field),
-            Envelope::Execute => out.push_str("\"result\""),
-        }
-        out.push(':');
-        self.push_record(e, i, &mut out);
-        match envelope {
-            Envelope::Api => out.push('}'),
-            Envelope::Execute => out.push_str(",\"connector_metadata\":{}}"),
-        }
-        Some(Ok(out))
+        let node = match (found, envelope) {
+            (Some(i), Envelope::Api) => o.tpl.build(Fill::One(i)),
+            (Some(i), Envelope::Execute) => Node::Obj(vec![
+                ("result".into(), Node::Record(i)),
+                ("connector_metadata".into(), Node::Obj(Vec::new())),
+            ]),
+            // `$.data[0]` of a lookup that matched nothing: `{"data": []}`.
+            (None, Envelope::Api) if o.id_param.is_none() && has_index(&o.tpl) => {
+                o.tpl.build(Fill::Nothing)
+            }
+            (None, _) => return Err(not_found()),
+        };
+        Ok(Answer {
+            body: self.render(op, node, envelope),
+            headers: Vec::new(),
+        })
+    }
+}
+
+fn has_index(t: &super::envelope::Tpl) -> bool {
+    use super::envelope::Tpl;
+    match t {
+        Tpl::Slot => false,
+        Tpl::Index(..) => true,
+        Tpl::Obj(_, inner) | Tpl::Spread(inner) | Tpl::Group(inner) => has_index(inner),
+        Tpl::Split(ms) => ms.iter().any(|(_, t)| has_index(t)),
+    }
+}
+
+/// The next-page URL: the request's path and query with the state parameter set to `next`
+/// (and the page-size parameter, when declared, to the size served); absolute
+/// (`http://<Host>...`) or an absolute path.
+fn next_url(
+    wire: Option<&Wire<'_>>,
+    pg: &Paging,
+    next: &Value,
+    size: usize,
+    absolute: bool,
+) -> String {
+    let state = pg.state.param();
+    let size_param = pg.size.param.as_deref();
+    let mut pairs: Vec<(String, String)> = wire
+        .map(|w| {
+            w.query
+                .iter()
+                .filter(|(k, _)| k != state && Some(k.as_str()) != size_param)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(sp) = size_param {
+        pairs.push((sp.to_string(), size.to_string()));
+    }
+    pairs.push((state.to_string(), wire_text(next).unwrap_or_default()));
+    let query = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let path = wire.map_or("", |w| w.path);
+    match (absolute, wire.and_then(|w| w.host)) {
+        (true, Some(host)) => format!("http://{host}{path}?{query}"),
+        _ => format!("{path}?{query}"),
     }
 }

@@ -727,6 +727,7 @@ mod tests {
             &HashMap::new(),
             Some(40),
             crate::RecordShape::RealShaped,
+            None,
         )
         .unwrap();
         let root: Value = serde_json::from_str(incident_io_connector::SPEC_JSON).unwrap();

@@ -208,6 +208,22 @@ impl Synth {
         out.push('"');
     }
 
+    /// An opaque cursor naming position `pos` of entity `e` (`e<pos>x<check>`), for lists
+    /// whose records have no emulator ids.
+    pub(crate) fn cursor_token(&self, e: usize, pos: usize) -> String {
+        format!(
+            "e{pos}x{:06x}",
+            mix(self.salts[e] ^ 0xC0 ^ pos as u64) & 0xFF_FFFF
+        )
+    }
+
+    /// The position a [`cursor_token`](Self::cursor_token) names.
+    pub(crate) fn cursor_pos(&self, e: usize, token: &str) -> Option<usize> {
+        let (pos, _) = token.strip_prefix('e')?.split_once('x')?;
+        let pos: usize = pos.parse().ok()?;
+        (self.cursor_token(e, pos) == token).then_some(pos)
+    }
+
     /// Index of the record of entity `e` with exactly this id.
     pub(crate) fn index_of_id(&self, e: usize, id: &str) -> Option<usize> {
         let v = ulid_decode(id)?;
@@ -240,9 +256,14 @@ impl Synth {
         mix(self.salts[e] ^ mix(i as u64 + 1))
     }
 
-    fn top_ctx(&self, e: usize, i: usize) -> (RecCtx, ObjCtx<'_>, Option<&ObjShape>) {
+    fn top_ctx<'a>(
+        &'a self,
+        e: usize,
+        i: usize,
+        shape: &'a Shape,
+    ) -> (RecCtx, ObjCtx<'a>, Option<&'a ObjShape>) {
         let def = &self.catalog.entities[e];
-        let obj = match &def.shape.kind {
+        let obj = match &shape.kind {
             Kind::Object(o) => Some(&**o),
             _ => None,
         };
@@ -264,7 +285,13 @@ impl Synth {
 
     /// Appends record `i` of entity `e` as JSON.
     pub(crate) fn write_record(&self, e: usize, i: usize, out: &mut String) {
-        let (rc, oc, obj) = self.top_ctx(e, i);
+        self.write_record_as(e, i, &self.catalog.entities[e].shape, out);
+    }
+
+    /// Appends record `i` of entity `e` as JSON, shaped by another schema of the entity
+    /// (a get's full schema): the same id and the same values for the shared properties.
+    pub(crate) fn write_record_as(&self, e: usize, i: usize, shape: &Shape, out: &mut String) {
+        let (rc, oc, obj) = self.top_ctx(e, i, shape);
         match obj {
             Some(obj) => self.write_object(obj, self.record_seed(e, i), &rc, &oc, 0, out),
             None => out.push_str("{}"),
@@ -273,7 +300,7 @@ impl Synth {
 
     /// The value of one top-level field of a record (`None` when the record omits it).
     pub(crate) fn field_value(&self, e: usize, i: usize, field: &str) -> Option<Value> {
-        let (rc, oc, obj) = self.top_ctx(e, i);
+        let (rc, oc, obj) = self.top_ctx(e, i, &self.catalog.entities[e].shape);
         let p = obj?.props.iter().find(|p| p.name == field)?;
         let mut out = String::from("{");
         let mut first = true;
@@ -371,6 +398,15 @@ impl Synth {
         }
         match &shape.kind {
             Kind::Str | Kind::Any => self.write_str(shape.hint, name, ps, oc, out),
+            Kind::Null => out.push_str("null"),
+            Kind::OneOf(alts) => {
+                let alt = &alts[(mix(ps ^ 0x0A17) % alts.len() as u64) as usize];
+                self.write_value(alt, name, ps, rc, oc, depth, out);
+            }
+            // A top-level integer `id` is the record's ordinal: unique and stable.
+            Kind::Int if oc.top && name == "id" => {
+                let _ = write!(out, "{}", rc.index + 1);
+            }
             Kind::Int => {
                 let v = match shape.hint {
                     Hint::Rank if oc.top => rc.index as i64 + 1,
@@ -896,6 +932,7 @@ mod shape_tests {
             &HashMap::from([("incidents".to_string(), n)]),
             None,
             shape,
+            None,
         )
         .unwrap();
         (0..n)

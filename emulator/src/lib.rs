@@ -3,17 +3,81 @@
 //! of a generated crate, never part of its API.
 //!
 //! [`Emulator`] runs an axum server on `127.0.0.1` that serves every entity of the
-//! connector spec it is given (a generated crate's `SPEC_JSON`): each `paths.*.get` operation with `x-airbyte-entity` and
-//! `x-airbyte-action` `list` or `get` becomes a route, with synthetic, deterministic records
-//! generated from the record schema. Nothing is hard-coded per entity, so an entity added
-//! to the spec is served without code changes.
+//! connector spec it is given (a generated crate's `SPEC_JSON`, or any connector spec as
+//! JSON), with synthetic, deterministic records generated from the record schemas. Nothing
+//! is hard-coded per entity, so an entity added to the spec is served without code changes.
 //!
-//! It behaves like incident.io's API on the wire: bearer-token auth with incident.io's 401
-//! bodies, cursor pagination (`page_size` bounds from the spec, `after` = id of the last
-//! record seen, `pagination_meta` without `after` on the last page), 404/422 error
-//! envelopes, empty-bodied 404s for unknown routes, and `X-RateLimit-*` headers.
-//! Every request is recorded ([`Emulator::requests`]) and faults can be injected while
-//! it runs ([`Emulator::faults`]).
+//! With incident.io's spec it behaves like incident.io's API on the wire: bearer-token auth
+//! with incident.io's 401 bodies, cursor pagination (`page_size` bounds from the spec, `after`
+//! = id of the last record seen, `pagination_meta` without `after` on the last page), 404/422
+//! error envelopes, empty-bodied 404s for unknown routes, and `X-RateLimit-*` headers.
+//! Every request is recorded ([`Emulator::requests`], headers included) and faults can be
+//! injected while it runs ([`Emulator::faults`]).
+//!
+//! # What is served
+//!
+//! - **Operations**: `GET` operations with `x-airbyte-entity` and an `x-airbyte-action` of
+//!   `list`, `get` or `search` (`api_search`; answered like a list). Other methods and
+//!   actions (writes, downloads, GraphQL `POST`s, `POST` reads) are skipped, so specs with
+//!   them start fine; an entity with no served operation is not served.
+//! - **Routes**: the `x-airbyte-path-override` path, else the path key without any `?k=v`
+//!   part (a key is only an identity); segments may mix literals and parameters
+//!   (`{ticket_id}.json`, `values:batchGet`). The `servers[0]` URL's path prefix (`/api/v2`
+//!   of `https://{workspace}.example.com/api/{version}`) is optional: paths are served with
+//!   and without it, a variable in it matching any one segment; next-page URLs keep the path
+//!   as requested. Operations sharing a real path: the most literal template wins; among
+//!   equals, those whose constant query parameters (required with a default, a one-value
+//!   enum, the key's `?k=v`) the request does not contradict, most matches first, else the
+//!   first in spec order. Unmatched paths and non-`GET` methods get an empty 404.
+//! - **Records** sit where `x-airbyte-record-extractor` says (absent or `$`: the body is the
+//!   record of a `get`, the array of a list; `$.a.b.c` nested; `$.data[0]` for a `get`: an
+//!   array whose first element is the record; `$.list[*].field`: one element per record, the
+//!   record at `field`; `$.groups[*].page.items` with an array at the end: one group holding
+//!   the page; `$[*][*]`: the records split over the object's array-valued members). The
+//!   record schema is what the path leads to in the 200 schema (through `$ref`, `items`,
+//!   `oneOf`-with-null and `allOf`), inline or not, or the whole 200 schema when the path is
+//!   not in it; a `get` with its own schema (a full record where the list has a summary)
+//!   answers in it, with the same id and shared values. Nothing else of the 200 schema is
+//!   synthesized, except `info.x-airbyte-response-error-check`'s field set to the success
+//!   value (`"ok": true`).
+//! - **`get`** with a path id finds the record by `id` (emulator ULIDs, or for an integer
+//!   `id` the 1-based ordinal), else by the top-level property the parameter names
+//!   (`{project_slug}` → `slug`); unknown → 404. Without a path id: the first record whose
+//!   properties equal the query parameters named like them (`?email=`), else record 0 (a
+//!   singleton such as `/me`); a lookup matching nothing answers `{"data": []}` for a `[N]`
+//!   extractor, else 404.
+//! - **Pagination** (`ops.rs` and `backend.rs` have the details): state in a declared cursor
+//!   parameter (`after`, `cursor`, `starting_after`, `page_token`, `pageToken`,
+//!   `page[cursor]`, ...: the last record's id when records have emulator ids, else an
+//!   opaque token), a page number (`page`, first page 1, or 0 when its minimum is 0) or an
+//!   offset (`offset`); the next position carried in the body at the meta extractor's paths
+//!   (a cursor key is absent on the last page, `has_more`/`done`, `page`, `next_page`,
+//!   totals, `offset`/`next_offset`, `limit` filled in by key name), in `Link:
+//!   <http://Host/path?...>; rel="next"` (`@link.next`; absent on the last page), in a
+//!   response header (`@header.X-Next-Cursor`, echoed into the cursor parameter; absent on
+//!   the last page), or as a next-page URL in the body (`next_page_url`: absolute when the
+//!   list declares a state parameter, else an API path such as `nextRecordsUrl`; `null` on
+//!   the last page). Next-page URLs carry the request's query with the state (and page-size)
+//!   parameter replaced; lists that declare none use `page`. Page size: the page-size
+//!   parameter (`page_size`, `limit`, `per_page`, `page[size]`, `pageSize`, `count`, ...),
+//!   its default or 25, clamped to its `maximum` (a 422 instead for incident.io, see
+//!   [`EmulatorBuilder::reject_oversized_pages`]). Lists with `x-airbyte-no-pagination` (or
+//!   no meta extractor) return every record in one body, page parameters ignored.
+//! - **Parameters** travel under their names verbatim (`page[size]`, `tags[]`, `space-id`,
+//!   `due.before`). Before answering, declared query and header parameters are checked, and
+//!   a failure is a 400 `{"type": "validation_error", "status": 400, "errors": [{"code":
+//!   "missing_parameter" | "invalid_value", "message", "source": {"field": <name>}}]}`:
+//!   required ones present (a required header with a default may be absent), integers,
+//!   numbers and booleans well-formed, enum members (array items and deepObject members
+//!   `k[sub]` too); arrays are read per `style`/`explode` (`k=a&k=b`, or `k=a,b` for
+//!   `explode: false`). Pagination parameters are checked by the pagination (422). Query
+//!   parameters naming a top-level record property filter lists by equality (any of an
+//!   array's values); undeclared query parameters are ignored.
+//! - **Counts**: [`EmulatorBuilder::count`] per entity, else
+//!   [`EmulatorBuilder::default_count`], else 50 records for paginated lists and 5 for others.
+//! - **Schemas**: `oneOf` with several non-null alternatives and `type: [integer, string]`
+//!   vary per record (an `id` takes the first), `type: null` is `null`, `[X, null]` is a
+//!   nullable X, typed maps and `additionalProperties: true` get a few keys, `allOf` merges.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -90,21 +154,26 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Module layout: `spec` reads the spec into routes and compiled record shapes; `data`
-//! generates records; `backend` answers (entity, action, params) with JSON (shared by
-//! every transport); `server` holds the router, middleware and listener; `airbyte` serves
-//! the Airbyte API and `context_store` its search; `faults` and `log` own fault injection
-//! and the request log.
+//! Module layout: `spec` reads the spec into entities, operations and compiled record
+//! shapes; `ops` reads an operation's extractors, parameters (wire forms and checks) and
+//! pagination form; `routes` matches request paths (templates, server prefix, shared
+//! paths); `envelope` places records and meta values in a body; `data` generates records;
+//! `backend` answers an operation with JSON and headers (shared by every transport);
+//! `server` holds the router, middleware and listener; `airbyte` serves the Airbyte API and
+//! `context_store` its search; `faults` and `log` own fault injection and the request log.
 
 mod airbyte;
 mod airbyte_routes;
 mod backend;
 mod context_store;
 mod data;
+mod envelope;
 mod faults;
 mod inspect;
 mod listener;
 mod log;
+mod ops;
+mod routes;
 mod server;
 mod shaping;
 mod spec;
@@ -160,6 +229,7 @@ pub struct EmulatorBuilder {
     spec_json: Option<String>,
     airbyte: AirbyteConfig,
     record_shape: RecordShape,
+    reject_oversized_pages: Option<bool>,
 }
 
 impl Default for EmulatorBuilder {
@@ -172,6 +242,7 @@ impl Default for EmulatorBuilder {
             spec_json: None,
             airbyte: AirbyteConfig::default(),
             record_shape: RecordShape::Lean,
+            reject_oversized_pages: None,
         }
     }
 }
@@ -206,6 +277,16 @@ impl EmulatorBuilder {
     /// [`RecordShape::RealShaped`] sizes them like the real API's, for benchmarks.
     pub fn record_shape(mut self, shape: RecordShape) -> Self {
         self.record_shape = shape;
+        self
+    }
+
+    /// What a page size above the page-size parameter's `maximum` gets: `true`, a 422
+    /// naming the parameter (what incident.io answers); `false`, a page of `maximum`
+    /// records. Default: `true` for the incident.io spec (`x-airbyte-connector-name:
+    /// incident-io`), `false` for every other spec. Sizes below the `minimum` (1 when
+    /// unset) or not integers are a 422 either way.
+    pub fn reject_oversized_pages(mut self, reject: bool) -> Self {
+        self.reject_oversized_pages = Some(reject);
         self
     }
 
@@ -277,6 +358,7 @@ impl EmulatorBuilder {
             &self.counts,
             self.default_count,
             self.record_shape,
+            self.reject_oversized_pages,
         )
         .map_err(invalid)?;
         let root: serde_json::Value = serde_json::from_str(spec)

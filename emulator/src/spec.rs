@@ -1,14 +1,20 @@
 //! Reads the connector spec into a [`Catalog`]: the entities the emulator serves, the
-//! routes that reach them, their request parameters, and each record schema compiled
-//! into a [`Shape`] tree that the generator in `data.rs` walks.
+//! operations and routes that reach them, their request parameters, and each record schema
+//! compiled into a [`Shape`] tree that the generator in `data.rs` walks.
 //!
-//! Only `paths.*.get` operations carrying `x-airbyte-entity` and an `x-airbyte-action`
-//! of `list` or `get` are served. Everything is derived from the spec, so an entity
-//! added to the spec is served without code changes.
+//! Served: `paths.*.get` operations carrying `x-airbyte-entity` and an `x-airbyte-action` of
+//! `list`, `get` or `search` (`api_search`; served like a list). Operations with any other
+//! method or action are skipped (an entity with no served operation is not served), so a
+//! spec with writes, downloads or GraphQL still loads. Everything is derived from the spec,
+//! so an entity added to the spec is served without code changes.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
+
+use super::envelope::Tpl;
+use super::ops::{self, Loc, PKind, Paging, ParamDef, Seg, State};
+use super::routes::{self, Route, Router, Template};
 
 /// Objects nested deeper than this are emitted empty (`{}`), which also breaks cycles.
 const MAX_OBJECT_DEPTH: usize = 6;
@@ -20,6 +26,8 @@ pub(crate) enum Action {
     List,
     /// `x-airbyte-action: get`.
     Get,
+    /// `x-airbyte-action: search` (or the deprecated `api_search`): served like a list.
+    Search,
 }
 
 impl Action {
@@ -28,6 +36,7 @@ impl Action {
         match s {
             "list" => Some(Action::List),
             "get" => Some(Action::Get),
+            "search" | "api_search" => Some(Action::Search),
             _ => None,
         }
     }
@@ -38,8 +47,28 @@ impl Action {
 pub(crate) struct Catalog {
     /// Served entities, sorted by name.
     pub entities: Vec<EntityDef>,
-    /// HTTP routes (method GET).
-    pub routes: Vec<Route>,
+    /// Served operations, in spec order.
+    pub ops: Vec<OpDef>,
+    /// Request paths to operations.
+    pub router: Router,
+    /// `info.x-airbyte-response-error-check`: the field and the value a successful body
+    /// carries in it (the opposite of a boolean `on_value`).
+    pub ok_flag: Option<(String, Value)>,
+    /// `info.x-airbyte-connector-name`.
+    pub connector_name: String,
+}
+
+/// How a record is named in a `get` path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Key {
+    /// A string `id`: the emulator's ULIDs (cursors are ids too).
+    Ulid,
+    /// An integer `id`: record `i` has id `i + 1`.
+    Int,
+    /// Another top-level property (`slug` for `{project_slug}`), found by scanning.
+    Field(String),
+    /// Nothing to look records up by.
+    None,
 }
 
 /// One entity (`x-airbyte-entity`).
@@ -49,114 +78,66 @@ pub(crate) struct EntityDef {
     pub name: String,
     /// Naming strings (noun `Incident`, reference prefix `INC`, ...).
     pub names: Names,
-    /// The list operation, if the spec has one.
-    pub list: Option<ListOp>,
-    /// The get operation, if the spec has one.
-    pub get: Option<GetOp>,
-    /// Compiled record schema (always an object shape).
+    /// The list operation (the last one, when the spec declares several).
+    pub list: Option<usize>,
+    /// The get operation (the first one).
+    pub get: Option<usize>,
+    /// Compiled record schema (always an object shape): the list's, else a search's,
+    /// else the get's.
     pub shape: Shape,
     /// True when the record schema has a top-level `reference` property
     /// (then `GET .../{id}` also accepts its numeric part).
     pub has_reference: bool,
+    /// How `get` finds a record.
+    pub key: Key,
+    /// True when the list operation paginates.
+    pub paginated: bool,
 }
 
 impl EntityDef {
-    /// True when the list operation is cursor-paginated.
+    /// True when the list operation paginates.
     pub(crate) fn paginated(&self) -> bool {
-        self.list.as_ref().is_some_and(|l| l.pagination.is_some())
+        self.paginated
     }
 }
 
-/// A list operation.
+/// One served operation.
 #[derive(Debug)]
-pub(crate) struct ListOp {
-    /// Envelope field holding the records (`$.incidents` → `incidents`).
-    pub field: String,
-    /// Present when the operation has `x-airbyte-meta-extractor.next_cursor`.
-    pub pagination: Option<Pagination>,
-    /// Declared query parameters that name a top-level record property: equality filters.
-    pub filters: Vec<String>,
-}
-
-/// Pagination rules of a list operation.
-#[derive(Debug)]
-pub(crate) struct Pagination {
-    /// Query parameter carrying the cursor (`after`).
-    pub cursor_param: String,
-    /// Path of the cursor in the response (`["pagination_meta", "after"]`).
-    pub cursor_path: Vec<String>,
-    /// Page-size parameter name (`page_size`).
-    pub size_param: String,
-    /// Smallest accepted page size.
-    pub min: i64,
-    /// Largest accepted page size, if bounded.
-    pub max: Option<i64>,
-    /// Page size applied when the parameter is absent.
-    pub default: i64,
-    /// True when the parameter must be sent.
-    pub required: bool,
-}
-
-/// A get operation.
-#[derive(Debug)]
-pub(crate) struct GetOp {
-    /// Envelope field holding the record (`$.incident` → `incident`).
-    pub field: String,
-    /// Name of the path parameter holding the id.
-    pub id_param: String,
-}
-
-/// A path template segment.
-#[derive(Debug)]
-pub(crate) enum Segment {
-    /// Must equal the raw request segment.
-    Lit(String),
-    /// Captures the percent-decoded request segment under this name.
-    Param(String),
-}
-
-/// A GET route from the spec.
-#[derive(Debug)]
-pub(crate) struct Route {
-    /// The path template split on `/` (first empty segment dropped).
-    pub segments: Vec<Segment>,
+pub(crate) struct OpDef {
     /// Index into [`Catalog::entities`].
     pub entity: usize,
-    /// What the route does.
+    /// What it does.
     pub action: Action,
+    /// Declared parameters (path, query, header), operation over path item.
+    pub params: Vec<ParamDef>,
+    /// Where the records sit in the body.
+    pub tpl: Tpl,
+    /// Pagination of a list or search; `None` when it returns everything at once.
+    pub paging: Option<Paging>,
+    /// Query parameters (indexes into `params`) naming a top-level record property:
+    /// equality filters of a list, the lookup of a `get` without a path id.
+    pub filters: Vec<usize>,
+    /// The record shape when it differs from the entity's (a get's full schema).
+    pub shape: Option<Shape>,
+    /// The path parameter naming the record (a `get`'s last path parameter).
+    pub id_param: Option<String>,
+}
+
+impl OpDef {
+    /// Query parameter names the pagination reads (state and size).
+    pub(crate) fn paging_params(&self) -> Vec<&str> {
+        let Some(pg) = &self.paging else {
+            return Vec::new();
+        };
+        let mut v = vec![pg.state.param()];
+        if let Some(s) = &pg.size.param {
+            v.push(s);
+        }
+        v
+    }
 }
 
 impl Catalog {
-    /// Matches a raw (still percent-encoded) request path against the routes.
-    /// Returns the route and its decoded path parameters.
-    pub(crate) fn match_route(&self, raw_path: &str) -> Option<(&Route, Vec<(String, String)>)> {
-        let rest = raw_path.strip_prefix('/')?;
-        let parts: Vec<&str> = rest.split('/').collect();
-        'routes: for route in &self.routes {
-            if route.segments.len() != parts.len() {
-                continue;
-            }
-            let mut params = Vec::new();
-            for (seg, part) in route.segments.iter().zip(&parts) {
-                match seg {
-                    Segment::Lit(lit) => {
-                        if lit != part {
-                            continue 'routes;
-                        }
-                    }
-                    Segment::Param(name) => {
-                        if part.is_empty() {
-                            continue 'routes;
-                        }
-                        params.push((name.clone(), percent_decode(part)));
-                    }
-                }
-            }
-            return Some((route, params));
-        }
-        None
-    }
-
     /// Index of the entity with this name.
     pub(crate) fn entity_index(&self, name: &str) -> Option<usize> {
         self.entities.iter().position(|e| e.name == name)
@@ -189,6 +170,19 @@ fn hex_val(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
+}
+
+/// Percent-encodes everything but unreserved characters (`A-Za-z0-9-._~`).
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Parses a raw query string (`a=1&b=x%20y`) into decoded pairs; `+` means space.
@@ -244,6 +238,11 @@ pub(crate) enum Kind {
     Any,
     /// Cut off by the depth limit or a `$ref` cycle: emitted as `{}` / omitted when optional.
     Truncated,
+    /// `type: "null"`: always `null`.
+    Null,
+    /// Several non-null alternatives (`oneOf`/`anyOf`, or `type: [integer, string]`): each
+    /// value takes one, picked by its seed.
+    OneOf(Vec<Shape>),
 }
 
 /// A compiled object schema.
@@ -343,6 +342,15 @@ pub(crate) enum Hint {
 /// Error while reading the spec.
 pub(crate) type SpecError = String;
 
+/// An operation as found in `paths`, before compiling.
+struct RawOp<'a> {
+    key: &'a str,
+    item: &'a Value,
+    op: &'a Value,
+    action: Action,
+    extractor: Vec<Seg>,
+}
+
 /// Builds the catalog from the spec JSON.
 pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     let paths = root
@@ -350,61 +358,86 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         .and_then(Value::as_object)
         .ok_or_else(|| "spec has no `paths` object".to_string())?;
 
-    // Phase 1: collect operations per entity.
-    struct RawOp<'a> {
-        path: &'a str,
-        path_item: &'a Value,
-        op: &'a Value,
-        action: Action,
+    // Phase 1: the served operations, in spec order, grouped by entity.
+    let mut raw: Vec<RawOp<'_>> = Vec::new();
+    for (key, item) in paths {
+        let Some(item_obj) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item_obj {
+            let Some(entity) = op.get("x-airbyte-entity").and_then(Value::as_str) else {
+                continue;
+            };
+            let action = op.get("x-airbyte-action").and_then(Value::as_str);
+            let parsed = action.and_then(Action::parse);
+            let (true, Some(action)) = (method == "get", parsed) else {
+                tracing::debug!(
+                    entity,
+                    method = %method,
+                    action = action.unwrap_or(""),
+                    path = %key,
+                    "emulator: operation not served (only GET list/get/search are)"
+                );
+                continue;
+            };
+            let extractor = match op.get("x-airbyte-record-extractor").and_then(Value::as_str) {
+                None => Vec::new(),
+                Some(e) => match ops::parse_path(e) {
+                    Some(segs) => segs,
+                    None => {
+                        tracing::warn!(entity, path = %key, extractor = e, "emulator: unsupported record extractor; operation skipped");
+                        continue;
+                    }
+                },
+            };
+            raw.push(RawOp {
+                key,
+                item,
+                op,
+                action,
+                extractor,
+            });
+        }
     }
     let mut order: Vec<String> = Vec::new();
-    let mut raw: HashMap<String, Vec<RawOp<'_>>> = HashMap::new();
-    for (path, item) in paths {
-        let Some(op) = item.get("get") else { continue };
-        let Some(entity) = op.get("x-airbyte-entity").and_then(Value::as_str) else {
-            continue;
-        };
-        let Some(action) = op
-            .get("x-airbyte-action")
-            .and_then(Value::as_str)
-            .and_then(Action::parse)
-        else {
-            continue;
-        };
-        if !raw.contains_key(entity) {
-            order.push(entity.to_string());
+    for r in &raw {
+        let e = entity_of(r);
+        if !order.iter().any(|n| n == e) {
+            order.push(e.to_string());
         }
-        raw.entry(entity.to_string()).or_default().push(RawOp {
-            path,
-            path_item: item,
-            op,
-            action,
-        });
     }
-    // Independent of JSON map ordering (serde_json may or may not preserve it).
+    // Independent of JSON map ordering.
     order.sort();
     if order.is_empty() {
-        return Err("spec has no GET operation with x-airbyte-entity and a list/get action".into());
+        return Err(
+            "spec has no GET operation with x-airbyte-entity and a list/get/search action".into(),
+        );
     }
+    let entity_idx = |name: &str| order.iter().position(|n| n == name).unwrap_or(0);
 
-    // Record schema (raw JSON + $ref name) per entity.
-    let mut record_schemas: Vec<(Value, Option<String>)> = Vec::new();
-    for name in &order {
-        let ops = &raw[name];
-        let mut found = None;
-        for want in [Action::List, Action::Get] {
-            for r in ops.iter().filter(|r| r.action == want) {
-                if let Some(s) = record_schema(root, r.op, want) {
-                    found = Some(s);
-                    break;
-                }
-            }
-            if found.is_some() {
-                break;
-            }
-        }
-        record_schemas.push(found.unwrap_or((Value::Object(Map::new()), None)));
+    // Record schema (raw JSON + $ref name) of every operation, and each entity's primary
+    // operation (its last list, else its first search, else its first get).
+    let op_schemas: Vec<Value> = raw.iter().map(|r| op_record_schema(root, r)).collect();
+    let mut primary: Vec<Option<usize>> = vec![None; order.len()];
+    for (e, slot) in primary.iter_mut().enumerate() {
+        let of = |a: Action| {
+            raw.iter()
+                .enumerate()
+                .filter(move |(_, r)| r.action == a && entity_idx(entity_of(r)) == e)
+                .map(|(i, _)| i)
+        };
+        *slot = of(Action::List)
+            .next_back()
+            .or_else(|| of(Action::Search).next())
+            .or_else(|| of(Action::Get).next());
     }
+    let record_schemas: Vec<(Value, Option<String>)> = primary
+        .iter()
+        .map(|p| match p {
+            Some(i) => (op_schemas[*i].clone(), ref_name(&op_schemas[*i])),
+            None => (Value::Object(Map::new()), None),
+        })
+        .collect();
 
     let mut schema_entity = HashMap::new();
     for (i, (_, n)) in record_schemas.iter().enumerate() {
@@ -422,11 +455,9 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         entity_names: order.clone(),
     };
 
-    // Phase 2: build entities and routes.
+    // Phase 2: entities.
     let mut entities = Vec::new();
-    let mut routes = Vec::new();
     for (idx, name) in order.iter().enumerate() {
-        let (schema, _) = &record_schemas[idx];
         let ref_prefix = if name.starts_with("incident") {
             "INC".to_string()
         } else {
@@ -437,109 +468,187 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 .to_ascii_uppercase()
         };
         let names = Names::new(&humanize(&singular(name)), &ref_prefix, name);
-        let mut stack = Vec::new();
-        let mut shape = compiler.compile(schema, &singular(name), &mut stack, 0);
-        // The top-level object is the entity itself, not a link to it.
-        let has_reference = match &mut shape.kind {
-            Kind::Object(obj) => {
-                obj.link = None;
-                obj.names = names.clone();
-                obj.person = names.noun_lower.contains("user");
-                obj.props.iter().any(|p| p.name == "reference")
-            }
-            _ => {
-                shape = Shape::new(
-                    Kind::Object(Box::new(ObjShape {
-                        props: Vec::new(),
-                        additional: None,
-                        names: names.clone(),
-                        link: None,
-                        person: false,
-                        union: false,
-                    })),
-                    Hint::Plain,
-                );
-                false
-            }
-        };
-        let mut list = None;
-        let mut get = None;
-        for r in &raw[name] {
-            let params = collect_params(root, r.path_item, r.op);
-            match r.action {
-                Action::List if list.is_none() => {
-                    list = Some(list_op(r.op, name, &params, &shape));
-                }
-                Action::Get if get.is_none() => {
-                    let id_param = params
-                        .iter()
-                        .find(|p| p.get("in").and_then(Value::as_str) == Some("path"))
-                        .and_then(|p| p.get("name").and_then(Value::as_str))
-                        .map(str::to_string)
-                        .or_else(|| last_template_param(r.path))
-                        .unwrap_or_else(|| "id".to_string());
-                    get = Some(GetOp {
-                        field: extractor_field(r.op, "x-airbyte-record-extractor")
-                            .unwrap_or_else(|| singular(name)),
-                        id_param,
-                    });
-                }
-                _ => continue,
-            }
-            routes.push(Route {
-                segments: template_segments(r.path),
-                entity: idx,
-                action: r.action,
-            });
-        }
+        let (shape, has_reference) = compiler.record_shape(&record_schemas[idx].0, name, &names);
         entities.push(EntityDef {
             name: name.clone(),
             names,
-            list,
-            get,
+            list: None,
+            get: None,
             shape,
             has_reference,
+            key: Key::None,
+            paginated: false,
         });
     }
-    Ok(Catalog { entities, routes })
-}
 
-fn template_segments(path: &str) -> Vec<Segment> {
-    path.strip_prefix('/')
-        .unwrap_or(path)
-        .split('/')
-        .map(
-            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(p) => Segment::Param(p.to_string()),
-                None => Segment::Lit(s.to_string()),
+    // Phase 3: operations and routes, in spec order.
+    let resolve_clone = |v: &Value| resolve(root, v).0.clone();
+    let mut op_defs = Vec::new();
+    let mut router = Router {
+        routes: Vec::new(),
+        prefix: root
+            .pointer("/servers/0/url")
+            .and_then(Value::as_str)
+            .map(routes::server_prefix)
+            .unwrap_or_default(),
+    };
+    for (i, r) in raw.iter().enumerate() {
+        let e = entity_idx(entity_of(r));
+        let params: Vec<ParamDef> = collect_params(root, r.item, r.op)
+            .into_iter()
+            .filter_map(|p| ParamDef::read(p, &resolve_clone))
+            .collect();
+        let resp = response_schema(root, r.op);
+        let tpl = build_tpl(root, &r.extractor, resp.as_ref());
+        let shape = (primary[e] != Some(i) && op_schemas[i] != record_schemas[e].0).then(|| {
+            compiler
+                .record_shape(&op_schemas[i], &entities[e].name, &entities[e].names)
+                .0
+        });
+        let paging = match r.action {
+            Action::Get => None,
+            _ => ops::paging(r.op, &params),
+        };
+        let override_path =
+            r.op.get("x-airbyte-path-override")
+                .and_then(|o| o.get("path"))
+                .and_then(Value::as_str);
+        let (route_path, key_query) = match override_path {
+            Some(p) => (p, None),
+            None => match r.key.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (r.key, None),
             },
-        )
-        .collect()
+        };
+        let template = Template::parse(route_path);
+        let id_param = match r.action {
+            Action::Get => template.params().pop(),
+            _ => None,
+        };
+        let record_shape = shape.as_ref().unwrap_or(&entities[e].shape);
+        let props: Vec<&str> = match &record_shape.kind {
+            Kind::Object(o) => o.props.iter().map(|p| p.name.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let skip: Vec<String> = paging
+            .as_ref()
+            .map(|pg| {
+                let mut v = vec![pg.state.param().to_string()];
+                v.extend(pg.size.param.clone());
+                v
+            })
+            .unwrap_or_default();
+        let filters = params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.loc == Loc::Query
+                    && !(p.required && p.default.is_some())
+                    && !skip.contains(&p.name)
+                    && props.contains(&p.name.as_str())
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let mut constants: Vec<(String, String)> = Vec::new();
+        for p in params.iter().filter(|p| p.loc == Loc::Query) {
+            let value = match (&p.kind, p.required, p.default_text()) {
+                (_, true, Some(d)) => Some(d),
+                (PKind::Scalar(s), _, _) if s.enum_vals.len() == 1 => Some(s.enum_vals[0].clone()),
+                _ => None,
+            };
+            constants.extend(value.map(|v| (p.name.clone(), v)));
+        }
+        constants.extend(parse_query(key_query));
+        let op_index = op_defs.len();
+        router.routes.push(Route {
+            template,
+            op: op_index,
+            constants,
+        });
+        match r.action {
+            Action::List => entities[e].list = Some(op_index),
+            Action::Get if entities[e].get.is_none() => entities[e].get = Some(op_index),
+            _ => {}
+        }
+        op_defs.push(OpDef {
+            entity: e,
+            action: r.action,
+            params,
+            tpl,
+            paging,
+            filters,
+            shape,
+            id_param,
+        });
+    }
+
+    // Phase 4: record keys, and cursors that are record ids.
+    for (e, def) in entities.iter_mut().enumerate() {
+        let id_param = def.get.and_then(|g| op_defs[g].id_param.clone());
+        def.key = record_key(&def.shape, id_param.as_deref());
+        def.paginated = def.list.is_some_and(|l| op_defs[l].paging.is_some());
+        for op in op_defs.iter_mut().filter(|o| o.entity == e) {
+            if let Some(Paging {
+                state: State::Cursor { ids, .. },
+                ..
+            }) = &mut op.paging
+            {
+                *ids = def.key == Key::Ulid;
+            }
+        }
+    }
+
+    let ok_flag = root
+        .pointer("/info/x-airbyte-response-error-check")
+        .and_then(|c| {
+            let field = c.get("field")?.as_str()?.to_string();
+            let on = c.get("on_value")?.as_bool()?;
+            Some((field, Value::Bool(!on)))
+        });
+    Ok(Catalog {
+        entities,
+        ops: op_defs,
+        router,
+        ok_flag,
+        connector_name: root
+            .pointer("/info/x-airbyte-connector-name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+    })
 }
 
-fn last_template_param(path: &str) -> Option<String> {
-    template_segments(path)
-        .into_iter()
-        .rev()
-        .find_map(|s| match s {
-            Segment::Param(p) => Some(p),
-            Segment::Lit(_) => None,
+fn entity_of<'a>(r: &RawOp<'a>) -> &'a str {
+    r.op.get("x-airbyte-entity")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// How `get` names a record: `id` if the record has one, else a top-level property the
+/// path parameter ends with (`project_slug` → `slug`).
+fn record_key(shape: &Shape, id_param: Option<&str>) -> Key {
+    let Kind::Object(obj) = &shape.kind else {
+        return Key::None;
+    };
+    if let Some(p) = obj.props.iter().find(|p| p.name == "id") {
+        return match (&p.shape.kind, p.shape.hint) {
+            (Kind::Str, Hint::Id) => Key::Ulid,
+            (Kind::Int, _) => Key::Int,
+            _ => Key::Field("id".into()),
+        };
+    }
+    let Some(param) = id_param else {
+        return Key::None;
+    };
+    obj.props
+        .iter()
+        .filter(|p| matches!(p.shape.kind, Kind::Str | Kind::Int))
+        .find(|p| {
+            param == p.name
+                || param.ends_with(&format!("_{}", p.name))
+                || param.ends_with(&format!("-{}", p.name))
         })
-}
-
-/// `$.incidents` → `incidents`.
-fn extractor_field(op: &Value, key: &str) -> Option<String> {
-    let path = op.get(key)?.as_str()?;
-    jsonpath_segments(path).into_iter().next()
-}
-
-/// `$.pagination_meta.after` → `["pagination_meta", "after"]`.
-fn jsonpath_segments(path: &str) -> Vec<String> {
-    path.trim_start_matches('$')
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+        .map_or(Key::None, |p| Key::Field(p.name.clone()))
 }
 
 /// Path-item and operation parameters, `$ref`s resolved (operation wins on name clashes).
@@ -566,84 +675,9 @@ fn collect_params<'a>(root: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'
     out
 }
 
-fn list_op(op: &Value, entity: &str, params: &[&Value], shape: &Shape) -> ListOp {
-    let field = extractor_field(op, "x-airbyte-record-extractor").unwrap_or_else(|| entity.into());
-    let query: Vec<&Value> = params
-        .iter()
-        .copied()
-        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
-        .collect();
-    let pname = |p: &Value| {
-        p.get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let cursor_path = op
-        .get("x-airbyte-meta-extractor")
-        .and_then(|m| m.get("next_cursor"))
-        .and_then(Value::as_str)
-        .map(jsonpath_segments)
-        .filter(|s| !s.is_empty());
-    let pagination = cursor_path.map(|cursor_path| {
-        let cursor_param = ["after", "cursor", "starting_after", "page_token"]
-            .iter()
-            .find(|c| query.iter().any(|p| pname(p) == **c))
-            .map_or_else(|| "after".to_string(), |c| c.to_string());
-        let size = query
-            .iter()
-            .find(|p| matches!(pname(p).as_str(), "page_size" | "limit" | "per_page"));
-        let schema = size.and_then(|p| p.get("schema"));
-        let num = |k: &str| {
-            schema
-                .and_then(|s| s.get(k))
-                .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
-        };
-        let min = num("minimum").unwrap_or(1);
-        let max = num("maximum");
-        let mut default = num("default").unwrap_or(25);
-        if let Some(max) = max {
-            default = default.min(max);
-        }
-        default = default.max(min);
-        Pagination {
-            cursor_param,
-            cursor_path,
-            size_param: size.map_or_else(|| "page_size".to_string(), |p| pname(p)),
-            min,
-            max,
-            default,
-            required: size
-                .and_then(|p| p.get("required"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        }
-    });
-    let props: Vec<&str> = match &shape.kind {
-        Kind::Object(o) => o.props.iter().map(|p| p.name.as_str()).collect(),
-        _ => Vec::new(),
-    };
-    let filters = query
-        .iter()
-        .map(|p| pname(p))
-        .filter(|n| {
-            pagination
-                .as_ref()
-                .is_none_or(|pg| *n != pg.cursor_param && *n != pg.size_param)
-                && props.contains(&n.as_str())
-        })
-        .collect();
-    ListOp {
-        field,
-        pagination,
-        filters,
-    }
-}
-
-/// Finds the record schema of an operation: the envelope field's schema (its `items` for
-/// lists). Returns the raw schema and, when it is a `$ref`, the referenced schema name.
-fn record_schema(root: &Value, op: &Value, action: Action) -> Option<(Value, Option<String>)> {
-    let field = extractor_field(op, "x-airbyte-record-extractor")?;
+/// The JSON schema of the first 2xx response (`application/json`, else the first media
+/// type), unresolved.
+fn response_schema(root: &Value, op: &Value) -> Option<Value> {
     let responses = op.get("responses")?.as_object()?;
     let resp = responses
         .iter()
@@ -654,14 +688,168 @@ fn record_schema(root: &Value, op: &Value, action: Action) -> Option<(Value, Opt
     let media = content
         .get("application/json")
         .or_else(|| content.values().next())?;
-    let envelope = resolve(root, media.get("schema")?).0;
-    let mut node = envelope.get("properties")?.get(&field)?;
-    if action == Action::List {
-        let (arr, _) = resolve(root, node);
-        node = arr.get("items")?;
+    media.get("schema").cloned()
+}
+
+/// A schema with `$ref`s followed, `[X, null]` alternatives reduced to `X`, and `allOf`
+/// parts merged (properties and `type`).
+fn flat(root: &Value, v: &Value) -> Value {
+    let mut v = resolve(root, v).0.clone();
+    for _ in 0..8 {
+        let alts = ["oneOf", "anyOf"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_array).cloned());
+        let Some(alts) = alts else { break };
+        let non_null: Vec<&Value> = alts
+            .iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
+        match non_null.first() {
+            Some(a) => v = resolve(root, a).0.clone(),
+            None => break,
+        }
     }
-    let name = ref_name(node);
-    Some((node.clone(), name))
+    if let Some(parts) = v.get("allOf").and_then(Value::as_array).cloned() {
+        let mut merged = v.as_object().cloned().unwrap_or_default();
+        merged.remove("allOf");
+        let mut props = merged
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for part in &parts {
+            let p = flat(root, part);
+            if let Some(pp) = p.get("properties").and_then(Value::as_object) {
+                for (k, s) in pp {
+                    props.entry(k.clone()).or_insert_with(|| s.clone());
+                }
+            }
+            for k in ["type", "items"] {
+                if !merged.contains_key(k) {
+                    if let Some(t) = p.get(k) {
+                        merged.insert(k.into(), t.clone());
+                    }
+                }
+            }
+        }
+        if !props.is_empty() {
+            merged.insert("properties".into(), Value::Object(props));
+        }
+        v = Value::Object(merged);
+    }
+    v
+}
+
+fn is_array_schema(root: &Value, v: &Value) -> bool {
+    ops::type_name(&flat(root, v)).as_deref() == Some("array")
+}
+
+fn child_schema(root: &Value, v: &Value, field: &str) -> Option<Value> {
+    flat(root, v).get("properties")?.get(field).cloned()
+}
+
+fn items_schema(root: &Value, v: &Value) -> Option<Value> {
+    flat(root, v).get("items").cloned()
+}
+
+/// Array-valued properties of an object schema (what `[*]` over an object visits).
+fn array_members(root: &Value, v: &Value) -> Vec<(String, Value)> {
+    let f = flat(root, v);
+    if ops::type_name(&f).as_deref() == Some("array") {
+        return Vec::new();
+    }
+    f.get("properties")
+        .and_then(Value::as_object)
+        .map(|ps| {
+            ps.iter()
+                .filter(|(_, s)| is_array_schema(root, s))
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The schema an extractor path leads to in the 200 schema (`None` where the schema does
+/// not say).
+fn walk(root: &Value, segs: &[Seg], mut node: Value) -> Option<Value> {
+    for seg in segs {
+        node = match seg {
+            Seg::Field(f) => child_schema(root, &node, f)?,
+            Seg::Index(_) => items_schema(root, &node)?,
+            Seg::Wild => match items_schema(root, &node) {
+                Some(items) if is_array_schema(root, &node) => items,
+                _ => array_members(root, &node).into_iter().next()?.1,
+            },
+        };
+    }
+    Some(node)
+}
+
+/// The record schema of an operation: where its extractor leads in the 200 schema (the
+/// items, when that is an array); the whole 200 schema when the path is not in it (a get
+/// declaring the record itself); an empty object when there is no 200 schema.
+fn op_record_schema(root: &Value, r: &RawOp<'_>) -> Value {
+    let Some(resp) = response_schema(root, r.op) else {
+        return Value::Object(Map::new());
+    };
+    let node = walk(root, &r.extractor, resp.clone()).unwrap_or(resp);
+    if is_array_schema(root, &node) {
+        if let Some(items) = items_schema(root, &node) {
+            return items;
+        }
+    }
+    node
+}
+
+/// Where the records go in the body (see `envelope.rs`).
+fn build_tpl(root: &Value, segs: &[Seg], node: Option<&Value>) -> Tpl {
+    let Some((first, rest)) = segs.split_first() else {
+        return Tpl::Slot;
+    };
+    match first {
+        Seg::Field(f) => Tpl::Obj(
+            f.clone(),
+            Box::new(build_tpl(
+                root,
+                rest,
+                node.and_then(|n| child_schema(root, n, f)).as_ref(),
+            )),
+        ),
+        Seg::Index(n) => Tpl::Index(
+            *n,
+            Box::new(build_tpl(
+                root,
+                rest,
+                node.and_then(|n| items_schema(root, n)).as_ref(),
+            )),
+        ),
+        Seg::Wild => {
+            if let Some(n) = node {
+                let members = array_members(root, n);
+                if !members.is_empty() {
+                    return Tpl::Split(
+                        members
+                            .iter()
+                            .map(|(k, s)| (k.clone(), build_tpl(root, rest, Some(s))))
+                            .collect(),
+                    );
+                }
+            }
+            let items = node.and_then(|n| items_schema(root, n));
+            if rest.is_empty() {
+                return Tpl::Spread(Box::new(Tpl::Slot));
+            }
+            let inner = Box::new(build_tpl(root, rest, items.as_ref()));
+            let holds_list = items
+                .and_then(|it| walk(root, rest, it))
+                .is_some_and(|end| is_array_schema(root, &end));
+            if holds_list {
+                Tpl::Group(inner)
+            } else {
+                Tpl::Spread(inner)
+            }
+        }
+    }
 }
 
 fn ref_name(v: &Value) -> Option<String> {
@@ -700,6 +888,37 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    /// The shape of an entity's records (always an object; `reference` noted).
+    fn record_shape(&self, schema: &Value, name: &str, names: &Names) -> (Shape, bool) {
+        let mut stack = Vec::new();
+        let mut shape = self.compile(schema, &singular(name), &mut stack, 0);
+        // The top-level object is the entity itself, not a link to it.
+        let has_reference = match &mut shape.kind {
+            Kind::Object(obj) => {
+                obj.link = None;
+                obj.names = names.clone();
+                obj.person = names.noun_lower.contains("user");
+                obj.props.iter().any(|p| p.name == "reference")
+            }
+            _ => {
+                shape = Shape::new(
+                    Kind::Object(Box::new(ObjShape {
+                        props: Vec::new(),
+                        additional: None,
+                        names: names.clone(),
+                        link: None,
+                        person: false,
+                        union: false,
+                    })),
+                    Hint::Plain,
+                );
+                false
+            }
+        };
+        shape.nullable = false;
+        (shape, has_reference)
+    }
+
     fn compile(&self, schema: &Value, key: &str, stack: &mut Vec<String>, depth: usize) -> Shape {
         // $ref (siblings such as `description` are ignored; `nullable` is honoured).
         if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
@@ -744,8 +963,19 @@ impl Compiler<'_> {
                 .cloned()
                 .unwrap_or_default();
             let mut ty = merged.get("type").cloned();
-            for part in parts {
+            let mut flat_parts: Vec<&Value> = Vec::new();
+            let mut todo: Vec<&Value> = parts.iter().rev().collect();
+            while let Some(part) = todo.pop() {
                 let (p, _) = resolve(self.root, part);
+                match p.get("allOf").and_then(Value::as_array) {
+                    Some(inner) if flat_parts.len() + todo.len() < 64 => {
+                        flat_parts.push(p);
+                        todo.extend(inner.iter().rev());
+                    }
+                    _ => flat_parts.push(p),
+                }
+            }
+            for p in flat_parts {
                 if let Some(pp) = p.get("properties").and_then(Value::as_object) {
                     for (k, v) in pp {
                         props.entry(k.clone()).or_insert_with(|| v.clone());
@@ -767,16 +997,57 @@ impl Compiler<'_> {
             merged.insert("required".into(), Value::Array(required));
             return self.compile_inline(&Value::Object(merged), key, ref_name, stack, depth);
         }
-        // oneOf/anyOf: first non-null alternative.
+        // oneOf/anyOf: `[X, null]` is a nullable X; several non-null alternatives give a
+        // value of one of them per record (an `id` always takes the first, so ids stay
+        // stable and unique); only `null` alternatives give `null`.
         for k in ["oneOf", "anyOf"] {
             if let Some(alts) = schema.get(k).and_then(Value::as_array) {
-                let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+                let is_null = |v: &Value| {
+                    let (v, _) = resolve(self.root, v);
+                    v.get("type").and_then(Value::as_str) == Some("null")
+                };
                 let nullable = alts.iter().any(is_null);
-                if let Some(alt) = alts.iter().find(|a| !is_null(a)) {
-                    let mut s = self.compile(alt, key, stack, depth);
-                    s.nullable |= nullable;
-                    return s;
-                }
+                let non_null: Vec<&Value> = alts.iter().filter(|a| !is_null(a)).collect();
+                let mut s = match non_null.as_slice() {
+                    [] => Shape::new(Kind::Null, Hint::Plain),
+                    [alt] => self.compile(alt, key, stack, depth),
+                    [alt, ..] if key == "id" => self.compile(alt, key, stack, depth),
+                    alts => Shape::new(
+                        Kind::OneOf(
+                            alts.iter()
+                                .map(|a| self.compile(a, key, stack, depth))
+                                .collect(),
+                        ),
+                        Hint::Plain,
+                    ),
+                };
+                s.nullable |= nullable;
+                return s;
+            }
+        }
+        // `type: [integer, string, "null"]`: one of the non-null types per record.
+        if let Some(Value::Array(ts)) = schema.get("type") {
+            let types: Vec<&str> = ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect();
+            if types.len() >= 2 && key != "id" {
+                let nullable = types.len() < ts.len();
+                let alts = types
+                    .iter()
+                    .map(|t| {
+                        let mut one = schema.as_object().cloned().unwrap_or_default();
+                        one.insert("type".into(), Value::String((*t).to_string()));
+                        if *t != "string" {
+                            one.remove("format");
+                        }
+                        self.compile_inline(&Value::Object(one), key, ref_name, stack, depth)
+                    })
+                    .collect();
+                let mut s = Shape::new(Kind::OneOf(alts), Hint::Plain);
+                s.nullable = nullable;
+                return s;
             }
         }
 
@@ -820,9 +1091,15 @@ impl Compiler<'_> {
                 })
             };
         }
+        let only_null = match schema.get("type") {
+            Some(Value::String(t)) => t == "null",
+            Some(Value::Array(ts)) => !ts.is_empty() && ts.iter().all(|t| t == "null"),
+            _ => false,
+        };
         let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
         let num = |k: &str| schema.get(k).and_then(Value::as_f64);
         let kind = match ty.as_deref() {
+            _ if only_null => Kind::Null,
             Some("string") => Kind::Str,
             Some("integer") => Kind::Int,
             Some("number") => Kind::Num,

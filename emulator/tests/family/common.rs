@@ -1,0 +1,225 @@
+//! Helpers of the family wire tests: the fixture specs, a minimal HTTP/1.1 client over
+//! `std::net` (so the tests need no TLS setup), and page walkers.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+
+use connector_sdk_emulator::Emulator;
+use serde_json::Value;
+
+/// A fixture spec of `codegen/tests/specs/family/`, as JSON text.
+pub fn spec(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codegen/tests/specs/family")
+        .join(file);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let v: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::to_string(&v).unwrap()
+}
+
+/// A fixture spec as a JSON value (to read schemas from).
+pub fn spec_value(file: &str) -> Value {
+    serde_json::from_str(&spec(file)).unwrap()
+}
+
+/// A response as received.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    /// Headers, names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    /// First value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The body at a JSON pointer (`Null` when absent).
+    pub fn at(&self, pointer: &str) -> Value {
+        self.json().pointer(pointer).cloned().unwrap_or(Value::Null)
+    }
+}
+
+/// `GET path_and_query` with the emulator's key as a bearer token plus `headers`.
+pub async fn get(emu: &Emulator, path_and_query: &str, headers: &[(&str, &str)]) -> Resp {
+    let url = format!("{}{path_and_query}", emu.base_url());
+    let auth = format!("Bearer {}", emu.api_key());
+    let mut all: Vec<(String, String)> = vec![("Authorization".into(), auth)];
+    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    get_url(&url, all).await
+}
+
+/// `GET` of an absolute `http://host:port/...` URL with these headers.
+pub async fn get_url(url: &str, headers: Vec<(String, String)>) -> Resp {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || blocking_get(&url, &headers))
+        .await
+        .unwrap()
+}
+
+fn blocking_get(url: &str, headers: &[(String, String)]) -> Resp {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, target) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut s = TcpStream::connect(host).expect("connect");
+    let mut req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let raw_body = &buf[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        let mut out = Vec::new();
+        let mut rest = raw_body;
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + n]);
+            rest = &rest[eol + 2 + n + 2..];
+        }
+        out
+    } else {
+        raw_body.to_vec()
+    };
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8(body).expect("UTF-8 body"),
+    }
+}
+
+/// The URL of `rel="next"` in an RFC 8288 `Link` header.
+pub fn link_next(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+/// The decoded value of a query parameter in a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    q.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (decode(k) == name).then(|| decode(v))
+    })
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// `k=v&...`, each part percent-encoded.
+pub fn qs(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The records at a JSON pointer of a body (an array).
+pub fn records_at(body: &Value, pointer: &str) -> Vec<Value> {
+    body.pointer(pointer)
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no array at {pointer} in {body}"))
+        .clone()
+}
+
+/// Asserts that `got` holds every record of `entity` exactly once, in server order, as
+/// the emulator serves them, and that ids (where records have one) are unique.
+pub fn assert_all_once(emu: &Emulator, entity: &str, got: &[Value]) {
+    let n = emu.record_count(entity).unwrap();
+    assert_eq!(got.len(), n, "{entity}: {} records for {n}", got.len());
+    let want: Vec<Value> = (0..n).map(|i| emu.record(entity, i).unwrap()).collect();
+    assert!(
+        got == want.as_slice(),
+        "{entity}: records differ from the data set"
+    );
+    let ids: Vec<String> = got
+        .iter()
+        .filter_map(|r| r.get("id").map(Value::to_string))
+        .collect();
+    if !ids.is_empty() {
+        assert_eq!(ids.len(), n, "{entity}: every record has an id");
+        assert_eq!(
+            ids.iter().collect::<HashSet<_>>().len(),
+            n,
+            "{entity}: ids are unique"
+        );
+    }
+}
