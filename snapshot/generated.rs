@@ -4807,6 +4807,9 @@ mod ops {
         entities: ENTITIES,
         operations: OPERATIONS,
         auth: AUTH,
+        config: &[],
+        config_params: &[],
+        error_check: ::std::option::Option::None,
         spec_json: ::std::include_str!(
             ::std::concat!(::std::env!("OUT_DIR"), "/spec.json")
         ),

@@ -1,5 +1,6 @@
-//! `cargo xtask new-connector`, as a user runs it: a crate for our incident.io spec and for two
-//! specs of our own writing (basic auth; OAuth 2 with a refresh token) under
+//! `cargo xtask new-connector`, as a user runs it: a crate for our incident.io spec and for three
+//! specs of our own writing (basic auth; OAuth 2 with a refresh token; every supported read
+//! construct at once, `conformance/spec/reads.yaml`) under
 //! `target/new-connector`, each then built and tested with its own `cargo test` (its smoke
 //! test lists and gets every entity against the emulator). The incident.io crate must be
 //! exactly what the command makes of our spec: the same `build.rs`, `src/lib.rs`, spec files
@@ -33,6 +34,21 @@ fn run(dir: &Path, args: &[&str], target: Option<&Path>) -> (bool, String) {
 }
 
 fn new_connector(spec: &str, corrections: Option<&str>, out: &Path) -> String {
+    new_connector_with(spec, corrections, out, &[])
+}
+
+fn new_connector_with(spec: &str, corrections: Option<&str>, out: &Path, extra: &[&str]) -> String {
+    let (ok, log) = try_new_connector(spec, corrections, out, extra);
+    assert!(ok, "new-connector {spec}:\n{log}");
+    log
+}
+
+fn try_new_connector(
+    spec: &str,
+    corrections: Option<&str>,
+    out: &Path,
+    extra: &[&str],
+) -> (bool, String) {
     let mut args = vec![
         "run",
         "--offline",
@@ -51,9 +67,8 @@ fn new_connector(spec: &str, corrections: Option<&str>, out: &Path) -> String {
     if let Some(c) = corrections {
         args.extend(["--corrections", c]);
     }
-    let (ok, log) = run(&root(), &args, None);
-    assert!(ok, "new-connector {spec}:\n{log}");
-    log
+    args.extend(extra);
+    run(&root(), &args, None)
 }
 
 /// The `[dependencies]` and `[build-dependencies]` sections, with the path of each workspace
@@ -118,6 +133,34 @@ fn new_connector_makes_working_crates() {
     new_connector("codegen/tests/specs/read-only-basic.yaml", None, &basic);
     let oauth = base.join("fjordcal");
     new_connector("codegen/tests/specs/read-only-oauth2.yaml", None, &oauth);
+    // A spec that uses every supported read construct at once (the conformance spec):
+    // extractors, pagination forms, headers, arrays, overrides, singletons.
+    let reads = base.join("tidewater");
+    new_connector("conformance/spec/reads.yaml", None, &reads);
+    // The family fixture with every read construct: refused as a whole, then generated with
+    // the operations the generator does not support yet left out (as corrections) and
+    // listed.
+    let all_reads = "codegen/tests/specs/family/all-reads.yaml";
+    let meridian = base.join("meridian");
+    let (ok, log) = try_new_connector(all_reads, None, &meridian, &[]);
+    assert!(!ok, "{log}");
+    assert!(
+        log.contains("unsupported construct") && log.contains("--skip-unsupported"),
+        "{log}"
+    );
+    let log = new_connector_with(all_reads, None, &meridian, &["--skip-unsupported"]);
+    assert!(log.contains("left out 8 operation(s)"), "{log}");
+    let readme = std::fs::read_to_string(meridian.join("README.md")).unwrap();
+    assert!(readme.contains("## Left out"), "{readme}");
+    assert!(readme.contains("`$.paths['/users.list'].post`"), "{readme}");
+    let corrections =
+        std::fs::read_to_string(meridian.join("spec/meridian.corrections.yaml")).unwrap();
+    assert!(corrections.contains("remove: true"), "{corrections}");
+    assert_eq!(
+        std::fs::read_to_string(meridian.join("spec/meridian.yaml")).unwrap(),
+        std::fs::read_to_string(root().join(all_reads)).unwrap(),
+        "the crate keeps the upstream spec as given"
+    );
     let readme = std::fs::read_to_string(basic.join("README.md")).unwrap();
     assert!(
         readme.contains("# marrowbyte-connector") && readme.contains("| `customers` | list, get |"),
@@ -131,7 +174,7 @@ fn new_connector_makes_working_crates() {
 
     // 3. Each crate's own `cargo test` passes: it compiles, and its smoke test lists and gets
     //    every entity against the emulator with the spec's auth scheme.
-    for dir in [&ours, &basic, &oauth] {
+    for dir in [&ours, &basic, &oauth, &reads, &meridian] {
         let (ok, log) = run(dir, &["test", "--offline"], Some(&target));
         assert!(ok, "cargo test in {}:\n{log}", dir.display());
         assert!(

@@ -249,6 +249,7 @@ fn op_meta(op: &Operation) -> TokenStream {
     let action = match op.action {
         Action::List => quote!(#rt::meta::Action::List),
         Action::Get => quote!(#rt::meta::Action::Get),
+        Action::Search => quote!(#rt::meta::Action::Search),
     };
     let path = &op.path;
     let summary = &op.summary;
@@ -282,6 +283,7 @@ fn op_meta(op: &Operation) -> TokenStream {
         Some(PageForm::LinkHeader(rel)) => quote!(#rt::meta::NextPage::LinkHeader(#rel)),
         Some(PageForm::BodyUrl) => quote!(#rt::meta::NextPage::BodyUrl),
         Some(PageForm::PageNumber) => quote!(#rt::meta::NextPage::PageNumber),
+        Some(PageForm::Offset) => quote!(#rt::meta::NextPage::Offset),
     };
     let no_pagination = opt_str(op.no_pagination.as_deref());
     let check = op.preferred_for_check;
@@ -376,7 +378,7 @@ fn describe_bounds(p: &Param) -> String {
 
 /// Whether the operation is a cursor-paginated list (its builder has `prefetch`).
 fn paginated(op: &Operation) -> bool {
-    matches!(op.action, Action::List) && op.pagination.is_some()
+    op.action.is_collection() && op.pagination.is_some()
 }
 
 /// The params struct and the request builder of one operation.
@@ -483,7 +485,7 @@ fn operation(op: &Operation) -> TokenStream {
     });
 
     let (inner, output, extra) = match op.action {
-        Action::List => {
+        Action::List | Action::Search => {
             let inner = quote!(#rt::requests::ListRequest<#params_ty, crate::models::#record>);
             let output = quote!(#rt::Page<crate::models::#record>);
             let prefetch = if paginated(op) {
@@ -524,6 +526,7 @@ fn operation(op: &Operation) -> TokenStream {
                         PageForm::LinkHeader(rel) => format!("the `rel=\"{rel}\"` URL of the `Link` response header (requested as given, on the API's origin only)"),
                         PageForm::BodyUrl => format!("the next-page URL in the body (`{}`, requested as given, on the API's origin only)", p.meta_key),
                         PageForm::PageNumber => format!("page numbers (`{}` counted up while `{}` says there are more)", p.cursor_param, p.meta_key),
+                        PageForm::Offset => format!("offsets (`{}` moved on by each page's record count, until a page is empty or the total is reached)", p.cursor_param),
                         PageForm::Cursor => unreachable!("handled above"),
                     };
                     format!(" Pages follow {how} until there is no next page.{prefetch_doc}{bulk_doc}")
@@ -570,7 +573,7 @@ fn operation(op: &Operation) -> TokenStream {
         docs::sanitize(&op.description)
     ));
     let send_doc = match op.action {
-        Action::List => {
+        Action::List | Action::Search => {
             " Sends the request and returns one page of records with the cursor of the next page."
         }
         Action::Get => " Sends the request and returns the record.",
@@ -681,9 +684,16 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
                 quote!(#f: ::std::option::Option::None)
             }
         });
-        let method = Ident::new(op.action.as_str(), Span::call_site());
+        // The vendor's search is `search`, or `api_search` beside the context-store
+        // `search` of an entity that has searchable fields.
+        let method = match op.action {
+            Action::Search if !entity.search_fields.is_empty() => {
+                Ident::new("api_search", Span::call_site())
+            }
+            a => Ident::new(a.as_str(), Span::call_site()),
+        };
         let inner = match op.action {
-            Action::List => quote!(#rt::requests::ListRequest),
+            Action::List | Action::Search => quote!(#rt::requests::ListRequest),
             Action::Get => quote!(#rt::requests::GetRequest),
         };
         let doc = docs::attrs(&format!(

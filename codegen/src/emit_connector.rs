@@ -35,6 +35,42 @@ pub fn connector_meta(spec: &Spec) -> TokenStream {
     let credentials_hint = credentials_hint(spec);
     let auth_example = auth_example(spec);
     let rate_limit = opt_str(spec.rate_limit_hint.as_deref());
+    let config = spec.config.iter().map(|c| {
+        let name = &c.name;
+        let desc = &c.description;
+        let default = opt_str(c.default.as_deref());
+        let env = config_env(spec, &c.name);
+        let server = c.server_variable;
+        quote! {
+            #rt::meta::ConfigFieldMeta { name: #name, description: #desc, default: #default, env: #env, server_variable: #server }
+        }
+    });
+    let config_params = spec.config_params.iter().map(|c| {
+        let operation = match &c.operation {
+            Some((e, a)) => quote!(::std::option::Option::Some((#e, #a))),
+            None => quote!(::std::option::Option::None),
+        };
+        let param = &c.param;
+        let key = &c.config_key;
+        let map = c.map.iter().map(|(k, v)| quote!((#k, #v)));
+        let required = c.required;
+        let split = match &c.split {
+            Some((sep, i)) => quote!(::std::option::Option::Some((#sep, #i))),
+            None => quote!(::std::option::Option::None),
+        };
+        quote! {
+            #rt::meta::ConfigParamMeta { operation: #operation, param: #param, config_key: #key, map: &[#(#map),*], required: #required, split: #split }
+        }
+    });
+    let error_check = match &spec.error_check {
+        None => quote!(::std::option::Option::None),
+        Some(c) => {
+            let field = &c.field;
+            let on_value = c.on_value.to_string();
+            let message = opt_str(c.message_field.as_deref());
+            quote!(::std::option::Option::Some(#rt::meta::ErrorCheckMeta { field: #field, on_value: #on_value, message_field: #message }))
+        }
+    };
     quote! {
         /// The auth schemes of the spec (`components.securitySchemes`).
         pub static AUTH: &[#rt::meta::AuthSchemeMeta] = &[#(#schemes),*];
@@ -65,6 +101,9 @@ pub fn connector_meta(spec: &Spec) -> TokenStream {
             entities: ENTITIES,
             operations: OPERATIONS,
             auth: AUTH,
+            config: &[#(#config),*],
+            config_params: &[#(#config_params),*],
+            error_check: #error_check,
             spec_json: ::std::include_str!(::std::concat!(::std::env!("OUT_DIR"), "/spec.json")),
             user_agent: ::std::concat!(::std::env!("CARGO_PKG_NAME"), "/", ::std::env!("CARGO_PKG_VERSION")),
             hints: #rt::Hints {
@@ -76,6 +115,63 @@ pub fn connector_meta(spec: &Spec) -> TokenStream {
             spec_cache: ::std::sync::OnceLock::new(),
         };
     }
+}
+
+/// The environment variable of a configuration value (`BRAMBLECLOUD_WORKSPACE`).
+pub(crate) fn config_env(spec: &Spec, name: &str) -> String {
+    use heck::ToShoutySnakeCase;
+    format!("{}_{}", spec.env_prefix, name.to_shouty_snake_case())
+}
+
+/// The builder setter of a configuration value: its name (`workspace`), with `_config`
+/// appended where that name is a builder method already.
+pub fn config_setter(name: &str) -> proc_macro2::Ident {
+    const TAKEN: &[&str] = &[
+        "auth",
+        "base_url",
+        "connect_timeout",
+        "timeout",
+        "retry_policy",
+        "no_retries",
+        "rate_limit",
+        "max_response_bytes",
+        "token_url",
+        "user_agent_suffix",
+        "build",
+        "config",
+    ];
+    let ident = crate::emit::field_ident(name);
+    if TAKEN.contains(&ident.to_string().as_str()) {
+        crate::emit::field_ident(&format!("{name}_config"))
+    } else {
+        ident
+    }
+}
+
+/// Builder setters for the configuration values (see [`config_setter`]).
+fn config_setters(spec: &Spec, builder: &proc_macro2::Ident) -> TokenStream {
+    let setters = spec.config.iter().map(|c| {
+        let ident = config_setter(&c.name);
+        let key = &c.name;
+        let what = if c.server_variable {
+            format!("The `{{{}}}` variable of the base URL ({})", c.name, spec.server_url.as_deref().unwrap_or_default())
+        } else {
+            format!("The `{}` configuration value, which fills the parameters the spec scopes to it when a call leaves them out", c.name)
+        };
+        let doc = docs::attrs(&format!(
+            "{what}{}{}. Also read from `{}` by `from_env`.",
+            if c.description.is_empty() { String::new() } else { format!(": {}", c.description.trim_end_matches('.')) },
+            c.default.as_deref().map(|d| format!(" (default `{d}`)")).unwrap_or_default(),
+            config_env(spec, &c.name)
+        ));
+        quote! {
+            #doc
+            pub fn #ident(self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+                #builder(self.0.config(#key, value))
+            }
+        }
+    });
+    quote!(#(#setters)*)
 }
 
 /// `IncidentIoAuthConfig::new(api_key)`: how to build direct-mode credentials (the first
@@ -437,6 +533,7 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
     } else {
         quote!()
     };
+    let config_setters = config_setters(spec, &builder);
     let builder_auth_doc = docs::attrs(&format!(
         "The credentials: [`{prefix}AuthConfig`] for direct mode, [`AirbyteAuthConfig`] for hosted mode."
     ));
@@ -730,6 +827,8 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
             }
 
             #token_url
+
+            #config_setters
 
             /// Appends a product token to the `User-Agent` (default [`USER_AGENT`]).
             pub fn user_agent_suffix(self, suffix: &str) -> Self {

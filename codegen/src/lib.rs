@@ -18,6 +18,7 @@ pub mod docs;
 pub mod emit;
 pub mod emit_connector;
 mod error;
+mod extensions;
 pub mod load;
 pub mod markdown;
 pub mod model;

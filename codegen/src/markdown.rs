@@ -158,7 +158,7 @@ pub fn component_fields(spec: &Spec, name: &str) -> Vec<(String, String, bool, S
 fn example(entity: &Entity, op: &Operation) -> String {
     let accessor = &entity.name;
     match op.action {
-        Action::List => {
+        Action::List | Action::Search => {
             let mut call = format!("connector.{accessor}().list()");
             for p in &op.params {
                 if p.name == "page_size" {
@@ -187,7 +187,7 @@ fn execute_example(entity: &Entity, op: &Operation) -> String {
         Action::List if op.params.iter().any(|p| p.name == "page_size") => {
             "{\"page_size\": 10}".to_string()
         }
-        Action::List => "{}".to_string(),
+        Action::List | Action::Search => "{}".to_string(),
         Action::Get => "{\"id\": \"01FDAG4SAP5TYPT98WGR2N7W91\"}".to_string(),
     };
     format!(

@@ -14,6 +14,9 @@ pub enum Action {
     List,
     /// `GET` one record by id.
     Get,
+    /// The vendor's own search (`search`, or its deprecated alias `api_search`): a
+    /// collection like `list`, with the search's parameters.
+    Search,
 }
 
 impl Action {
@@ -22,7 +25,13 @@ impl Action {
         match self {
             Action::List => "list",
             Action::Get => "get",
+            Action::Search => "search",
         }
+    }
+
+    /// Whether it returns a collection of records (`list`, `search`).
+    pub fn is_collection(self) -> bool {
+        matches!(self, Action::List | Action::Search)
     }
 }
 
@@ -126,6 +135,9 @@ pub struct Param {
     pub description: String,
     /// The schema's `pattern` (a regular expression the value must match).
     pub pattern: Option<String>,
+    /// `x-airbyte-param-config-inject`: the configuration key and value map that fill it
+    /// when the caller leaves it out.
+    pub config_inject: Option<(String, Vec<(String, String)>)>,
 }
 
 /// Where the next page comes from (the pagination forms of the connector specs).
@@ -142,6 +154,9 @@ pub enum PageForm {
     /// Page numbers in `cursor_param`, counted up while the flag at `next_cursor_path` is
     /// true (or, with no flag, while pages are not empty).
     PageNumber,
+    /// An offset in `cursor_param`, moved on by each page's record count until a page is
+    /// empty or the total (at `next_cursor_path`, when given) is reached.
+    Offset,
 }
 
 /// How a paginated list finds its next page.
@@ -219,6 +234,48 @@ pub struct Operation {
     pub pointer: String,
 }
 
+/// A value of the connector's configuration: a server URL variable, or a key that fills
+/// parameters (`x-airbyte-scoping`, `x-airbyte-param-config-inject`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigField {
+    /// The key (`workspace`).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The value used when none is set.
+    pub default: Option<String>,
+    /// Whether it is a variable of `servers[0].url`.
+    pub server_variable: bool,
+}
+
+/// A parameter filled from the configuration when the caller leaves it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigParam {
+    /// `(entity, action)`; `None` for every operation with the parameter (scoping).
+    pub operation: Option<(String, String)>,
+    /// The parameter's wire name.
+    pub param: String,
+    /// The configuration key.
+    pub config_key: String,
+    /// Value mapping.
+    pub map: Vec<(String, String)>,
+    /// Whether the API requires the parameter (then a call without a value fails early).
+    pub required: bool,
+    /// A `value_template` of the form `{{ value.split('/')[0] }}`: separator and index.
+    pub split: Option<(String, i64)>,
+}
+
+/// `info.x-airbyte-response-error-check`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorCheck {
+    /// Top-level field.
+    pub field: String,
+    /// The failure value.
+    pub on_value: serde_json::Value,
+    /// Where the message is.
+    pub message_field: Option<String>,
+}
+
 /// A searchable field of an entity (`x-airbyte-context-store`), top-level or nested.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchField {
@@ -279,6 +336,12 @@ pub struct Spec {
     pub rate_limit_hint: Option<String>,
     /// The auth schemes.
     pub auth: Vec<crate::auth::AuthScheme>,
+    /// The configuration values (server variables, scoping and injection keys).
+    pub config: Vec<ConfigField>,
+    /// Parameters filled from the configuration.
+    pub config_params: Vec<ConfigParam>,
+    /// `info.x-airbyte-response-error-check`.
+    pub error_check: Option<ErrorCheck>,
 }
 
 impl Spec {
@@ -519,6 +582,9 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
         }
     };
     let auth = crate::auth::read(&doc, &env_prefix)?;
+    let (config, config_params) = read_config(&doc, &mut entities)?;
+    let error_check = read_error_check(info)?;
+    crate::extensions::check(&doc, &entities)?;
 
     Ok(Spec {
         display_name,
@@ -534,6 +600,9 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
         description: text(info, "description"),
         server_url,
         entities,
+        config,
+        config_params,
+        error_check,
         doc,
     })
 }
@@ -555,6 +624,7 @@ fn build_operation(
     let action = match action_text.as_str() {
         "list" => Action::List,
         "get" => Action::Get,
+        "search" | "api_search" => Action::Search,
         "" => {
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
@@ -565,7 +635,7 @@ fn build_operation(
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
                 format!(
-                "unsupported construct: action `{other}`; supported actions are `list` and `get`"
+                "unsupported construct: action `{other}`; supported actions are `list`, `get` and `search`"
             ),
             ))
         }
@@ -700,7 +770,7 @@ fn build_operation(
                     format!("`{expr}` names no field of the 200 response ({known})"),
                 )
             })?;
-            if key == "next_cursor" && action != Action::List {
+            if key == "next_cursor" && !action.is_collection() {
                 return Err(SpecError::new(
                     &here,
                     "`next_cursor` only makes sense on a `list` action",
@@ -712,7 +782,7 @@ fn build_operation(
                 at: here,
             });
         }
-        if action == Action::List {
+        if action.is_collection() {
             pagination = choose_pagination(&params, found, &meta_ptr)?;
         }
     }
@@ -983,7 +1053,7 @@ fn locate_records(
         Some(_) => return Err(unsupported("only `[0]` and `[*]` select elements")),
     };
     match (&element, action) {
-        (RecordElement::First(_), Action::List) => {
+        (RecordElement::First(_), Action::List | Action::Search) => {
             return Err(unsupported(
                 "a `list` takes every element (`[*]`), not `[0]`",
             ))
@@ -1025,7 +1095,7 @@ fn locate_records(
         here = next_at;
     }
     // A list's value is an array of records; a list whose value is one object has one record.
-    if action == Action::List && element == RecordElement::Whole {
+    if action.is_collection() && element == RecordElement::Whole {
         let (value, value_at) = non_null_branch(doc, node, &here);
         if type_is(value, "array") || value.get("items").is_some() {
             let items = value.get("items").ok_or_else(|| {
@@ -1193,6 +1263,27 @@ fn choose_pagination(
                                 next_cursor_path: path.clone(),
                                 cursor_param: param.clone(),
                                 form: PageForm::Cursor,
+                                meta_key: m.key.clone(),
+                            },
+                        );
+                        continue;
+                    }
+                }
+                // `offset: $.offset` echoes this page's offset: count on from it.
+                if k == "offset" || k == "skip" || k == "start" {
+                    if let Some(p) = query(&m.key).filter(|p| p.kind == ParamKind::Integer) {
+                        let total = found.iter().find_map(|t| match &t.from {
+                            MetaFrom::Body(path) if norm(&t.key).contains("total") => {
+                                Some(path.clone())
+                            }
+                            _ => None,
+                        });
+                        consider(
+                            2,
+                            Pagination {
+                                next_cursor_path: total.unwrap_or_default(),
+                                cursor_param: p.name.clone(),
+                                form: PageForm::Offset,
                                 meta_key: m.key.clone(),
                             },
                         );
@@ -1484,7 +1575,49 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
             ));
         }
     }
+    let config_inject = match p.get("x-airbyte-param-config-inject") {
+        None => None,
+        Some(c) => {
+            let c_at = ptr(at, "x-airbyte-param-config-inject");
+            let source = text(c, "source");
+            if source.is_empty() {
+                return Err(SpecError::new(
+                    ptr(&c_at, "source"),
+                    "needs `source: <configuration key>`",
+                ));
+            }
+            let map = match c.get("map") {
+                None => Vec::new(),
+                Some(Value::Mapping(m)) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        let text_of = |v: &Value| match v {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Number(n) => Some(n.to_string()),
+                            Value::Bool(b) => Some(b.to_string()),
+                            _ => None,
+                        };
+                        match (text_of(k), text_of(v)) {
+                            (Some(k), Some(v)) => Ok((k, v)),
+                            _ => Err(SpecError::new(
+                                ptr(&c_at, "map"),
+                                "map keys and values must be scalars",
+                            )),
+                        }
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => {
+                    return Err(SpecError::new(
+                        ptr(&c_at, "map"),
+                        "must be a mapping of config values to wire values",
+                    ))
+                }
+            };
+            Some((source, map))
+        }
+    };
     Ok(Param {
+        config_inject,
         name,
         location,
         kind,
@@ -1652,4 +1785,163 @@ fn read_search_fields(doc: &Value, entities: &mut [Entity]) -> Result<(), SpecEr
         }
     }
     Ok(())
+}
+
+/// The configuration: `servers[0].variables`, `info.x-airbyte-scoping` and every
+/// parameter's `x-airbyte-param-config-inject`. Scoped parameters become optional (the
+/// configuration fills them).
+fn read_config(
+    doc: &Value,
+    entities: &mut [Entity],
+) -> Result<(Vec<ConfigField>, Vec<ConfigParam>), SpecError> {
+    let mut fields: Vec<ConfigField> = Vec::new();
+    let mut params: Vec<ConfigParam> = Vec::new();
+    if let Some(Value::Mapping(vars)) = resolve_pointer(doc, "/servers/0/variables") {
+        for (k, v) in vars {
+            let name = k.as_str().unwrap_or_default().to_string();
+            let at = ptr("/servers/0/variables", &name);
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(SpecError::new(
+                    &at,
+                    format!("server variable `{name}` must be letters, digits and `_`"),
+                ));
+            }
+            let default = match v.get("default") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(_) => return Err(SpecError::new(ptr(&at, "default"), "must be a string")),
+            };
+            fields.push(ConfigField {
+                name,
+                description: text(v, "description"),
+                default,
+                server_variable: true,
+            });
+        }
+    }
+    let add_key = |fields: &mut Vec<ConfigField>, key: &str| {
+        if !fields.iter().any(|f| f.name == key) {
+            fields.push(ConfigField {
+                name: key.to_string(),
+                description: String::new(),
+                default: None,
+                server_variable: false,
+            });
+        }
+    };
+    if let Some(list) = resolve_pointer(doc, "/info/x-airbyte-scoping") {
+        let base = "/info/x-airbyte-scoping";
+        let Value::Sequence(items) = list else {
+            return Err(SpecError::new(
+                base,
+                "must be a list of `{param, config_key}`",
+            ));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let at = ptr(base, &i.to_string());
+            let param = text(item, "param");
+            if param.is_empty() {
+                return Err(SpecError::new(
+                    ptr(&at, "param"),
+                    "needs `param: <parameter name>`",
+                ));
+            }
+            let split = match item.get("value_template") {
+                None => None,
+                Some(t) => parse_value_template(t.as_str().unwrap_or_default())
+                    .ok_or_else(|| SpecError::new(
+                        ptr(&at, "value_template"),
+                        "unsupported construct: this Jinja `value_template`; the generator takes `{{ value }}` and `{{ value.split('<separator>')[<index>] }}`, so set the value in the configuration as it should be sent",
+                    ))?,
+            };
+            let key = match text(item, "config_key") {
+                k if k.is_empty() => param.clone(),
+                k => k,
+            };
+            add_key(&mut fields, &key);
+            // One entry per operation that has the parameter, remembering whether the API
+            // requires it there; the parameter itself becomes optional.
+            for e in entities.iter_mut() {
+                for op in &mut e.operations {
+                    for p in op.params.iter_mut().filter(|p| p.name == param) {
+                        params.push(ConfigParam {
+                            operation: Some((op.entity.clone(), op.action.as_str().to_string())),
+                            param: param.clone(),
+                            config_key: key.clone(),
+                            map: Vec::new(),
+                            required: p.required && p.default.is_none(),
+                            split: split.clone(),
+                        });
+                        p.required = false;
+                    }
+                }
+            }
+        }
+    }
+    for e in entities.iter() {
+        for op in &e.operations {
+            for p in &op.params {
+                if let Some((source, map)) = &p.config_inject {
+                    add_key(&mut fields, source);
+                    params.push(ConfigParam {
+                        operation: Some((op.entity.clone(), op.action.as_str().to_string())),
+                        param: p.name.clone(),
+                        config_key: source.clone(),
+                        map: map.clone(),
+                        required: p.required && p.default.is_none(),
+                        split: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok((fields, params))
+}
+
+/// `info.x-airbyte-response-error-check: {field, on_value, message_field?}`.
+fn read_error_check(info: &Value) -> Result<Option<ErrorCheck>, SpecError> {
+    let Some(c) = info.get("x-airbyte-response-error-check") else {
+        return Ok(None);
+    };
+    let at = "/info/x-airbyte-response-error-check";
+    let field = text(c, "field");
+    let on_value = c.get("on_value").ok_or_else(|| {
+        SpecError::new(
+            ptr(at, "on_value"),
+            "needs `on_value`: the value of `field` that means failure",
+        )
+    })?;
+    if field.is_empty() {
+        return Err(SpecError::new(
+            ptr(at, "field"),
+            "needs `field`: the top-level field to check",
+        ));
+    }
+    Ok(Some(ErrorCheck {
+        field,
+        on_value: serde_json::to_value(on_value).unwrap_or(serde_json::Value::Null),
+        message_field: Some(text(c, "message_field")).filter(|m| !m.is_empty()),
+    }))
+}
+
+/// `{{ value }}` → `Some(None)`; `{{ value.split('/')[0] }}` → `Some(Some(("/", 0)))`;
+/// anything else → `None`.
+fn parse_value_template(t: &str) -> Option<Option<(String, i64)>> {
+    let inner = t.trim().strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    if inner == "value" {
+        return Some(None);
+    }
+    let rest = inner.strip_prefix("value.split(")?;
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let rest = &rest[1..];
+    let end = rest.find(quote)?;
+    let sep = &rest[..end];
+    let index = rest[end + 1..]
+        .strip_prefix(")[")?
+        .strip_suffix(']')?
+        .trim()
+        .parse::<i64>()
+        .ok()?;
+    (!sep.is_empty()).then(|| Some((sep.to_string(), index)))
 }

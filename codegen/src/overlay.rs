@@ -24,6 +24,9 @@
 use enumset::EnumSet;
 use roas_overlay::apply::Apply;
 use roas_overlay::v1_0::{Action, Overlay};
+
+/// One overlay action (re-exported for tools that build corrections).
+pub type ActionOf = Action;
 use serde_json::{Map, Value};
 
 use crate::error::{ptr, SpecError};
@@ -400,6 +403,66 @@ fn item_target(path: &str, key: &str, item: &Value) -> String {
         "{path}[?(@.{key} == '{}')]",
         name.replace('\\', "\\\\").replace('\'', "\\'")
     )
+}
+
+/// An action that removes the operation a spec error points into (`/paths/<key>/<method>/…`),
+/// or the auth scheme (`/components/securitySchemes/<key>/…`), described with `reason`;
+/// `None` when the pointer is inside neither. This is how
+/// `new-connector --skip-unsupported` leaves an operation out: as a correction, so the
+/// crate's spec file stays the upstream one and every regen leaves it out again.
+pub fn remove_operation(pointer: &str, reason: &str) -> Option<Action> {
+    // An auth scheme the generator cannot apply goes as a whole (the others stay).
+    if let Some(rest) = pointer.strip_prefix("/components/securitySchemes/") {
+        let key = rest
+            .split('/')
+            .next()?
+            .replace("~1", "/")
+            .replace("~0", "~");
+        return Some(Action {
+            target: child(&child(&child("$", "components"), "securitySchemes"), &key),
+            description: Some(format!(
+                "Left out by `new-connector --skip-unsupported` (the auth scheme): {reason}"
+            )),
+            remove: Some(true),
+            ..Default::default()
+        });
+    }
+    let mut parts = pointer.strip_prefix("/paths/")?.splitn(3, '/');
+    let key = parts.next()?.replace("~1", "/").replace("~0", "~");
+    let method = parts.next()?;
+    if ![
+        "get", "put", "post", "delete", "patch", "head", "options", "trace",
+    ]
+    .contains(&method)
+    {
+        return None;
+    }
+    Some(Action {
+        target: child(&child("$", "paths"), &key) + "." + method,
+        description: Some(format!(
+            "Left out by `new-connector --skip-unsupported`: {reason}"
+        )),
+        remove: Some(true),
+        ..Default::default()
+    })
+}
+
+/// `corrections` (an overlay's text, or none) with `actions` appended, as overlay YAML.
+pub fn with_actions(corrections: Option<&str>, actions: &[Action]) -> Result<String, String> {
+    let base = corrections.unwrap_or(
+        "overlay: 1.0.0\ninfo:\n  title: Corrections to the connector spec\n  version: 1.0.0\nactions: []\n",
+    );
+    let mut doc: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(base).map_err(|e| format!("the corrections are not YAML: {e}"))?;
+    let list = doc
+        .get_mut("actions")
+        .and_then(serde_yaml_ng::Value::as_sequence_mut)
+        .ok_or("the corrections have no `actions` list")?;
+    for a in actions {
+        let json = serde_json::to_value(a).map_err(|e| e.to_string())?;
+        list.push(serde_yaml_ng::to_value(json).map_err(|e| e.to_string())?);
+    }
+    serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
 }
 
 /// The actions as overlay YAML (for `cargo xtask corrections derive`).

@@ -21,7 +21,6 @@ const ACCEPTED: &[&str] = &[
     "auth-basic.yaml",
     "auth-bearer.yaml",
     "auth-multi.yaml",
-    "auth-oauth2-variants.yaml",
     "auth-oauth2.yaml",
     "extractors-quirks.yaml",
     "info-metadata.yaml",
@@ -55,14 +54,24 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "unsupported construct: grant_type `jwt_bearer`",
     ),
     (
+        "auth-oauth2-variants.yaml",
+        "/components/securitySchemes/tenantOAuth/x-airbyte-token-extract",
+        "unsupported construct: `x-airbyte-token-extract`",
+    ),
+    (
         "extractors.yaml",
         "/paths/~1segments~1by-state/get/x-airbyte-record-extractor",
         "unsupported construct: record extractor `$[*][*]`",
     ),
     (
         "all-reads.yaml",
-        "/paths/~1search?entity=tasks/get/x-airbyte-action",
-        "unsupported construct: action `search`",
+        "/paths/~1reports:run:weekly/post",
+        "unsupported construct: `post` operations",
+    ),
+    (
+        "record-transforms.yaml",
+        "/paths/~1boards~1refs/get/x-airbyte-record-transform",
+        "unsupported construct: `x-airbyte-record-transform`",
     ),
     (
         "downloads.yaml",

@@ -13,6 +13,7 @@ async fn connector(server: &MockServer) -> TidewaterConnector {
         .auth(TidewaterAuthConfig::new("tok_1"))
         .base_url(&server.uri())
         .expect("a local base URL")
+        .harbour("kb")
         .no_retries()
         .build()
         .expect("the connector builds")
@@ -379,6 +380,7 @@ async fn a_cursor_in_a_response_header() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/alerts"))
+        .and(query_param("harbour_id", "kb"))
         .and(query_param_is_missing("cursor"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -473,4 +475,144 @@ async fn a_singleton_get_a_virtual_path_and_a_one_object_list() {
     assert_eq!(summaries.data.len(), 1);
     assert_eq!(summaries.data[0].arrivals, Some(4));
     assert_eq!(summaries.next_cursor, None);
+}
+
+#[tokio::test]
+async fn configuration_fills_the_base_url_and_scoped_and_injected_parameters() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/alerts"))
+        .and(query_param("harbour_id", "kb"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"alerts": [{"id": "a1"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/alerts"))
+        .and(query_param("harbour_id", "other"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"alerts": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ports"))
+        .and(query_param("region", "eu-1"))
+        .and(query_param("team", "north"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ports": [], "has_more": false})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // No base_url: the spec's `{origin}/v1` with the origin from the configuration.
+    let c = TidewaterConnector::builder()
+        .auth(TidewaterAuthConfig::new("tok_1"))
+        .origin(server.uri())
+        .harbour("kb")
+        .region("eu")
+        .team_path("north/quay")
+        .no_retries()
+        .build()
+        .unwrap();
+    assert_eq!(c.base_url(), format!("{}/v1", server.uri()));
+    // `harbour_id` is required by the API but scoped: the configuration fills it, and an
+    // explicit value wins.
+    let page = c.alerts().list().send().await;
+    let seen: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.to_string())
+        .collect();
+    let page = page.unwrap_or_else(|e| panic!("{e}: {seen:?}"));
+    assert_eq!(page.data[0].id, "a1");
+    let other = c
+        .execute("alerts", "list", json!({"harbour_id": "other"}))
+        .await
+        .unwrap();
+    assert_eq!(other["data"], json!([]));
+    // `region` is injected from the configuration through the spec's map (`eu` → `EU` →
+    // `eu-1`); `team` is scoped through `value.split('/')[0]`.
+    c.ports().list().send().await.unwrap();
+
+    // Without the scoped value the API's requirement stands, before any request.
+    let unscoped = TidewaterConnector::builder()
+        .auth(TidewaterAuthConfig::new("tok_1"))
+        .origin(server.uri())
+        .build()
+        .unwrap();
+    let before = server.received_requests().await.unwrap().len();
+    let e = unscoped.alerts().list().send().await.unwrap_err();
+    assert!(e.to_string().contains("harbour_id"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+
+    // Unknown keys and a base URL that does not check out are refused at build.
+    let e = TidewaterConnector::builder()
+        .auth(TidewaterAuthConfig::new("tok_1"))
+        .origin("http://harbour.example.com")
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("https"), "{e}");
+}
+
+#[tokio::test]
+async fn a_200_that_says_it_failed_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ports"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ok": false, "error": "the harbour master's office is closed", "ports": []}),
+        ))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let e = c.ports().list().send().await.unwrap_err();
+    assert!(matches!(e, Error::Api(_)), "{e}");
+    assert!(e.to_string().contains("office is closed"), "{e}");
+    // `ok: true` (or no `ok`) is a normal page.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/ports"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "ports": [{"id": "p1"}], "has_more": false})),
+        )
+        .mount(&server)
+        .await;
+    assert_eq!(c.ports().list().send().await.unwrap().data.len(), 1);
+}
+
+#[tokio::test]
+async fn the_vendors_search_is_a_collection_like_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/crew/search"))
+        .and(query_param("q", "ada lovelace"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"hits": [{"id": "m1", "name": "Ada", "score": 0.93}], "took_ms": 3}),
+        ))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let hits: Vec<models::CrewHit> = c
+        .crew()
+        .search("ada lovelace")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].score, Some(0.93));
+    // Untyped, under its name and its deprecated alias.
+    for action in ["search", "api_search"] {
+        let raw = c
+            .execute("crew", action, json!({"q": "ada lovelace"}))
+            .await
+            .unwrap();
+        assert_eq!(raw["data"][0]["id"], "m1", "{action}");
+    }
+    let e = c.execute("crew", "search", json!({})).await.unwrap_err();
+    assert!(e.to_string().contains("requires `q`"), "{e}");
 }

@@ -60,6 +60,7 @@ impl Client {
             meta,
             auth: None,
             base_url: None,
+            config: Default::default(),
             http: HttpSettings::for_connector(meta),
             rate_limit: None,
         }
@@ -166,6 +167,11 @@ impl Client {
                 }
             }
             let mut builder = Self::builder(meta).auth(AuthChoice::Direct(credentials));
+            for field in meta.config {
+                if let Some(v) = get(field.env) {
+                    builder = builder.config(field.name, v);
+                }
+            }
             if let Some(url) = get(&format!("{}_BASE_URL", meta.env_prefix)) {
                 builder = builder.base_url(&url)?;
             }
@@ -360,7 +366,13 @@ impl Client {
                 }),
             };
         }
-        let op = ent.operation(action).ok_or_else(|| {
+        // `api_search` is the deprecated name of the vendor's `search`.
+        let lookup = if action == "api_search" {
+            "search"
+        } else {
+            action
+        };
+        let op = ent.operation(lookup).ok_or_else(|| {
             let mut valid = ent.action_names();
             if !ent.search_fields.is_empty() {
                 valid.push("search");
@@ -588,6 +600,7 @@ pub struct ClientBuilder {
     meta: &'static ConnectorMeta,
     auth: Option<AuthChoice>,
     base_url: Option<String>,
+    config: std::collections::BTreeMap<String, String>,
     http: HttpSettings,
     rate_limit: Option<u32>,
 }
@@ -605,6 +618,15 @@ impl ClientBuilder {
     pub fn base_url(mut self, url: &str) -> Result<Self, Error> {
         self.base_url = Some(check_base_url("base_url", url)?);
         Ok(self)
+    }
+
+    /// Sets a value of the connector's configuration ([`meta::ConfigFieldMeta`]): a variable
+    /// of the server URL (`workspace` in `https://{workspace}.example.com`) or a key that
+    /// fills parameters the caller leaves out. An unknown key is refused by
+    /// [`build`](Self::build), with the valid ones listed.
+    pub fn config(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.config.insert(key.to_string(), value.into());
+        self
     }
 
     /// Time allowed to establish a connection (default 10 s).
@@ -696,12 +718,36 @@ impl ClientBuilder {
                 ),
             )
         })?;
+        if let Some(key) = self.config.keys().find(|k| meta.config_field(k).is_none()) {
+            return Err(Error::invalid(
+                format!("config.{key}"),
+                if meta.config.is_empty() {
+                    format!("{} takes no configuration values", meta.display_name)
+                } else {
+                    format!(
+                        "unknown configuration key `{key}`; valid keys: {}",
+                        meta.config
+                            .iter()
+                            .map(|c| c.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            ));
+        }
         let (transport, base_url) = match auth {
             AuthChoice::Direct(credentials) => {
-                let base_url = self
-                    .base_url
-                    .unwrap_or_else(|| meta.base_url.trim_end_matches('/').to_string());
-                let t = DirectTransport::new(meta, &credentials, &base_url, &self.http)?;
+                let base_url = match self.base_url {
+                    Some(url) => url,
+                    None => render_base_url(meta, &self.config)?,
+                };
+                let t = DirectTransport::new(
+                    meta,
+                    &credentials,
+                    &base_url,
+                    &self.http,
+                    std::mem::take(&mut self.config),
+                )?;
                 (Transport::Direct(Box::new(t)), base_url)
             }
             AuthChoice::Hosted(config) => {
@@ -723,4 +769,45 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The spec's server URL with its variables filled: each from the configuration, else its
+/// default (as plain text, the way the reference runtime substitutes them), then checked
+/// like any base URL.
+fn render_base_url(
+    meta: &'static ConnectorMeta,
+    config: &std::collections::BTreeMap<String, String>,
+) -> Result<String, Error> {
+    let mut url = meta.base_url.trim_end_matches('/').to_string();
+    for field in meta.config.iter().filter(|c| c.server_variable) {
+        let placeholder = format!("{{{}}}", field.name);
+        if !url.contains(&placeholder) {
+            continue;
+        }
+        // A default that is the placeholder itself (`{subdomain}`) is no value.
+        let value = config
+            .get(field.name)
+            .map(String::as_str)
+            .or(field.default.filter(|d| *d != placeholder));
+        let Some(value) = value else {
+            return Err(Error::invalid(
+                format!("config.{}", field.name),
+                format!(
+                    "the {} base URL {} needs `{}`{}: set it on the builder (`.{}(..)`) or in {}",
+                    meta.display_name,
+                    meta.base_url,
+                    field.name,
+                    if field.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", field.description.trim_end_matches('.'))
+                    },
+                    field.name,
+                    field.env
+                ),
+            ));
+        };
+        url = url.replace(&placeholder, value);
+    }
+    check_base_url("base_url", &url)
 }

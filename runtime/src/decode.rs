@@ -343,6 +343,51 @@ impl DoubleEndedIterator for RawRecords<'_> {
     }
 }
 
+/// Refuses a 200 whose top-level `check.field` equals `check.on_value`
+/// (`x-airbyte-response-error-check`): an [`Error::Api`] with the body's message field.
+pub(crate) fn check_error_field(
+    ctx: &Context,
+    body: &Body,
+    check: crate::meta::ErrorCheckMeta,
+) -> Result<(), Error> {
+    #[derive(serde::Deserialize)]
+    struct Top<'a>(#[serde(borrow)] std::collections::HashMap<Cow<'a, str>, &'a RawValue>);
+    // A body that is not an object (or not JSON) is left to the decoder's own errors.
+    let Ok(Top(top)) = serde_json::from_slice::<Top<'_>>(&body.bytes) else {
+        return Ok(());
+    };
+    let Some(found) = top.get(check.field) else {
+        return Ok(());
+    };
+    let same = match (
+        serde_json::from_str::<serde_json::Value>(found.get()),
+        serde_json::from_str::<serde_json::Value>(check.on_value),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        return Ok(());
+    }
+    let message = check
+        .message_field
+        .and_then(|m| top.get(m))
+        .map(
+            |m| match serde_json::from_str::<serde_json::Value>(m.get()) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => m.get().to_string(),
+            },
+        )
+        .unwrap_or_else(|| format!("the response says `{}: {}`", check.field, check.on_value));
+    let body = serde_json::json!({ "message": message }).to_string();
+    Err(Error::from_response(
+        ctx.clone(),
+        200,
+        None,
+        body.as_bytes(),
+    ))
+}
+
 /// The body as text, taking ownership of its bytes (no copy when the buffer is not shared):
 /// one UTF-8 check of the whole body.
 fn into_text(ctx: &Context, body: Body) -> Result<String, Error> {

@@ -346,7 +346,19 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Records<T> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         match self.element {
             RecordElement::Whole => List::<T>::new().deserialize(d),
-            RecordElement::Single => Ok(Option::<T>::deserialize(d)?.into_iter().collect()),
+            // One object is the only record; the reference runtime passes a list through
+            // as it is, so an array here is taken as the records (APIs drift both ways).
+            RecordElement::Single => {
+                let raw = <&'de RawValue>::deserialize(d)?;
+                let text: &'de str = raw.get();
+                match text.as_bytes().first() {
+                    Some(b'[') => serde_json::from_str::<Vec<T>>(text).map_err(de::Error::custom),
+                    Some(b'n') => Ok(Vec::new()),
+                    _ => serde_json::from_str::<T>(text)
+                        .map(|t| vec![t])
+                        .map_err(de::Error::custom),
+                }
+            }
             RecordElement::Each(sub) => d.deserialize_any(Elements::<T> {
                 sub,
                 first_only: false,
@@ -530,6 +542,45 @@ mod tests {
         assert_eq!(got.records.unwrap().len(), 0);
         assert!(extract(r#"[1, 2]"#, ENV, RawList::new()).is_err());
         assert!(extract(r#"{"things": []} x"#, ENV, RawList::new()).is_err());
+    }
+
+    #[test]
+    fn element_forms() {
+        let paths = |element| Paths {
+            records: &["r"],
+            cursor: &[],
+            element,
+            flag: false,
+        };
+        let each = paths(RecordElement::Each(&["m", "x"]));
+        let got = extract(
+            r#"{"r": [{"m": {"x": 1}}, {"m": null}, {"other": 2}, {"m": {"x": 3, "y": 0}}, 7]}"#,
+            each,
+            Records::<u8>::new(each.element),
+        )
+        .unwrap();
+        assert_eq!(got.records.unwrap(), [1, 3]);
+        let first = paths(RecordElement::First(&[]));
+        let got = extract(r#"{"r": [5, 6]}"#, first, Records::<u8>::new(first.element)).unwrap();
+        assert_eq!(got.records.unwrap(), [5]);
+        let got = extract(r#"{"r": []}"#, first, Records::<u8>::new(first.element)).unwrap();
+        assert!(got.records.unwrap().is_empty());
+        let single = paths(RecordElement::Single);
+        for (body, n) in [
+            (r#"{"r": {"a": 1}}"#, 1),
+            (r#"{"r": [{"a": 1}, {"a": 2}]}"#, 2),
+            (r#"{"r": null}"#, 0),
+        ] {
+            let got = extract(body, single, Records::<&RawValue>::new(single.element)).unwrap();
+            assert_eq!(got.records.unwrap().len(), n, "{body}");
+        }
+        let got = extract(
+            r#"{"r": {"a": 1}}"#,
+            single,
+            Records::<serde_json::Value>::new(single.element),
+        )
+        .unwrap();
+        assert_eq!(got.records.unwrap()[0]["a"], 1);
     }
 
     #[test]

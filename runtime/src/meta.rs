@@ -20,6 +20,8 @@ pub enum Action {
     List,
     /// Read one record by id.
     Get,
+    /// The API's own search: a collection, like `list`.
+    Search,
 }
 
 impl Action {
@@ -28,7 +30,13 @@ impl Action {
         match self {
             Action::List => "list",
             Action::Get => "get",
+            Action::Search => "search",
         }
+    }
+
+    /// Whether it returns a collection of records (`list`, `search`).
+    pub fn is_collection(self) -> bool {
+        matches!(self, Action::List | Action::Search)
     }
 }
 
@@ -178,6 +186,9 @@ pub enum NextPage {
     /// Page numbers in `cursor_param`, counted up while the flag at `cursor_path` is true
     /// (with no flag: while pages are not empty).
     PageNumber,
+    /// An offset in `cursor_param`, moved on by each page's record count until a page is
+    /// empty or the total (at `cursor_path`, when given) is reached.
+    Offset,
 }
 
 /// One (entity, action) operation of the spec.
@@ -388,6 +399,57 @@ impl AuthSchemeMeta {
     }
 }
 
+/// A value of the connector's configuration: a variable of the server URL
+/// (`https://{workspace}.example.com`) or a key that fills parameters (`x-airbyte-scoping`,
+/// `x-airbyte-param-config-inject`). Set with the generated builder's setter of that name,
+/// `ClientBuilder::config`, or the environment variable `env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigFieldMeta {
+    /// The key (`workspace`).
+    pub name: &'static str,
+    /// Its description.
+    pub description: &'static str,
+    /// The value used when none is set.
+    pub default: Option<&'static str>,
+    /// The environment variable `from_env` reads it from (`BRAMBLECLOUD_WORKSPACE`).
+    pub env: &'static str,
+    /// Whether it is a variable of the server URL.
+    pub server_variable: bool,
+}
+
+/// A parameter filled from the connector's configuration when the caller leaves it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigParamMeta {
+    /// The operation it belongs to (`(entity, action)`); `None`: every operation that has a
+    /// parameter of this name (`x-airbyte-scoping`).
+    pub operation: Option<(&'static str, &'static str)>,
+    /// The parameter's wire name.
+    pub param: &'static str,
+    /// The configuration key it comes from.
+    pub config_key: &'static str,
+    /// Value mapping (the value, then its upper-case form, is looked up); empty: the value
+    /// as set.
+    pub map: &'static [(&'static str, &'static str)],
+    /// Whether the API requires the parameter: with no value from the call or the
+    /// configuration, the call fails before any request.
+    pub required: bool,
+    /// `value_template: "{{ value.split('/')[0] }}"`: the separator and the index (from the
+    /// end when negative) of the part sent; a missing part leaves the parameter unset.
+    pub split: Option<(&'static str, i64)>,
+}
+
+/// A 200 response that is an error all the same (`x-airbyte-response-error-check`): the
+/// body's `field` equal to `on_value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCheckMeta {
+    /// The top-level field to look at (`ok`).
+    pub field: &'static str,
+    /// The value that means failure, as JSON text (`false`).
+    pub on_value: &'static str,
+    /// The field holding the message (`error`).
+    pub message_field: Option<&'static str>,
+}
+
 /// Opens the span of one call: `(entity, action, transport)`.
 pub type CallSpan = fn(&str, &str, &'static str) -> tracing::Span;
 
@@ -416,6 +478,12 @@ pub struct ConnectorMeta {
     pub operations: &'static [&'static OperationMeta],
     /// The auth schemes, in spec order.
     pub auth: &'static [AuthSchemeMeta],
+    /// The configuration values: server URL variables and keys that fill parameters.
+    pub config: &'static [ConfigFieldMeta],
+    /// Parameters filled from the configuration.
+    pub config_params: &'static [ConfigParamMeta],
+    /// A 200 that is an error all the same, when the spec declares one.
+    pub error_check: Option<ErrorCheckMeta>,
     /// The effective spec as JSON.
     pub spec_json: &'static str,
     /// The `User-Agent` of the generated crate.
@@ -431,6 +499,11 @@ pub struct ConnectorMeta {
 }
 
 impl ConnectorMeta {
+    /// The configuration value called `name`.
+    pub fn config_field(&self, name: &str) -> Option<&'static ConfigFieldMeta> {
+        self.config.iter().find(|c| c.name == name)
+    }
+
     /// The entity called `name`.
     pub fn entity(&self, name: &str) -> Option<&'static EntityMeta> {
         self.entities.iter().find(|e| e.name == name)

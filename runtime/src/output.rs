@@ -206,7 +206,7 @@ pub(crate) fn check_output_size(
             "params.fields",
             "ask for less: name only the fields you need in `fields` and pass limit 1".to_string(),
         ),
-        (Some(op), _) if op.action == meta::Action::List && !op.is_paginated() => (
+        (Some(op), _) if op.action.is_collection() && !op.is_paginated() => (
             "max_output_chars",
             "this list is not paginated, so it cannot be asked for in smaller pages; raise max_output_chars, or use search with `fields` in hosted mode".to_string(),
         ),

@@ -19,6 +19,17 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b':')
     .remove(b'@');
 
+/// Rest.li query values: unreserved characters and `,` stay as they are.
+const RESTLI: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b',');
+
+/// Rest.li structured values (`List(…)`, `(…)`): `():%` stay as well.
+const RESTLI_STRUCTURED: &AsciiSet = &RESTLI.remove(b'(').remove(b')').remove(b':').remove(b'%');
+
 /// The request URL: `base` + the operation's path with placeholders filled + the query.
 pub(crate) fn url(
     base: &str,
@@ -53,6 +64,12 @@ pub(crate) fn url(
         .filter(|p| p.location == ParamLocation::Query)
         .collect();
     query.sort_by_key(|p| p.name);
+    // Rest.li APIs (an `X-Restli-Protocol-Version` header parameter) take structured
+    // query values as written: `List(a,b)` and `(k:v)` keep `():,%`, every value keeps `,`.
+    let restli = op.params.iter().any(|p| {
+        p.location == ParamLocation::Header
+            && p.name.eq_ignore_ascii_case("x-restli-protocol-version")
+    });
     for p in query {
         let Some(value) = params.get(p.name) else {
             continue;
@@ -62,7 +79,16 @@ pub(crate) fn url(
             first = false;
             url.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
             url.push('=');
-            url.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+            if restli {
+                let set = if v.starts_with('(') || v.starts_with("List(") {
+                    RESTLI_STRUCTURED
+                } else {
+                    RESTLI
+                };
+                url.extend(utf8_percent_encode(v, set));
+            } else {
+                url.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+            }
         };
         match (p.kind, value) {
             (ParamKind::Array { style, .. }, Value::Array(items)) => {
@@ -387,5 +413,46 @@ mod tests {
         );
         let h: Vec<_> = headers(&OP2, &params).collect();
         assert_eq!(h, [("X-Api-Version", "2024-10".to_string())]);
+    }
+
+    #[test]
+    fn restli_query_values_keep_their_structure() {
+        static OP3: OperationMeta = OperationMeta {
+            path: "/rest/adAnalytics",
+            params: &[
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("X-Restli-Protocol-Version", ParamLocation::Header)
+                },
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("campaigns", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("dateRange", ParamLocation::Query)
+                },
+                ParamMeta {
+                    kind: ParamKind::String { allowed: &[] },
+                    ..param("fields", ParamLocation::Query)
+                },
+            ],
+            ..OP
+        };
+        let u = url(
+            "http://h",
+            &OP3,
+            &map(json!({
+                "campaigns": "List(urn%3Ali%3AsponsoredCampaign%3A1,urn%3Ali%3AsponsoredCampaign%3A2)",
+                "dateRange": "(start:(year:2026,month:1,day:1))",
+                "fields": "impressions,clicks a",
+                "X-Restli-Protocol-Version": "2.0.0"
+            })),
+        )
+        .unwrap();
+        assert_eq!(
+            u,
+            "http://h/rest/adAnalytics?campaigns=List(urn%3Ali%3AsponsoredCampaign%3A1,urn%3Ali%3AsponsoredCampaign%3A2)&dateRange=(start:(year:2026,month:1,day:1))&fields=impressions,clicks%20a"
+        );
     }
 }

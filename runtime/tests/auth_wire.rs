@@ -93,6 +93,9 @@ macro_rules! connector {
             entities: ENTITIES,
             operations: &[&LIST],
             auth: $schemes,
+            config: &[],
+            config_params: &[],
+            error_check: None,
             spec_json: "{}",
             user_agent: "tallyboard-connector/test",
             hints: Hints {

@@ -53,7 +53,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask regen [--spec PATH] [--check] [--allow-stale] | cargo xtask corrections [derive EDITED [--append]] | cargo xtask new-connector --spec PATH --out DIR [--corrections PATH] [--force] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
+    "usage: cargo xtask regen [--spec PATH] [--check] [--allow-stale] | cargo xtask corrections [derive EDITED [--append]] | cargo xtask new-connector --spec PATH --out DIR [--corrections PATH] [--skip-unsupported] [--force] | cargo xtask generate [SPEC] | cargo xtask bench [--runs N] [--quick]".to_string()
 }
 
 fn root() -> PathBuf {
@@ -283,6 +283,7 @@ fn relative(from: &Path, path: &Path) -> String {
 
 fn new_connector(args: &[String]) -> Result<(), String> {
     let (mut spec_path, mut out, mut corrections_path, mut force) = (None, None, None, false);
+    let mut skip_unsupported = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -290,6 +291,7 @@ fn new_connector(args: &[String]) -> Result<(), String> {
             "--out" => out = it.next().map(PathBuf::from),
             "--corrections" => corrections_path = it.next().map(PathBuf::from),
             "--force" => force = true,
+            "--skip-unsupported" => skip_unsupported = true,
             other => return Err(format!("unknown argument `{other}`; {}", usage())),
         }
     }
@@ -298,14 +300,78 @@ fn new_connector(args: &[String]) -> Result<(), String> {
     };
     let text = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
-    let corrections = corrections_path
+    let corrections_text = corrections_path
         .as_deref()
-        .map(Corrections::load)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+        .map(|p| {
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        })
+        .transpose()?;
     let label = spec_path.display().to_string();
-    let (spec, outcomes) =
-        codegen::parse_corrected(&label, &text, corrections.as_ref()).map_err(|e| e.to_string())?;
+    // With --skip-unsupported, each operation the generator refuses as an unsupported
+    // construct becomes a correction that removes it, until the spec generates.
+    let mut removals: Vec<codegen::overlay::ActionOf> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    let (spec, outcomes, corrections_text) = loop {
+        let combined = if removals.is_empty() {
+            corrections_text.clone()
+        } else {
+            Some(codegen::overlay::with_actions(
+                corrections_text.as_deref(),
+                &removals,
+            )?)
+        };
+        let corrections = combined
+            .as_deref()
+            .map(|t| Corrections::parse(&corrections_label(&corrections_path), t))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let attempt = codegen::parse_corrected(&label, &text, corrections.as_ref())
+            .and_then(|(spec, outcomes)| codegen::generate(&spec).map(|_| (spec, outcomes)));
+        match attempt {
+            Ok((spec, outcomes)) => break (spec, outcomes, combined),
+            // Leaving out an entity's only operations leaves its context-store entry
+            // pointing at nothing: it goes too.
+            Err(e)
+                if skip_unsupported
+                    && !removals.is_empty()
+                    && e.pointer
+                        .starts_with("/info/x-airbyte-context-store/entities/")
+                    && e.message.contains("is not an entity of any operation") =>
+            {
+                let entity = e.message.split('`').nth(1).unwrap_or_default().to_string();
+                let target = format!(
+                    "$.info['x-airbyte-context-store'].entities[?(@.entity == '{}')]",
+                    entity.replace('\'', "\\'")
+                );
+                if entity.is_empty() || removals.iter().any(|a| a.target == target) {
+                    return Err(e.to_string());
+                }
+                removals.push(codegen::overlay::ActionOf {
+                    target,
+                    description: Some(format!(
+                        "Left out by `new-connector --skip-unsupported`: the context-store entry of `{entity}`, whose operations were left out"
+                    )),
+                    remove: Some(true),
+                    ..Default::default()
+                });
+            }
+            Err(e) if skip_unsupported && e.message.starts_with("unsupported construct") => {
+                let action = codegen::overlay::remove_operation(&e.pointer, &e.message)
+                    .ok_or_else(|| format!("{e}\n(--skip-unsupported leaves out operations and auth schemes only; this is inside neither)"))?;
+                if removals.iter().any(|a| a.target == action.target) {
+                    return Err(format!(
+                        "{e}\n(still refused after leaving the operation out)"
+                    ));
+                }
+                skipped.push(format!("`{}`: {}", action.target, e.message));
+                removals.push(action);
+            }
+            Err(e) if !skip_unsupported && e.message.starts_with("unsupported construct") => {
+                return Err(format!("{e}\n(`--skip-unsupported` leaves such operations out and lists them in the crate's README)"));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    };
     let stale = report(&outcomes, false);
     if !stale.is_empty() {
         return Err(format!(
@@ -313,8 +379,6 @@ fn new_connector(args: &[String]) -> Result<(), String> {
             stale.len()
         ));
     }
-    // Everything build.rs will do, before anything is written.
-    codegen::generate(&spec).map_err(|e| e.to_string())?;
 
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let out = out
@@ -343,15 +407,16 @@ fn new_connector(args: &[String]) -> Result<(), String> {
         ("build.rs".into(), codegen::scaffold::build_rs(name)),
         ("src/lib.rs".into(), codegen::scaffold::lib_rs()),
         (format!("spec/{name}.yaml"), text.clone()),
-        ("README.md".into(), codegen::scaffold::readme(&spec, &[])),
+        (
+            "README.md".into(),
+            codegen::scaffold::readme(&spec, &skipped),
+        ),
         (
             "tests/smoke.rs".into(),
             codegen::scaffold::smoke_test(&spec),
         ),
     ];
-    if let Some(p) = &corrections_path {
-        let c =
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    if let Some(c) = corrections_text {
         files.push((format!("spec/{name}.corrections.yaml"), c));
     }
     // The workspace's lock file, so the crate builds with the same versions (and offline).
@@ -362,6 +427,15 @@ fn new_connector(args: &[String]) -> Result<(), String> {
         write(&out.join(rel), contents)?;
     }
     let ops = spec.operations().count();
+    if !skipped.is_empty() {
+        println!(
+            "left out {} operation(s) the generator does not support yet (listed in README.md; removed by spec/{name}.corrections.yaml):",
+            skipped.len()
+        );
+        for s in &skipped {
+            println!("  - {s}");
+        }
+    }
     println!(
         "wrote {} for {} ({} entities, {ops} operations) in {}\n  types: {p}Connector, {p}ConnectorBuilder, {p}AuthConfig, entities::*, models::*\n  next: cd {} && cargo test",
         codegen::scaffold::crate_name(&spec),
@@ -512,4 +586,11 @@ fn print_diff(name: &str, have: &str, want: &str) {
             &format!("{name} (regenerated)")
         )
     );
+}
+
+/// The name the crate's corrections go by in messages.
+fn corrections_label(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "corrections (--skip-unsupported)".to_string())
 }

@@ -30,6 +30,9 @@ pub(crate) struct DirectTransport {
     call_span: crate::meta::CallSpan,
     /// An API key sent as a query parameter (`apiKey`, `in: query`).
     query_key: Option<(&'static str, SecretString)>,
+    /// The connector's configuration values (server variables, scoping keys).
+    config: std::collections::BTreeMap<String, String>,
+    meta: &'static crate::meta::ConnectorMeta,
 }
 
 impl DirectTransport {
@@ -38,6 +41,7 @@ impl DirectTransport {
         credentials: &Credentials,
         base_url: &str,
         settings: &HttpSettings,
+        config: std::collections::BTreeMap<String, String>,
     ) -> Result<Self, Error> {
         credentials.validate()?;
         let scheme = credentials.scheme();
@@ -119,6 +123,8 @@ impl DirectTransport {
             hints: meta.hints,
             call_span: meta.call_span,
             query_key,
+            config,
+            meta,
         })
     }
 
@@ -132,6 +138,14 @@ impl DirectTransport {
         next_url: Option<&str>,
         decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        let filled;
+        let params = match self.fill_from_config(op, params)? {
+            Some(map) => {
+                filled = map;
+                &filled
+            }
+            None => params,
+        };
         let mut url = match next_url {
             // A next-page URL from the server carries its own query; only the API key
             // parameter (if the scheme uses one) is added back.
@@ -205,6 +219,9 @@ impl DirectTransport {
                         }
                         let next = next_from_headers(op, resp.headers());
                         let mut body = read_ok(&ctx, resp, self.max_response_bytes).await?;
+                        if let Some(check) = self.meta.error_check {
+                            crate::decode::check_error_field(&ctx, &body, check)?;
+                        }
                         body.next = next;
                         return decode(&ctx, body);
                     }
@@ -259,6 +276,76 @@ pub(crate) fn render_jinja(template: &str, credentials: &Credentials) -> String 
     }
     out.push_str(rest);
     out
+}
+
+impl DirectTransport {
+    /// `params` with the parameters the caller left out filled from the configuration
+    /// (`x-airbyte-scoping`, `x-airbyte-param-config-inject`); `None` when nothing changes.
+    fn fill_from_config(
+        &self,
+        op: &OperationMeta,
+        params: &Map<String, Value>,
+    ) -> Result<Option<Map<String, Value>>, Error> {
+        let mut out: Option<Map<String, Value>> = None;
+        for c in self.meta.config_params {
+            let applies = match c.operation {
+                Some((entity, action)) => entity == op.entity && action == op.action.as_str(),
+                None => op.param(c.param).is_some(),
+            };
+            if !applies || params.get(c.param).is_some_and(|v| !v.is_null()) {
+                continue;
+            }
+            let Some(value) = self
+                .config
+                .get(c.config_key)
+                .map(String::as_str)
+                .or_else(|| self.meta.config_field(c.config_key).and_then(|f| f.default))
+            else {
+                if c.required {
+                    return Err(Error::invalid(
+                        c.param,
+                        format!(
+                            "{}.{} requires `{}`: pass it, or set the `{}` configuration value once on the builder",
+                            op.entity, op.action, c.param, c.config_key
+                        ),
+                    ));
+                }
+                continue;
+            };
+            let value = match c.split {
+                None => value,
+                Some((sep, index)) => {
+                    let parts: Vec<&str> = value.split(sep).collect();
+                    let at = if index < 0 {
+                        parts.len().checked_sub(index.unsigned_abs() as usize)
+                    } else {
+                        usize::try_from(index).ok()
+                    };
+                    match at
+                        .and_then(|i| parts.get(i).copied())
+                        .filter(|p| !p.is_empty())
+                    {
+                        Some(part) => part,
+                        None => continue,
+                    }
+                }
+            };
+            let mapped = if c.map.is_empty() {
+                value.to_string()
+            } else {
+                let upper = value.to_uppercase();
+                c.map
+                    .iter()
+                    .find(|(k, _)| *k == value)
+                    .or_else(|| c.map.iter().find(|(k, _)| *k == upper))
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_else(|| value.to_string())
+            };
+            out.get_or_insert_with(|| params.clone())
+                .insert(c.param.to_string(), Value::String(mapped));
+        }
+        Ok(out)
+    }
 }
 
 /// The next page as this operation's response headers give it: the `Link` entry with the

@@ -122,8 +122,8 @@ impl Transport {
             ..CallExtras::default()
         };
         let mut page: Page<T> = self.call(op, params, extras, decode::page).await?;
-        let more = !page.data.is_empty();
-        page.next_cursor = next_page_number(op, params, page.next_cursor.take(), more)?;
+        let records = page.data.len();
+        page.next_cursor = next_page_number(op, params, page.next_cursor.take(), records)?;
         Ok(page)
     }
 
@@ -146,10 +146,10 @@ impl Transport {
         extras: CallExtras<'_>,
     ) -> Result<RawOutput, Error> {
         match op.action {
-            Action::List => {
+            Action::List | Action::Search => {
                 let mut out = self.call(op, params, extras, decode::list_envelope).await?;
-                let more = out.record_count().is_some_and(|n| n > 0);
-                let next = next_page_number(op, params, out.take_next_cursor(), more)?;
+                let records = out.record_count().unwrap_or(0);
+                let next = next_page_number(op, params, out.take_next_cursor(), records)?;
                 out.set_next_cursor(next);
                 Ok(out)
             }
@@ -172,8 +172,12 @@ fn next_page_number(
     op: &OperationMeta,
     params: &Map<String, Value>,
     cursor: Option<String>,
-    non_empty: bool,
+    records: usize,
 ) -> Result<Option<String>, Error> {
+    let non_empty = records > 0;
+    if op.next_page == crate::meta::NextPage::Offset {
+        return next_offset(op, params, cursor.as_deref(), records);
+    }
     if op.next_page != crate::meta::NextPage::PageNumber {
         return Ok(cursor);
     }
@@ -206,5 +210,42 @@ fn next_page_number(
                 params.get(name)
             ),
         })?;
+    Ok(Some(next.to_string()))
+}
+
+/// For offset lists: this page's offset plus its record count, unless the page was empty or
+/// the total (`total`, read at the cursor path) is reached.
+fn next_offset(
+    op: &OperationMeta,
+    params: &Map<String, Value>,
+    total: Option<&str>,
+    records: usize,
+) -> Result<Option<String>, Error> {
+    if records == 0 {
+        return Ok(None);
+    }
+    let name = op.cursor_param.unwrap_or("offset");
+    let current = match params.get(name) {
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok())),
+        None => Some(
+            op.param(name)
+                .and_then(|p| p.default)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0),
+        ),
+    };
+    let next = current
+        .zip(i64::try_from(records).ok())
+        .and_then(|(c, n)| c.checked_add(n))
+        .ok_or_else(|| Error::Pagination {
+            entity: op.entity.to_string(),
+            message: format!("the offset {:?} cannot be moved on", params.get(name)),
+        })?;
+    let total = total.and_then(|t| t.parse::<i64>().ok());
+    if total.is_some_and(|t| next >= t) {
+        return Ok(None);
+    }
     Ok(Some(next.to_string()))
 }
