@@ -153,6 +153,12 @@ fn param_infos(op: &Operation) -> Vec<ParamInfo<'_>> {
             let rust_ty = param_type(&p.kind);
             let positional = p.required && p.default.is_none();
             let mut ident = field_ident(&p.name);
+            // The request builders' own methods keep their names.
+            const BUILDER_METHODS: &[&str] =
+                &["stream", "pages", "send", "params", "prefetch", "validate"];
+            if BUILDER_METHODS.contains(&ident.to_string().as_str()) {
+                ident = field_ident(&format!("{}_param", p.name));
+            }
             if taken.contains(&ident.to_string()) {
                 let location = match p.location {
                     ParamLocation::Path => "path",
@@ -275,6 +281,8 @@ fn op_meta(op: &Operation) -> TokenStream {
         RecordElement::Single => quote!(#rt::meta::RecordElement::Single),
         RecordElement::First(sub) => quote!(#rt::meta::RecordElement::First(&[#(#sub),*])),
         RecordElement::Each(sub) => quote!(#rt::meta::RecordElement::Each(&[#(#sub),*])),
+        RecordElement::EachFlat(sub) => quote!(#rt::meta::RecordElement::EachFlat(&[#(#sub),*])),
+        RecordElement::Members => quote!(#rt::meta::RecordElement::Members),
     };
     let next_page = match op.pagination.as_ref().map(|p| &p.form) {
         None => quote!(#rt::meta::NextPage::None),
@@ -284,6 +292,7 @@ fn op_meta(op: &Operation) -> TokenStream {
         Some(PageForm::BodyUrl) => quote!(#rt::meta::NextPage::BodyUrl),
         Some(PageForm::PageNumber) => quote!(#rt::meta::NextPage::PageNumber),
         Some(PageForm::Offset) => quote!(#rt::meta::NextPage::Offset),
+        Some(PageForm::PageCount) => quote!(#rt::meta::NextPage::PageCount),
     };
     let no_pagination = opt_str(op.no_pagination.as_deref());
     let check = op.preferred_for_check;
@@ -526,6 +535,7 @@ fn operation(op: &Operation) -> TokenStream {
                         PageForm::LinkHeader(rel) => format!("the `rel=\"{rel}\"` URL of the `Link` response header (requested as given, on the API's origin only)"),
                         PageForm::BodyUrl => format!("the next-page URL in the body (`{}`, requested as given, on the API's origin only)", p.meta_key),
                         PageForm::PageNumber => format!("page numbers (`{}` counted up while `{}` says there are more)", p.cursor_param, p.meta_key),
+                        PageForm::PageCount => format!("page numbers (`{}` counted up to `{}`, or until a page is empty)", p.cursor_param, p.meta_key),
                         PageForm::Offset => format!("offsets (`{}` moved on by each page's record count, until a page is empty or the total is reached)", p.cursor_param),
                         PageForm::Cursor => unreachable!("handled above"),
                     };

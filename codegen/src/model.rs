@@ -154,6 +154,9 @@ pub enum PageForm {
     /// Page numbers in `cursor_param`, counted up while the flag at `next_cursor_path` is
     /// true (or, with no flag, while pages are not empty).
     PageNumber,
+    /// Page numbers in `cursor_param`, counted up to the page count at `next_cursor_path`
+    /// (`total_pages`).
+    PageCount,
     /// An offset in `cursor_param`, moved on by each page's record count until a page is
     /// empty or the total (at `next_cursor_path`, when given) is reached.
     Offset,
@@ -185,6 +188,10 @@ pub enum RecordElement {
     First(Vec<String>),
     /// `[*]…`: these fields of every element of the array (list).
     Each(Vec<String>),
+    /// `[*]…` where the fields hold an array: those arrays, joined (list).
+    EachFlat(Vec<String>),
+    /// `[*][*]`: the elements of every array-valued member, joined (list).
+    Members,
 }
 
 /// One (entity, action) operation.
@@ -465,10 +472,12 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
                     ))
                 }
             }
-            let (entity, action) = (
-                text(op_node, "x-airbyte-entity"),
-                text(op_node, "x-airbyte-action"),
-            );
+            let entity = text(op_node, "x-airbyte-entity");
+            // `api_search` is `search` under its old name: the same action.
+            let action = match text(op_node, "x-airbyte-action") {
+                a if a == "api_search" => "search".to_string(),
+                a => a,
+            };
             if let Some((_, _, first)) = seen.iter().find(|(e, a, _)| *e == entity && *a == action)
             {
                 return Err(SpecError::new(
@@ -582,6 +591,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
         }
     };
     let auth = crate::auth::read(&doc, &env_prefix)?;
+    check_credential_headers(&entities, &auth)?;
     let (config, config_params) = read_config(&doc, &mut entities)?;
     let error_check = read_error_check(info)?;
     crate::extensions::check(&doc, &entities)?;
@@ -763,7 +773,14 @@ fn build_operation(
             if expr.starts_with('@') {
                 return Err(SpecError::new(&here, format!("unsupported construct: meta extractor `{expr}`; write a JSONPath into the body (`$.meta.next`), `@link.<rel>` or `@header.<Name>`")));
             }
-            let steps = parse_extractor(expr, &here)?;
+            let steps: Vec<String> = parse_steps(expr, &here)?
+                .into_iter()
+                .map(|s| match s {
+                    Step::Field(f) => Ok(f),
+                    Step::Index(n) => Ok(format!("[{n}]")),
+                    Step::All => Err(SpecError::new(&here, format!("unsupported construct: `{expr}`: a meta value is one value, so `[*]` cannot select it; use `[0]`"))),
+                })
+                .collect::<Result<_, _>>()?;
             check_path(doc, resp, &resp_at, &steps).map_err(|known| {
                 SpecError::new(
                     &here,
@@ -784,6 +801,16 @@ fn build_operation(
         }
         if action.is_collection() {
             pagination = choose_pagination(&params, found, &meta_ptr)?;
+        }
+    }
+    if let (Some(p), RecordElement::Each(_) | RecordElement::EachFlat(_) | RecordElement::Members) =
+        (&pagination, &record_element)
+    {
+        if p.form == PageForm::Offset {
+            return Err(SpecError::new(
+                &extractor_ptr,
+                format!("unsupported construct: offset pagination with the record extractor `{extractor}`: offsets count the server's elements, which this extractor does not keep one-to-one; use a cursor, or `$.<array>`"),
+            ));
         }
     }
     let no_pagination = node
@@ -1044,6 +1071,8 @@ fn locate_records(
     };
     let mut element = match tail.first() {
         None => RecordElement::Whole,
+        // `[*][*]`: the elements of every array-valued member, joined.
+        Some(Step::All) if tail.len() == 2 && tail[1] == Step::All => RecordElement::Members,
         Some(Step::Index(0)) => RecordElement::First(
             fields(&tail[1..]).ok_or_else(|| unsupported("more than one index"))?,
         ),
@@ -1076,7 +1105,13 @@ fn locate_records(
             .0
             .get("properties")
             .is_some();
-    let walk: &[Step] = if envelope_missing { &[] } else { &steps };
+    let walk: &[Step] = if envelope_missing {
+        &[]
+    } else if element == RecordElement::Members {
+        &steps[..split]
+    } else {
+        &steps
+    };
     for (i, step) in walk.iter().enumerate() {
         let (next, next_at) = schema_step(doc, node, &here, step).ok_or_else(|| {
             let (obj, obj_at) = non_null_branch(doc, node, &here);
@@ -1093,6 +1128,43 @@ fn locate_records(
         })?;
         node = next;
         here = next_at;
+    }
+    if element == RecordElement::Members {
+        let (obj, obj_at) = non_null_branch(doc, node, &here);
+        let mut arrays = Vec::new();
+        if let Some(Value::Mapping(props)) = obj.get("properties") {
+            for (k, v) in props {
+                let key = k.as_str().unwrap_or_default();
+                let (v, v_at) = non_null_branch(doc, v, &ptr(&ptr(&obj_at, "properties"), key));
+                if let Some(items) = v.get("items").filter(|_| type_is(v, "array")) {
+                    arrays.push((items, ptr(&v_at, "items")));
+                }
+            }
+        }
+        let Some((first, first_at)) = arrays.first().cloned() else {
+            return Err(SpecError::new(
+                at,
+                format!("`{shown}` needs an object whose members are arrays of records"),
+            ));
+        };
+        if arrays.iter().any(|(items, _)| *items != first) {
+            return Err(unsupported(
+                "the member arrays hold different record schemas",
+            ));
+        }
+        node = first;
+        here = first_at;
+    }
+    // `[*].a.b` where `a.b` is itself an array: each element's array, joined.
+    if let RecordElement::Each(sub) = &element {
+        let (value, value_at) = non_null_branch(doc, node, &here);
+        if !sub.is_empty() && type_is(value, "array") {
+            if let Some(items) = value.get("items") {
+                element = RecordElement::EachFlat(sub.clone());
+                node = items;
+                here = ptr(&value_at, "items");
+            }
+        }
     }
     // A list's value is an array of records; a list whose value is one object has one record.
     if action.is_collection() && element == RecordElement::Whole {
@@ -1243,15 +1315,32 @@ fn choose_pagination(
                     .contains(&k.as_str())
                 {
                     if let Some(p) = page_param {
-                        consider(
-                            5,
-                            Pagination {
+                        // With a page count (`total_pages`), count up to it; otherwise until
+                        // a page comes back empty.
+                        let count = found.iter().find_map(|t| match &t.from {
+                            MetaFrom::Body(path)
+                                if ["totalpages", "pagecount", "lastpage", "numpages"]
+                                    .contains(&norm(&t.key).as_str()) =>
+                            {
+                                Some((path.clone(), t.key.clone()))
+                            }
+                            _ => None,
+                        });
+                        let p = match count {
+                            Some((path, key)) => Pagination {
+                                next_cursor_path: path,
+                                cursor_param: p.name.clone(),
+                                form: PageForm::PageCount,
+                                meta_key: key,
+                            },
+                            None => Pagination {
                                 next_cursor_path: Vec::new(),
                                 cursor_param: p.name.clone(),
                                 form: PageForm::PageNumber,
                                 meta_key: m.key.clone(),
                             },
-                        );
+                        };
+                        consider(5, p);
                         continue;
                     }
                 }
@@ -1273,7 +1362,19 @@ fn choose_pagination(
                 if k == "offset" || k == "skip" || k == "start" {
                     if let Some(p) = query(&m.key).filter(|p| p.kind == ParamKind::Integer) {
                         let total = found.iter().find_map(|t| match &t.from {
-                            MetaFrom::Body(path) if norm(&t.key).contains("total") => {
+                            // The record total, by its usual names (never a page count).
+                            MetaFrom::Body(path)
+                                if [
+                                    "total",
+                                    "totalcount",
+                                    "count",
+                                    "totalresults",
+                                    "totalsize",
+                                    "totalrecords",
+                                    "totalitems",
+                                ]
+                                .contains(&norm(&t.key).as_str()) =>
+                            {
                                 Some(path.clone())
                             }
                             _ => None,
@@ -1663,23 +1764,6 @@ fn type_is(schema: &Value, ty: &str) -> bool {
     matches!(non_null_type(schema), Ok(Some(t)) if t == ty)
 }
 
-fn parse_extractor(expr: &str, at: &str) -> Result<Vec<String>, SpecError> {
-    let rest = expr.strip_prefix("$.").ok_or_else(|| {
-        SpecError::new(at, format!("unsupported construct: extractor `{expr}`; write a JSONPath like `$.field` or `$.a.b`"))
-    })?;
-    let steps: Vec<String> = rest.split('.').map(str::to_string).collect();
-    if steps
-        .iter()
-        .any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    {
-        return Err(SpecError::new(
-            at,
-            format!("unsupported construct: extractor `{expr}`; only dotted field names are supported (no filters, wildcards or indexes)"),
-        ));
-    }
-    Ok(steps)
-}
-
 /// The schema of property `name` of object schema `obj` (refs followed), if it exists.
 fn property<'a>(doc: &'a Value, obj: &'a Value, at: &str, name: &str) -> Option<&'a Value> {
     let (obj, _) = deref(doc, obj, at);
@@ -1702,7 +1786,17 @@ fn check_path(doc: &Value, root: &Value, at: &str, steps: &[String]) -> Result<(
     let mut cur = root;
     let mut here = at.to_string();
     for step in steps {
-        let (obj, obj_at) = deref(doc, cur, &here);
+        let (obj, obj_at) = non_null_branch(doc, cur, &here);
+        if step.starts_with('[') {
+            match obj.get("items") {
+                Some(items) => {
+                    cur = items;
+                    here = ptr(&obj_at, "items");
+                    continue;
+                }
+                None => return Err(format!("`{step}` indexes a value that is not an array")),
+            }
+        }
         match property(doc, obj, &obj_at, step) {
             Some(next) => {
                 cur = next;
@@ -1879,6 +1973,7 @@ fn read_config(
             }
         }
     }
+    let mut injected: Vec<(String, String)> = Vec::new();
     for e in entities.iter() {
         for op in &e.operations {
             for p in &op.params {
@@ -1892,8 +1987,35 @@ fn read_config(
                         required: p.required && p.default.is_none(),
                         split: None,
                     });
+                    injected.push((op.pointer.clone(), p.name.clone()));
                 }
             }
+        }
+    }
+    // An injected parameter is filled from the configuration, so the caller need not pass it.
+    for e in entities.iter_mut() {
+        for op in &mut e.operations {
+            for p in &mut op.params {
+                if injected
+                    .iter()
+                    .any(|(at, name)| *at == op.pointer && *name == p.name)
+                {
+                    p.required = false;
+                }
+            }
+        }
+    }
+    for f in &fields {
+        if !f.name.starts_with(|c: char| c.is_ascii_alphabetic())
+            || !f
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(SpecError::new(
+                "/info",
+                format!("configuration key `{}` (a server variable, a scoping `config_key` or a config-inject `source`) must start with a letter and hold only letters, digits and `_`", f.name),
+            ));
         }
     }
     Ok((fields, params))
@@ -1944,4 +2066,36 @@ fn parse_value_template(t: &str) -> Option<Option<(String, i64)>> {
         .parse::<i64>()
         .ok()?;
     (!sep.is_empty()).then(|| Some((sep.to_string(), index)))
+}
+
+/// A header parameter may not set a header that carries credentials: the auth scheme owns
+/// `Authorization`, cookies, its API-key header and its additional headers.
+fn check_credential_headers(
+    entities: &[Entity],
+    auth: &[crate::auth::AuthScheme],
+) -> Result<(), SpecError> {
+    let owned = |name: &str| {
+        ["authorization", "proxy-authorization", "cookie"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+            || auth.iter().any(|s| {
+                s.additional_headers
+                    .iter()
+                    .any(|(h, _)| name.eq_ignore_ascii_case(h))
+                    || matches!(&s.kind, crate::auth::AuthKind::ApiKeyHeader(h) if name.eq_ignore_ascii_case(h))
+            })
+    };
+    for e in entities {
+        for op in &e.operations {
+            for (i, p) in op.params.iter().enumerate() {
+                if p.location == ParamLocation::Header && owned(&p.name) {
+                    return Err(SpecError::new(
+                        ptr(&ptr(&op.pointer, "parameters"), &i.to_string()),
+                        format!("the header parameter `{}` would replace a credential the auth scheme sends; remove it (the scheme's `x-airbyte-auth-config` sets that header)", p.name),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }

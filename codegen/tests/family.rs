@@ -23,6 +23,7 @@ const ACCEPTED: &[&str] = &[
     "auth-multi.yaml",
     "auth-oauth2.yaml",
     "extractors-quirks.yaml",
+    "extractors.yaml",
     "info-metadata.yaml",
     "pagination.yaml",
     "params.yaml",
@@ -57,11 +58,6 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "auth-oauth2-variants.yaml",
         "/components/securitySchemes/tenantOAuth/x-airbyte-token-extract",
         "unsupported construct: `x-airbyte-token-extract`",
-    ),
-    (
-        "extractors.yaml",
-        "/paths/~1segments~1by-state/get/x-airbyte-record-extractor",
-        "unsupported construct: record extractor `$[*][*]`",
     ),
     (
         "all-reads.yaml",

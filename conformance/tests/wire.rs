@@ -616,3 +616,55 @@ async fn the_vendors_search_is_a_collection_like_list() {
     let e = c.execute("crew", "search", json!({})).await.unwrap_err();
     assert!(e.to_string().contains("requires `q`"), "{e}");
 }
+
+#[tokio::test]
+async fn members_of_an_object_and_arrays_inside_elements_are_joined() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/moorings/by-state"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "free": [{"id": "m1"}, {"id": "m2"}],
+            "as_of": "2026-11-28",
+            "taken": [{"id": "m3", "state": "taken"}],
+            "unknown_group": null
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/holds/v1/items"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"holds": [
+            {"hold": "fore", "items_page": {"cursor": "c2", "items": [{"id": "i1", "kg": 10.5}, {"id": "i2"}]}},
+            {"hold": "aft", "items_page": {"items": [{"id": "i3"}]}},
+            {"hold": "empty"}
+        ]}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/holds/v1/items"))
+        .and(query_param("cursor", "c2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"holds": [
+                {"hold": "fore", "items_page": {"cursor": null, "items": [{"id": "i4"}]}}
+            ]}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let moorings: Vec<models::Berth> = c.moorings().list().stream().try_collect().await.unwrap();
+    assert_eq!(ids(&moorings, |b| &b.id), ["m1", "m2", "m3"]);
+    let raw = c.execute("moorings", "list", json!({})).await.unwrap();
+    assert_eq!(raw["data"].as_array().unwrap().len(), 3);
+    // The cursor sits in the first hold: `$.data.holds[0].items_page.cursor`.
+    let items: Vec<models::CargoItem> = c
+        .cargo_items()
+        .list("v1")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&items, |i| &i.id), ["i1", "i2", "i3", "i4"]);
+    assert_eq!(items[0].kg, Some(10.5));
+}

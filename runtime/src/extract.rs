@@ -50,6 +50,16 @@ pub(crate) fn extract<'de, S>(
 where
     S: DeserializeSeed<'de>,
 {
+    let full_cursor = paths.cursor;
+    let flag = paths.flag;
+    // A cursor path through an array (`["data", "groups", "[0]", "cursor"]`) is read in a
+    // second pass; the one-pass walk follows object fields only.
+    let indexed = paths.cursor.iter().any(|s| s.starts_with('['));
+    let walk_paths = Paths {
+        cursor: if indexed { &[] } else { paths.cursor },
+        ..paths
+    };
+    let paths = walk_paths;
     let mut de = serde_json::Deserializer::from_str(text);
     let out = if paths.records.is_empty() {
         Extracted {
@@ -66,7 +76,36 @@ where
         .deserialize(&mut de)?
     };
     de.end()?;
+    let mut out = out;
+    if indexed {
+        out.cursor = cursor_at(text, full_cursor, flag);
+    }
     Ok(out)
+}
+
+/// The cursor at a path whose steps are field names or `[n]` indexes (a second pass over
+/// borrowed raw values, no copies).
+fn cursor_at(text: &str, path: &[&str], flag: bool) -> Option<String> {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+    let mut cur: &RawValue = serde_json::from_str(text).ok()?;
+    for step in path {
+        cur = match step.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(i) => {
+                let items: Vec<&RawValue> = serde_json::from_str(cur.get()).ok()?;
+                *items.get(i.parse::<usize>().ok()?)?
+            }
+            None => {
+                let fields: HashMap<Cow<'_, str>, &RawValue> =
+                    serde_json::from_str(cur.get()).ok()?;
+                *fields.get(*step)?
+            }
+        };
+    }
+    Cursor(flag)
+        .deserialize(&mut serde_json::Deserializer::from_str(cur.get()))
+        .ok()
+        .flatten()
 }
 
 /// One object level of the walk: the remaining paths below it, and the leaf seed (until used).
@@ -362,13 +401,22 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Records<T> {
             RecordElement::Each(sub) => d.deserialize_any(Elements::<T> {
                 sub,
                 first_only: false,
+                flatten: false,
+                _t: PhantomData,
+            }),
+            RecordElement::EachFlat(sub) => d.deserialize_any(Elements::<T> {
+                sub,
+                first_only: false,
+                flatten: true,
                 _t: PhantomData,
             }),
             RecordElement::First(sub) => d.deserialize_any(Elements::<T> {
                 sub,
                 first_only: true,
+                flatten: false,
                 _t: PhantomData,
             }),
+            RecordElement::Members => d.deserialize_any(Members::<T>(PhantomData)),
         }
     }
 }
@@ -377,6 +425,8 @@ impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Records<T> {
 struct Elements<T> {
     sub: &'static [&'static str],
     first_only: bool,
+    /// The value at `sub` is an array of records (joined), not one record.
+    flatten: bool,
     _t: PhantomData<T>,
 }
 
@@ -397,6 +447,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
+        if self.flatten {
+            while let Some(found) = seq.next_element_seed(At::<Vec<T>> {
+                path: self.sub,
+                _t: PhantomData,
+            })? {
+                out.extend(found.unwrap_or_default());
+            }
+            return Ok(out);
+        }
         while let Some(found) = seq.next_element_seed(At::<T> {
             path: self.sub,
             _t: PhantomData,
@@ -410,6 +469,85 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
             }
         }
         Ok(out)
+    }
+}
+
+/// The elements of every array-valued member of an object, joined in order.
+struct Members<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Members<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of record arrays")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            out.extend(map.next_value_seed(IfArray::<T>(PhantomData))?);
+        }
+        Ok(out)
+    }
+}
+
+/// An array's elements; any other value reads as none.
+struct IfArray<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for IfArray<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for IfArray<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<T>()? {
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Vec::new())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Vec::new())
     }
 }
 
@@ -581,6 +719,53 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got.records.unwrap()[0]["a"], 1);
+    }
+
+    #[test]
+    fn joined_forms_and_indexed_cursors() {
+        let members = Paths {
+            records: &[],
+            cursor: &[],
+            element: RecordElement::Members,
+            flag: false,
+        };
+        let got = extract(
+            r#"{"a": [1, 2], "note": "x", "b": [3], "c": null, "d": {"e": [9]}}"#,
+            members,
+            Records::<u8>::new(members.element),
+        )
+        .unwrap();
+        assert_eq!(got.records.unwrap(), [1, 2, 3]);
+        let flat = Paths {
+            records: &["g"],
+            cursor: &["g", "[1]", "p", "next"],
+            element: RecordElement::EachFlat(&["p", "items"]),
+            flag: false,
+        };
+        let got = extract(
+            r#"{"g": [{"p": {"items": [1, 2]}}, {"p": {"items": [3], "next": "n2"}}, {"p": null}, 5]}"#,
+            flat,
+            Records::<u8>::new(flat.element),
+        )
+        .unwrap();
+        assert_eq!(got.records.unwrap(), [1, 2, 3]);
+        assert_eq!(got.cursor.as_deref(), Some("n2"));
+        // Out of range, or through a non-array: no cursor, never a panic.
+        for body in [
+            r#"{"g": []}"#,
+            r#"{"g": [{"p": {"items": []}}]}"#,
+            r#"{"g": [{}, {"p": "s"}]}"#,
+        ] {
+            let got = extract(body, flat, Records::<u8>::new(flat.element)).unwrap();
+            assert_eq!(got.cursor, None, "{body}");
+        }
+        // A map where the array of groups should be is a decode error, as for `list`.
+        assert!(extract(
+            r#"{"g": {"1": {}}}"#,
+            flat,
+            Records::<u8>::new(flat.element)
+        )
+        .is_err());
     }
 
     #[test]

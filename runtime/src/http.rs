@@ -66,6 +66,22 @@ pub(crate) fn http_client(
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .default_headers(headers)
+        // Redirects stay on the origin of the request that was sent: reqwest drops only
+        // `Authorization` and cookies on a cross-origin hop, and an API-key header (or a
+        // key in the query) must never reach another host.
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            let same_origin = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.origin() == attempt.url().origin());
+            if attempt.previous().len() > 5 {
+                attempt.error("more than 5 redirects")
+            } else if same_origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }))
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
         .user_agent(settings.user_agent.clone())

@@ -164,6 +164,10 @@ pub enum RecordElement {
     First(&'static [&'static str]),
     /// These fields of every element of the array (`$.results[*].card`).
     Each(&'static [&'static str]),
+    /// The arrays at these fields of every element, joined (`$.groups[*].items_page.items`).
+    EachFlat(&'static [&'static str]),
+    /// The elements of every array-valued member of the object, joined (`$[*][*]`).
+    Members,
 }
 
 /// The `execute` parameter that takes a URL-paged list's `meta.next_cursor` back.
@@ -186,6 +190,9 @@ pub enum NextPage {
     /// Page numbers in `cursor_param`, counted up while the flag at `cursor_path` is true
     /// (with no flag: while pages are not empty).
     PageNumber,
+    /// Page numbers in `cursor_param`, counted up to the number of pages at `cursor_path`
+    /// (`total_pages`), or until a page is empty.
+    PageCount,
     /// An offset in `cursor_param`, moved on by each page's record count until a page is
     /// empty or the total (at `cursor_path`, when given) is reached.
     Offset,

@@ -81,6 +81,9 @@ fn span(_: &str, _: &str, _: &'static str) -> tracing::Span {
 
 macro_rules! connector {
     ($name:ident, $schemes:expr) => {
+        connector!($name, $schemes, ENTITIES, &[&LIST]);
+    };
+    ($name:ident, $schemes:expr, $entities:expr, $ops:expr) => {
         static $name: ConnectorMeta = ConnectorMeta {
             name: "tallyboard",
             display_name: "Tallyboard",
@@ -90,8 +93,8 @@ macro_rules! connector {
             version: "1.0.0",
             base_url: "https://api.tallyboard.example",
             env_prefix: "TALLYBOARD",
-            entities: ENTITIES,
-            operations: &[&LIST],
+            entities: $entities,
+            operations: $ops,
             auth: $schemes,
             config: &[],
             config_params: &[],
@@ -385,6 +388,40 @@ async fn api_key_in_a_header_and_in_the_query() {
     assert!(!format!("{e} {e:?}").contains("k-789-secret"), "{e:?}");
 }
 
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed_with_the_key() {
+    let api = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    mount_things(&elsewhere).await;
+    mount_things(&api).await;
+    // Another origin (another port on the same host): not followed.
+    Mock::given(method("GET"))
+        .and(path("/v1/things"))
+        .and(query_param("kind", "away"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/v1/things", elsewhere.uri())),
+        )
+        .with_priority(1)
+        .mount(&api)
+        .await;
+    let c = client(
+        &KEY_HEADER,
+        &api,
+        Credentials::new(&KEY_HEADER.auth[0]).set("key", "k-redirect-secret"),
+    );
+    let e = c
+        .execute("things", "list", json!({"kind": "away"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(302), "{e}");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the key went to another origin"
+    );
+    assert!(!format!("{e} {e:?}").contains("k-redirect-secret"), "{e:?}");
+}
+
 async fn mount_token(server: &MockServer, answer: serde_json::Value, delay: Duration) {
     Mock::given(method("POST"))
         .and(path("/oauth/token"))
@@ -671,4 +708,80 @@ async fn several_schemes_from_the_environment() {
         text.contains("TALLYBOARD_PAT, or TALLYBOARD_KEY") && text.contains("AIRBYTE_CLIENT_ID"),
         "{text}"
     );
+}
+
+/// A list paged by the `Link` header, for a scheme that sends its key in the query.
+static LINKED: OperationMeta = OperationMeta {
+    next_page: connector_sdk_runtime::meta::NextPage::LinkHeader("next"),
+    no_pagination: None,
+    ..LIST
+};
+
+static LINKED_ENTITIES: &[EntityMeta] = &[EntityMeta {
+    name: "things",
+    description: "",
+    record_schema: "Thing",
+    operations: &[&LINKED],
+    search_fields: &[],
+}];
+
+connector!(
+    KEY_QUERY_LINKED,
+    &[AuthSchemeMeta {
+        key: "tallyQueryKey",
+        kind: AuthKind::ApiKeyQuery { name: "api_key" },
+        title: "",
+        description: "",
+        fields: &[field("key", true, true, "TALLYBOARD_KEY")],
+        mapping: &[("api_key", &[TemplatePart::Field("key")])],
+        additional_headers: &[],
+        refresh: None,
+    }],
+    LINKED_ENTITIES,
+    &[&LINKED]
+);
+
+#[tokio::test]
+async fn a_query_key_never_shows_in_a_next_page_link() {
+    let server = MockServer::start().await;
+    // The server echoes the key into its links, as some APIs do.
+    Mock::given(method("GET"))
+        .and(path("/v1/things"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"things": [{"id": "2"}]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/things"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header(
+                    "Link",
+                    format!(
+                        "<{}/v1/things?page=2&api_key=k-link-secret>; rel=\"next\"",
+                        server.uri()
+                    ),
+                )
+                .set_body_json(json!({"things": [{"id": "1"}]})),
+        )
+        .mount(&server)
+        .await;
+    let c = client(
+        &KEY_QUERY_LINKED,
+        &server,
+        Credentials::new(&KEY_QUERY_LINKED.auth[0]).set("key", "k-link-secret"),
+    );
+    let first = c.execute("things", "list", json!({})).await.unwrap();
+    let next = first["meta"]["next_cursor"].as_str().unwrap().to_string();
+    assert!(!next.contains("k-link-secret"), "{next}");
+    assert!(next.ends_with("/v1/things?page=2"), "{next}");
+    // Followed, the key goes back once, from the credentials.
+    let second = c
+        .execute("things", "list", json!({"next_page": next}))
+        .await
+        .unwrap();
+    assert_eq!(second["data"][0]["id"], "2");
+    let reqs = requests(&server, "/v1/things").await;
+    assert_eq!(reqs[1].url.query(), Some("page=2&api_key=k-link-secret"));
 }

@@ -164,7 +164,7 @@ impl DirectTransport {
         let mut param_headers = HeaderMap::new();
         for (name, value) in crate::request::headers(op, params) {
             // Credentials come from the auth scheme, never from a parameter.
-            if name.eq_ignore_ascii_case("authorization") {
+            if is_credential_header(self.meta, name) {
                 continue;
             }
             let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -217,7 +217,13 @@ impl DirectTransport {
                                 }
                             }
                         }
-                        let next = next_from_headers(op, resp.headers());
+                        let next = next_from_headers(op, resp.headers()).map(|n| {
+                            // A relative link is relative to the request that returned it.
+                            url::Url::parse(resp.url().as_str())
+                                .and_then(|u| u.join(&n))
+                                .map(String::from)
+                                .unwrap_or(n)
+                        });
                         let mut body = read_ok(&ctx, resp, self.max_response_bytes).await?;
                         if let Some(check) = self.meta.error_check {
                             crate::decode::check_error_field(&ctx, &body, check)?;
@@ -279,6 +285,17 @@ pub(crate) fn render_jinja(template: &str, credentials: &Credentials) -> String 
 }
 
 impl DirectTransport {
+    /// A next-page URL as the caller sees it: without the API key parameter, when the
+    /// scheme sends the key in the query (it is added back when the URL is followed).
+    pub(crate) fn scrub_next(&self, op: &OperationMeta, next: Option<String>) -> Option<String> {
+        match (&self.query_key, next) {
+            (Some((name, _)), Some(url)) if op.follows_urls() => {
+                Some(strip_query_param(&url, name))
+            }
+            (_, next) => next,
+        }
+    }
+
     /// `params` with the parameters the caller left out filled from the configuration
     /// (`x-airbyte-scoping`, `x-airbyte-param-config-inject`); `None` when nothing changes.
     fn fill_from_config(
@@ -344,7 +361,8 @@ impl DirectTransport {
             out.get_or_insert_with(|| params.clone())
                 .insert(c.param.to_string(), Value::String(mapped));
         }
-        Ok(out)
+        // Values from the configuration get the same checks as the caller's.
+        out.map(|map| crate::params::finish(op, map)).transpose()
     }
 }
 
@@ -365,6 +383,20 @@ fn next_from_headers(op: &OperationMeta, headers: &HeaderMap) -> Option<String> 
             .map(str::to_string),
         _ => None,
     }
+}
+
+/// Whether a header carries credentials: `Authorization`, cookies, or a header one of the
+/// connector's auth schemes sets (an API key header, an additional header).
+fn is_credential_header(meta: &crate::meta::ConnectorMeta, name: &str) -> bool {
+    ["authorization", "proxy-authorization", "cookie"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+        || meta.auth.iter().any(|s| {
+            s.additional_headers
+                .iter()
+                .any(|(h, _)| name.eq_ignore_ascii_case(h))
+                || matches!(s.kind, AuthKind::ApiKeyHeader { name: header } if name.eq_ignore_ascii_case(header))
+        })
 }
 
 /// `url` without the query parameter `name` (so the API key is not sent twice).

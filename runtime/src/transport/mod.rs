@@ -122,8 +122,13 @@ impl Transport {
             ..CallExtras::default()
         };
         let mut page: Page<T> = self.call(op, params, extras, decode::page).await?;
-        let records = page.data.len();
-        page.next_cursor = next_page_number(op, params, page.next_cursor.take(), records)?;
+        // Page numbers and offsets are counted here in direct mode; Airbyte's cursor is
+        // passed through as it is.
+        if let Transport::Direct(d) = self {
+            let records = page.data.len();
+            let next = next_page_number(op, params, page.next_cursor.take(), records)?;
+            page.next_cursor = d.scrub_next(op, next);
+        }
         Ok(page)
     }
 
@@ -148,9 +153,11 @@ impl Transport {
         match op.action {
             Action::List | Action::Search => {
                 let mut out = self.call(op, params, extras, decode::list_envelope).await?;
-                let records = out.record_count().unwrap_or(0);
-                let next = next_page_number(op, params, out.take_next_cursor(), records)?;
-                out.set_next_cursor(next);
+                if let Transport::Direct(d) = self {
+                    let records = out.record_count().unwrap_or(0);
+                    let next = next_page_number(op, params, out.take_next_cursor(), records)?;
+                    out.set_next_cursor(d.scrub_next(op, next));
+                }
                 Ok(out)
             }
             Action::Get => self.call(op, params, extras, decode::raw_value).await,
@@ -166,86 +173,170 @@ impl Transport {
     }
 }
 
-/// For page-number lists, the number of the next page (the flag at the cursor path said
-/// there is one, or, with no flag, this page was not empty); other lists keep their cursor.
+/// For page-number and offset lists (direct mode), where the next page starts; other lists
+/// keep their cursor.
 fn next_page_number(
     op: &OperationMeta,
     params: &Map<String, Value>,
     cursor: Option<String>,
     records: usize,
 ) -> Result<Option<String>, Error> {
-    let non_empty = records > 0;
-    if op.next_page == crate::meta::NextPage::Offset {
-        return next_offset(op, params, cursor.as_deref(), records);
-    }
-    if op.next_page != crate::meta::NextPage::PageNumber {
-        return Ok(cursor);
-    }
-    let more = if op.cursor_path.is_empty() {
-        non_empty
-    } else {
-        cursor.is_some() && non_empty
+    use crate::meta::NextPage;
+    let (name, first, step) = match op.next_page {
+        NextPage::PageNumber | NextPage::PageCount => (op.cursor_param.unwrap_or("page"), 1, 1),
+        NextPage::Offset => (op.cursor_param.unwrap_or("offset"), 0, records),
+        _ => return Ok(cursor),
     };
+    let more = records > 0
+        && match op.next_page {
+            // The flag at the cursor path (`has_more`), when there is one.
+            NextPage::PageNumber => op.cursor_path.is_empty() || cursor.is_some(),
+            _ => true,
+        };
     if !more {
         return Ok(None);
     }
-    let name = op.cursor_param.unwrap_or("page");
+    // Where this page started: the parameter as sent, else its default, else its minimum
+    // (a 0-based API declares `minimum: 0`), else 1 for pages and 0 for offsets.
     let current = match params.get(name) {
         Some(v) => v
             .as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok())),
-        None => Some(
-            op.param(name)
-                .and_then(|p| p.default)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(1),
-        ),
+        None => {
+            let p = op.param(name);
+            Some(
+                p.and_then(|p| p.default)
+                    .and_then(|d| d.parse().ok())
+                    .or_else(|| p.and_then(|p| p.minimum))
+                    .unwrap_or(first),
+            )
+        }
     };
     let next = current
-        .and_then(|c| c.checked_add(1))
-        .ok_or_else(|| Error::Pagination {
-            entity: op.entity.to_string(),
-            message: format!(
-                "the page number {:?} cannot be counted up",
-                params.get(name)
-            ),
-        })?;
-    Ok(Some(next.to_string()))
-}
-
-/// For offset lists: this page's offset plus its record count, unless the page was empty or
-/// the total (`total`, read at the cursor path) is reached.
-fn next_offset(
-    op: &OperationMeta,
-    params: &Map<String, Value>,
-    total: Option<&str>,
-    records: usize,
-) -> Result<Option<String>, Error> {
-    if records == 0 {
-        return Ok(None);
-    }
-    let name = op.cursor_param.unwrap_or("offset");
-    let current = match params.get(name) {
-        Some(v) => v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok())),
-        None => Some(
-            op.param(name)
-                .and_then(|p| p.default)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(0),
-        ),
-    };
-    let next = current
-        .zip(i64::try_from(records).ok())
+        .zip(i64::try_from(step).ok())
         .and_then(|(c, n)| c.checked_add(n))
         .ok_or_else(|| Error::Pagination {
             entity: op.entity.to_string(),
-            message: format!("the offset {:?} cannot be moved on", params.get(name)),
+            message: format!(
+                "the position {:?} of `{name}` cannot be moved on",
+                params.get(name)
+            ),
         })?;
-    let total = total.and_then(|t| t.parse::<i64>().ok());
-    if total.is_some_and(|t| next >= t) {
-        return Ok(None);
+    // A total (pages, or records for offsets) read at the cursor path ends the walk.
+    let limit = match op.next_page {
+        NextPage::PageCount | NextPage::Offset => {
+            cursor.as_deref().and_then(|t| t.parse::<i64>().ok())
+        }
+        _ => None,
+    };
+    let reached = match (op.next_page, limit) {
+        (NextPage::PageCount, Some(total_pages)) => next > total_pages,
+        (NextPage::Offset, Some(total)) => next >= total,
+        _ => false,
+    };
+    Ok((!reached).then(|| next.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::{Action, NextPage, ParamKind, ParamLocation, ParamMeta, RecordElement};
+    use serde_json::json;
+
+    const fn op(next_page: NextPage, cursor_path: &'static [&'static str]) -> OperationMeta {
+        OperationMeta {
+            entity: "things",
+            action: Action::List,
+            method: "GET",
+            path: "/things",
+            summary: "",
+            description: "",
+            record_schema: "Thing",
+            record_field: "things",
+            record_path: &["things"],
+            record_element: RecordElement::Whole,
+            next_page,
+            cursor_path,
+            page_size_param: None,
+            bulk_page_size: None,
+            cursor_param: Some("n"),
+            no_pagination: None,
+            preferred_for_check: false,
+            params: &[],
+        }
     }
-    Ok(Some(next.to_string()))
+
+    static ZERO_BASED_PARAM: [ParamMeta; 1] = [ParamMeta {
+        name: "n",
+        location: ParamLocation::Query,
+        kind: ParamKind::Integer,
+        required: false,
+        minimum: Some(0),
+        maximum: None,
+        default: None,
+        description: "",
+        pattern: None,
+    }];
+
+    fn next(
+        op: &OperationMeta,
+        params: serde_json::Value,
+        cursor: Option<&str>,
+        records: usize,
+    ) -> Option<String> {
+        next_page_number(
+            op,
+            params.as_object().unwrap(),
+            cursor.map(str::to_string),
+            records,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn page_numbers_offsets_and_totals() {
+        // Page numbers with a `has_more` flag; without one, until an empty page.
+        let flag = op(NextPage::PageNumber, &["has_more"]);
+        assert_eq!(
+            next(&flag, json!({}), Some("true"), 3).as_deref(),
+            Some("2")
+        );
+        assert_eq!(next(&flag, json!({"n": 4}), None, 3), None);
+        let bare = op(NextPage::PageNumber, &[]);
+        assert_eq!(
+            next(&bare, json!({"n": "7"}), None, 1).as_deref(),
+            Some("8")
+        );
+        assert_eq!(next(&bare, json!({"n": 7}), None, 0), None);
+        // A page count ends the walk at the last page.
+        let count = op(NextPage::PageCount, &["total_pages"]);
+        assert_eq!(
+            next(&count, json!({"n": 4}), Some("5"), 2).as_deref(),
+            Some("5")
+        );
+        assert_eq!(next(&count, json!({"n": 5}), Some("5"), 2), None);
+        // A 0-based API (`minimum: 0`, no default) starts at 0, so page 1 is next.
+        let zero = OperationMeta {
+            params: &ZERO_BASED_PARAM,
+            ..bare
+        };
+        assert_eq!(next(&zero, json!({}), None, 2).as_deref(), Some("1"));
+        // Offsets move on by the page's records and stop at the total.
+        let offset = op(NextPage::Offset, &["total"]);
+        assert_eq!(next(&offset, json!({}), Some("5"), 2).as_deref(), Some("2"));
+        assert_eq!(
+            next(&offset, json!({"n": 2}), Some("5"), 2).as_deref(),
+            Some("4")
+        );
+        assert_eq!(next(&offset, json!({"n": 4}), Some("5"), 1), None);
+        // Server numbers never overflow.
+        let e = next_page_number(&bare, json!({"n": i64::MAX}).as_object().unwrap(), None, 1);
+        assert!(matches!(e, Err(Error::Pagination { .. })), "{e:?}");
+        // Other forms keep their cursor.
+        let cursor = op(NextPage::BodyCursor, &["next"]);
+        assert_eq!(
+            next(&cursor, json!({}), Some("abc"), 0).as_deref(),
+            Some("abc")
+        );
+    }
 }

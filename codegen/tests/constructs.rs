@@ -1,0 +1,213 @@
+//! Generator checks of single read constructs on small specs of our own: what is accepted
+//! and how it is named, and what is refused at which JSON pointer.
+
+use connector_sdk_codegen::{generate, parse};
+
+/// A minimal valid spec; tests replace pieces of it.
+const BASE: &str = r##"
+openapi: 3.1.0
+info:
+  title: Pontoon API
+  version: "1"
+  x-airbyte-connector-name: pontoon
+  x-airbyte-connector-definition-id: 6b1e2f0a-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+servers:
+  - url: https://api.pontoon.example/v1
+paths:
+  /docks:
+    get:
+      operationId: listDocks
+      x-airbyte-entity: docks
+      x-airbyte-action: list
+      x-airbyte-record-extractor: $.docks
+      x-airbyte-no-pagination: "A harbour has a handful of docks."
+      parameters:
+        - {name: kind, in: query, schema: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  docks: {type: array, items: {$ref: "#/components/schemas/Dock"}}
+components:
+  securitySchemes:
+    dockKey:
+      type: apiKey
+      in: header
+      name: X-Dock-Key
+      x-airbyte-auth-config:
+        type: object
+        required: [key]
+        properties:
+          key: {type: string, airbyte_secret: true}
+        auth_mapping:
+          api_key: "${key}"
+  schemas:
+    Dock:
+      type: object
+      required: [id]
+      properties:
+        id: {type: string}
+"##;
+
+fn code(spec: &str) -> String {
+    let s = parse("spec/pontoon.yaml", spec).unwrap_or_else(|e| panic!("{e}"));
+    generate(&s).unwrap_or_else(|e| panic!("{e}")).code
+}
+
+fn refused(spec: &str, pointer: &str, needle: &str) {
+    let e = match parse("spec/pontoon.yaml", spec).and_then(|s| generate(&s)) {
+        Ok(_) => panic!("expected a refusal at {pointer}"),
+        Err(e) => e,
+    };
+    assert_eq!(e.pointer, pointer, "{e}");
+    assert!(e.message.contains(needle), "{e}");
+}
+
+#[test]
+fn the_base_generates() {
+    assert!(code(BASE).contains("pub struct DocksList"));
+}
+
+#[test]
+fn parameters_named_like_builder_methods_get_a_suffix() {
+    let spec = BASE.replace(
+        "- {name: kind, in: query, schema: {type: string}}",
+        "- {name: stream, in: query, schema: {type: string}}\n        - {name: send, in: query, schema: {type: integer}}",
+    );
+    let out = code(&spec);
+    assert!(out.contains("pub fn stream_param("), "setter renamed");
+    assert!(out.contains("pub fn send_param("), "setter renamed");
+    assert!(
+        out.contains("#[serde(rename = \"stream\")]"),
+        "wire name kept"
+    );
+}
+
+#[test]
+fn header_parameters_may_not_carry_credentials() {
+    for name in ["Authorization", "x-dock-key", "Cookie"] {
+        let spec = BASE.replace(
+            "- {name: kind, in: query, schema: {type: string}}",
+            &format!("- {{name: {name}, in: header, schema: {{type: string, default: demo}}}}"),
+        );
+        refused(
+            &spec,
+            "/paths/~1docks/get/parameters/0",
+            "would replace a credential",
+        );
+    }
+}
+
+#[test]
+fn search_and_its_old_name_are_one_action() {
+    let spec = BASE.replace(
+        "components:\n",
+        r##"  /docks/search:
+    get:
+      operationId: searchDocks
+      x-airbyte-entity: docks
+      x-airbyte-action: search
+      x-airbyte-record-extractor: $.docks
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  docks: {type: array, items: {$ref: "#/components/schemas/Dock"}}
+  /docks/find:
+    get:
+      operationId: findDocks
+      x-airbyte-entity: docks
+      x-airbyte-action: api_search
+      x-airbyte-record-extractor: $.docks
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  docks: {type: array, items: {$ref: "#/components/schemas/Dock"}}
+components:
+"##,
+    );
+    refused(
+        &spec,
+        "/paths/~1docks~1find/get",
+        "duplicate entity+action `docks`/`search`",
+    );
+}
+
+#[test]
+fn configuration_keys_must_make_names() {
+    let spec = BASE.replace(
+        "  x-airbyte-connector-name: pontoon\n",
+        "  x-airbyte-connector-name: pontoon\n  x-airbyte-scoping:\n    - {param: kind, config_key: \"-\"}\n",
+    );
+    refused(&spec, "/info", "configuration key `-`");
+}
+
+#[test]
+fn injected_and_scoped_parameters_are_optional_and_configurable() {
+    let spec = BASE
+        .replace(
+            "  x-airbyte-connector-name: pontoon\n",
+            "  x-airbyte-connector-name: pontoon\n  x-airbyte-scoping:\n    - {param: harbour, config_key: harbour}\n",
+        )
+        .replace(
+            "- {name: kind, in: query, schema: {type: string}}",
+            "- {name: kind, in: query, required: true, x-airbyte-param-config-inject: {source: region, map: {EU: eu-1}}, schema: {type: string}}\n        - {name: harbour, in: query, required: true, schema: {type: string}}",
+        )
+        .replace(
+            "https://api.pontoon.example/v1",
+            "https://{tenant}.pontoon.example/v1\n    variables:\n      tenant: {default: demo}",
+        );
+    let out = code(&spec);
+    // No positional arguments: the configuration fills both.
+    assert!(
+        out.contains("pub fn list(&self) -> DocksList"),
+        "list() takes no arguments"
+    );
+    for setter in ["pub fn region(", "pub fn harbour(", "pub fn tenant("] {
+        assert!(out.contains(setter), "{setter}");
+    }
+    assert!(
+        out.contains("required: true"),
+        "the API's requirement is kept for the check"
+    );
+    assert!(
+        out.contains("PONTOON_TENANT"),
+        "from_env reads the variable"
+    );
+}
+
+#[test]
+fn offsets_need_one_record_per_element() {
+    let spec = BASE
+        .replace("x-airbyte-record-extractor: $.docks", "x-airbyte-record-extractor: $.docks[*].dock")
+        .replace(
+            "      x-airbyte-no-pagination: \"A harbour has a handful of docks.\"\n",
+            "      x-airbyte-meta-extractor: {offset: $.offset, total: $.total}\n",
+        )
+        .replace(
+            "- {name: kind, in: query, schema: {type: string}}",
+            "- {name: offset, in: query, schema: {type: integer}}",
+        )
+        .replace(
+            "docks: {type: array, items: {$ref: \"#/components/schemas/Dock\"}}",
+            "docks: {type: array, items: {type: object, properties: {dock: {$ref: \"#/components/schemas/Dock\"}}}}\n                  offset: {type: integer}\n                  total: {type: integer}",
+        );
+    refused(
+        &spec,
+        "/paths/~1docks/get/x-airbyte-record-extractor",
+        "offset pagination with the record extractor",
+    );
+}
