@@ -9,9 +9,10 @@
 //!
 //! Records are served in index order; a page is a contiguous run of the records that pass
 //! the list's filters. The request names its position with the list's state parameter and
-//! its size with the page-size parameter (absent: the parameter's default, else 25; above
-//! the maximum: clamped, or a 422 when oversized pages are rejected; below the minimum or
-//! not an integer: 422). Next positions: a cursor is the id of the last record of the page
+//! its size with the page-size parameter, both query parameters or members of a POST
+//! read's JSON body (size absent: the parameter's default, else 25; above the maximum:
+//! clamped, or a 422 when oversized pages are rejected; below the minimum or not an
+//! integer: 422). Next positions: a cursor is the id of the last record of the page
 //! when records have emulator ids (incident.io's `after`), else an opaque token; a page
 //! number is the current one plus one; an offset is the current offset plus the records
 //! returned. The last page announces no next position (see `ops.rs` for how it is carried).
@@ -33,8 +34,9 @@ pub(crate) const DEFAULT_PAGINATED_COUNT: usize = 50;
 /// Default record count of an unpaginated entity.
 pub(crate) const DEFAULT_UNPAGINATED_COUNT: usize = 5;
 
-/// Request parameters: path and query parameters, already percent-decoded.
-/// Lookups return the first value for a name.
+/// Request parameters: path and query parameters, already percent-decoded, and a POST
+/// read's body members as pairs (`ops::body_pairs`). Lookups return the first value for a
+/// name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Params(pub Vec<(String, String)>);
 
@@ -598,11 +600,14 @@ impl Backend {
         let o = &self.synth.catalog.ops[op];
         let e = o.entity;
         let def = &self.synth.catalog.entities[e];
-        let found = match &o.id_param {
-            Some(p) => self.locate(e, params.get(p).unwrap_or("")),
-            // No path id: a lookup by the query parameters naming record properties, else
+        let body_id = o.body_id.as_deref().and_then(|b| params.get(b));
+        let found = match (&o.id_param, body_id) {
+            (Some(p), _) => self.locate(e, params.get(p).unwrap_or("")),
+            // No path id: the key in the JSON body (`{"user": "<id>"}`), else a lookup by
+            // the query parameters (or body properties) naming record properties, else
             // the singleton (record 0).
-            None => match self.matching(op, params) {
+            (None, Some(id)) => self.locate(e, id),
+            (None, None) => match self.matching(op, params) {
                 Some(m) => m.first().copied(),
                 None => (self.synth.counts[e] > 0).then_some(0),
             },

@@ -2,8 +2,14 @@
 //! parameters with their wire forms and checks, meta extractors, and the pagination form
 //! each list follows.
 //!
+//! A POST read's JSON body properties are parameters too (`Loc::Body`): the request body's
+//! top-level members become name/value pairs ([`body_pairs`]) beside the query's, so
+//! pagination, filters and lookups read them like query parameters, and
+//! [`ParamDef::check_body`] checks them with JSON types.
+//!
 //! The pagination form is derived from the operation alone (its meta extractor and the
-//! query parameters it declares), as the constructs document describes it (§7.2, §7.3):
+//! query parameters or body properties it declares), as the constructs document describes
+//! it (§7.2, §7.3):
 //!
 //! - **state**: where the position travels in the request: a declared cursor parameter
 //!   (`after`, `cursor`, `starting_after`, `page_token`, `pageToken`, `page[cursor]`, ...)
@@ -88,6 +94,9 @@ pub(crate) enum Loc {
     Header,
     /// `in: path`.
     Path,
+    /// A top-level property of an `application/json` request body (a POST read); read
+    /// from the spec's `requestBody` schema as a parameter `in: body`.
+    Body,
 }
 
 /// Scalar type of a parameter value.
@@ -168,6 +177,22 @@ pub(crate) fn wire_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The top-level members of a JSON request body as name/value pairs, the way query
+/// parameters arrive: scalars as wire text (`200`, `true`), arrays as one pair per item,
+/// objects (and objects in arrays) as compact JSON, `null` left out.
+pub(crate) fn body_pairs(body: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in body {
+        match v {
+            Value::Array(items) => {
+                out.extend(items.iter().filter_map(wire_text).map(|t| (k.clone(), t)))
+            }
+            v => out.extend(wire_text(v).map(|t| (k.clone(), t))),
+        }
+    }
+    out
+}
+
 impl ParamDef {
     /// Reads a parameter object (its `$ref` already resolved) with `resolve` for schema refs.
     pub(crate) fn read(p: &Value, resolve: &dyn Fn(&Value) -> Value) -> Option<ParamDef> {
@@ -176,6 +201,7 @@ impl ParamDef {
             "query" => Loc::Query,
             "header" => Loc::Header,
             "path" => Loc::Path,
+            "body" => Loc::Body,
             _ => return None,
         };
         let schema = p.get("schema").map(resolve).unwrap_or(Value::Null);
@@ -271,7 +297,7 @@ impl ParamDef {
         header: Option<&str>,
     ) -> Result<(), ApiError> {
         match self.loc {
-            Loc::Path => Ok(()),
+            Loc::Path | Loc::Body => Ok(()),
             Loc::Header => match header {
                 None if self.required && self.default.is_none() => {
                     Err(missing(&self.name, "header"))
@@ -313,6 +339,104 @@ impl ParamDef {
     }
 }
 
+impl ParamDef {
+    /// Checks this body property in a JSON request body, as [`check`](Self::check) does
+    /// for a query parameter (same errors, naming the property): present when required
+    /// (absent or `null` is missing), integers, numbers and booleans of that JSON type,
+    /// enum members (of scalars, array items and declared object members). Values the
+    /// schema does not describe as scalars (objects in arrays, undeclared members) pass.
+    pub(crate) fn check_body(&self, body: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+        let v = match body.get(&self.name) {
+            None | Some(Value::Null) if self.required => {
+                return Err(missing(&self.name, "body property"))
+            }
+            None | Some(Value::Null) => return Ok(()),
+            Some(v) => v,
+        };
+        let shape_err = |want: &str| {
+            Err(invalid(
+                &self.name,
+                format!("{} must be {want}, got {v}", self.name),
+            ))
+        };
+        match &self.kind {
+            PKind::Scalar(s) => check_json_scalar(&self.name, s, v),
+            PKind::Array(s) => match v {
+                Value::Array(items) => items
+                    .iter()
+                    .try_for_each(|item| check_json_scalar(&self.name, s, item)),
+                _ => shape_err("an array"),
+            },
+            PKind::Object(props) => match v {
+                Value::Object(members) => members.iter().try_for_each(|(k, mv)| {
+                    match props.iter().find(|(p, _)| p == k) {
+                        Some((_, s)) if !mv.is_null() => {
+                            check_json_scalar(&format!("{}.{k}", self.name), s, mv)
+                        }
+                        _ => Ok(()),
+                    }
+                }),
+                _ => shape_err("an object"),
+            },
+        }
+    }
+}
+
+/// Checks one JSON value against a scalar schema: integers, numbers and booleans must be
+/// of that JSON type, enum members compared as wire text. Strings (and untyped values)
+/// accept any JSON value; objects and arrays are not checked further.
+fn check_json_scalar(name: &str, s: &Scalar, v: &Value) -> Result<(), ApiError> {
+    if v.is_object() || v.is_array() {
+        return match s.ty {
+            SType::Str => Ok(()),
+            _ => Err(invalid(
+                name,
+                format!("{name} must be {}, got {v}", want(s.ty)),
+            )),
+        };
+    }
+    let ok_type = match s.ty {
+        SType::Str => true,
+        SType::Int => v.is_i64() || v.is_u64(),
+        SType::Num => v.is_number(),
+        SType::Bool => v.is_boolean(),
+    };
+    if !ok_type {
+        return Err(invalid(
+            name,
+            format!("{name} must be {}, got {v}", want(s.ty)),
+        ));
+    }
+    let text = wire_text(v).unwrap_or_default();
+    if !s.enum_vals.is_empty() && !s.enum_vals.iter().any(|e| *e == text) {
+        return Err(invalid(
+            name,
+            format!("{name} must be one of {}, got {v}", s.enum_vals.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// What a value of this type must be, for error messages.
+fn want(ty: SType) -> &'static str {
+    match ty {
+        SType::Int => "an integer",
+        SType::Num => "a number",
+        SType::Bool => "true or false",
+        SType::Str => "a string",
+    }
+}
+
+fn invalid(name: &str, message: String) -> ApiError {
+    ApiError {
+        status: 400,
+        error_type: "validation_error",
+        code: "invalid_value",
+        message,
+        field: Some(name.to_string()),
+    }
+}
+
 /// `filter[priority_gte]` with name `filter` → `priority_gte`.
 fn deep_sub<'a>(key: &'a str, name: &str) -> Option<&'a str> {
     key.strip_prefix(name)?.strip_prefix('[')?.strip_suffix(']')
@@ -329,13 +453,7 @@ fn missing(name: &str, what: &str) -> ApiError {
 }
 
 fn check_scalar(name: &str, s: &Scalar, v: &str) -> Result<(), ApiError> {
-    let bad = |why: String| ApiError {
-        status: 400,
-        error_type: "validation_error",
-        code: "invalid_value",
-        message: format!("{name} {why}, got {v:?}"),
-        field: Some(name.to_string()),
-    };
+    let bad = |why: String| invalid(name, format!("{name} {why}, got {v:?}"));
     let ok_type = match s.ty {
         SType::Str => true,
         SType::Int => v.parse::<i64>().is_ok(),
@@ -343,12 +461,7 @@ fn check_scalar(name: &str, s: &Scalar, v: &str) -> Result<(), ApiError> {
         SType::Bool => v == "true" || v == "false",
     };
     if !ok_type {
-        let want = match s.ty {
-            SType::Int => "an integer",
-            SType::Num => "a number",
-            _ => "true or false",
-        };
-        return Err(bad(format!("must be {want}")));
+        return Err(bad(format!("must be {}", want(s.ty))));
     }
     if !s.enum_vals.is_empty() && !s.enum_vals.iter().any(|e| e == v) {
         return Err(bad(format!("must be one of {}", s.enum_vals.join(", "))));
@@ -620,7 +733,11 @@ pub(crate) fn paging(op: &Value, params: &[ParamDef]) -> Option<Paging> {
         return None;
     }
     let meta_obj = op.get("x-airbyte-meta-extractor")?.as_object()?;
-    let query: Vec<&ParamDef> = params.iter().filter(|p| p.loc == Loc::Query).collect();
+    // State and size travel in the query, or in the JSON body of a POST read.
+    let query: Vec<&ParamDef> = params
+        .iter()
+        .filter(|p| matches!(p.loc, Loc::Query | Loc::Body))
+        .collect();
     let find = |names: &[&str]| {
         names
             .iter()

@@ -8,11 +8,17 @@
 //! stripped, so both `/api/v2/projects` and `/projects` reach the same operation; a
 //! variable in the prefix matches any one segment.
 //!
-//! Several operations can share one template (virtual keys over one real path). Then the
-//! most literal template wins; among equals, the operations whose constant query
-//! parameters (required with a default, a single-value enum, or the `?k=v` of a virtual
-//! key) agree with the request are kept, the one with the most such parameters present in
-//! the request wins, and on a tie (or when none agrees) the first in spec order.
+//! Routes are per method: `GET` operations, and `POST` reads (list, get and search with a
+//! JSON body); a path served only for one method is a 404 for the other.
+//!
+//! Several operations can share one template and method (virtual keys over one real
+//! path). Then the most literal template wins; among equals, the operations whose constants
+//! agree with the request are kept: constant query parameters (required with a default, a
+//! single-value enum, or the `?k=v` of a virtual key) compared with the query, and body
+//! properties with a default (or a single-value enum) compared with the JSON body's
+//! top-level members (a generated client always sends body defaults). The one with the
+//! most constants present in the request wins, and on a tie (or when none agrees) the
+//! first in spec order.
 
 use super::spec::percent_decode;
 
@@ -133,15 +139,26 @@ fn match_seg(pieces: &[Piece], s: &str, out: &mut Vec<(String, String)>) -> bool
     }
 }
 
+/// The HTTP method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    /// `GET`.
+    Get,
+    /// `POST` (reads with a JSON body).
+    Post,
+}
+
 /// One served route.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
+    /// The method.
+    pub method: Verb,
     /// The template.
     pub template: Template,
     /// Index into the catalog's operations.
     pub op: usize,
-    /// `(name, value)` pairs a request must not contradict to pick this route among
-    /// routes sharing its template.
+    /// `(name, value)` pairs a request (its query pairs, plus its body pairs for `POST`)
+    /// must not contradict to pick this route among routes sharing its template.
     pub constants: Vec<(String, String)>,
 }
 
@@ -155,16 +172,18 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// The operation a raw (still percent-encoded) request path reaches, with its decoded
-    /// path parameters. `query` holds the decoded query pairs (for shared templates).
+    /// The operation a `method` request to a raw (still percent-encoded) path reaches,
+    /// with its decoded path parameters. `query` holds the decoded query pairs, and for a
+    /// `POST` the body's pairs too (for shared templates).
     pub(crate) fn find(
         &self,
+        method: Verb,
         raw_path: &str,
         query: &[(String, String)],
     ) -> Option<(usize, Vec<(String, String)>)> {
         let rest = raw_path.strip_prefix('/')?;
         let parts: Vec<&str> = rest.split('/').collect();
-        if let Some(m) = self.find_parts(&parts, query) {
+        if let Some(m) = self.find_parts(method, &parts, query) {
             return Some(m);
         }
         let n = self.prefix.len();
@@ -176,19 +195,21 @@ impl Router {
                 .zip(&parts)
                 .all(|(p, part)| p.as_deref().is_none_or(|lit| lit == *part) && !part.is_empty())
         {
-            return self.find_parts(&parts[n..], query);
+            return self.find_parts(method, &parts[n..], query);
         }
         None
     }
 
     fn find_parts(
         &self,
+        method: Verb,
         parts: &[&str],
         query: &[(String, String)],
     ) -> Option<(usize, Vec<(String, String)>)> {
         let mut hits: Vec<(&Route, Vec<(String, String)>)> = self
             .routes
             .iter()
+            .filter(|r| r.method == method)
             .filter_map(|r| r.template.matches(parts).map(|p| (r, p)))
             .collect();
         let best = hits.iter().map(|(r, _)| r.template.weight).max()?;

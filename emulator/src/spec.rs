@@ -2,11 +2,14 @@
 //! operations and routes that reach them, their request parameters, and each record schema
 //! compiled into a [`Shape`] tree that the generator in `data.rs` walks.
 //!
-//! Served: `paths.*.get` operations carrying `x-airbyte-entity` and an `x-airbyte-action` of
-//! `list`, `get` or `search` (`api_search`; served like a list). Operations with any other
-//! method or action are skipped (an entity with no served operation is not served), so a
-//! spec with writes, downloads or GraphQL still loads. Everything is derived from the spec,
-//! so an entity added to the spec is served without code changes.
+//! Served: operations carrying `x-airbyte-entity` and an `x-airbyte-action` of `list`, `get`
+//! or `search` (`api_search`; served like a list), on `GET`, or on `POST` with an
+//! `application/json` `requestBody` whose schema is an object with `properties` (a POST
+//! read; its body properties become parameters `in: body`, see [`body_params`]).
+//! Operations with any other method or action are skipped, and so are GraphQL bodies
+//! (`x-airbyte-body-type`) and other body kinds (an entity with no served operation is not
+//! served), so a spec with writes, downloads or GraphQL still loads. Everything is derived
+//! from the spec, so an entity added to the spec is served without code changes.
 
 use std::collections::HashMap;
 
@@ -14,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::envelope::Tpl;
 use super::ops::{self, Loc, PKind, Paging, ParamDef, Seg, State};
-use super::routes::{self, Route, Router, Template};
+use super::routes::{self, Route, Router, Template, Verb};
 
 /// Objects nested deeper than this are emitted empty (`{}`), which also breaks cycles.
 const MAX_OBJECT_DEPTH: usize = 6;
@@ -121,6 +124,9 @@ pub(crate) struct OpDef {
     pub shape: Option<Shape>,
     /// The path parameter naming the record (a `get`'s last path parameter).
     pub id_param: Option<String>,
+    /// For a `get` without a path id, the body property carrying the record's key (`user`
+    /// of `POST /users.info`, see [`pick_body_id`]).
+    pub body_id: Option<String>,
 }
 
 impl OpDef {
@@ -345,6 +351,9 @@ pub(crate) type SpecError = String;
 /// An operation as found in `paths`, before compiling.
 struct RawOp<'a> {
     key: &'a str,
+    method: Verb,
+    /// Body properties as parameter objects (`in: body`), for a POST read.
+    body: Vec<Value>,
     item: &'a Value,
     op: &'a Value,
     action: Action,
@@ -370,13 +379,19 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             };
             let action = op.get("x-airbyte-action").and_then(Value::as_str);
             let parsed = action.and_then(Action::parse);
-            let (true, Some(action)) = (method == "get", parsed) else {
+            let served = match (method.as_str(), parsed) {
+                ("get", Some(a)) => Some((Verb::Get, a, Vec::new())),
+                ("post", Some(a)) => body_params(root, op).map(|b| (Verb::Post, a, b)),
+                _ => None,
+            };
+            let Some((method, action, body)) = served else {
                 tracing::debug!(
                     entity,
                     method = %method,
                     action = action.unwrap_or(""),
                     path = %key,
-                    "emulator: operation not served (only GET list/get/search are)"
+                    "emulator: operation not served (only GET list/get/search are, and POST \
+                     ones with a JSON object body)"
                 );
                 continue;
             };
@@ -392,6 +407,8 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             };
             raw.push(RawOp {
                 key,
+                method,
+                body,
                 item,
                 op,
                 action,
@@ -410,7 +427,9 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     order.sort();
     if order.is_empty() {
         return Err(
-            "spec has no GET operation with x-airbyte-entity and a list/get/search action".into(),
+            "spec has no GET (or JSON-body POST) operation with x-airbyte-entity and a \
+             list/get/search action"
+                .into(),
         );
     }
     let entity_idx = |name: &str| order.iter().position(|n| n == name).unwrap_or(0);
@@ -496,6 +515,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         let e = entity_idx(entity_of(r));
         let params: Vec<ParamDef> = collect_params(root, r.item, r.op)
             .into_iter()
+            .chain(&r.body)
             .filter_map(|p| ParamDef::read(p, &resolve_clone))
             .collect();
         let resp = response_schema(root, r.op);
@@ -538,29 +558,43 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 v
             })
             .unwrap_or_default();
+        // Query parameters and body properties naming a record property filter; those
+        // always sent (a required query default, any body default) do not.
         let filters = params
             .iter()
             .enumerate()
             .filter(|(_, p)| {
-                p.loc == Loc::Query
-                    && !(p.required && p.default.is_some())
-                    && !skip.contains(&p.name)
-                    && props.contains(&p.name.as_str())
+                let always_sent = match p.loc {
+                    Loc::Query => p.required && p.default.is_some(),
+                    Loc::Body => p.default.is_some(),
+                    _ => true,
+                };
+                !always_sent && !skip.contains(&p.name) && props.contains(&p.name.as_str())
             })
             .map(|(k, _)| k)
             .collect();
         let mut constants: Vec<(String, String)> = Vec::new();
-        for p in params.iter().filter(|p| p.loc == Loc::Query) {
-            let value = match (&p.kind, p.required, p.default_text()) {
+        for p in params
+            .iter()
+            .filter(|p| matches!(p.loc, Loc::Query | Loc::Body))
+        {
+            let scalar = matches!(p.kind, PKind::Scalar(_));
+            let default = p.default_text().filter(|_| scalar);
+            let value = match (&p.kind, p.loc == Loc::Body || p.required, default) {
                 (_, true, Some(d)) => Some(d),
                 (PKind::Scalar(s), _, _) if s.enum_vals.len() == 1 => Some(s.enum_vals[0].clone()),
                 _ => None,
             };
             constants.extend(value.map(|v| (p.name.clone(), v)));
         }
+        let body_id = match (r.action, &id_param) {
+            (Action::Get, None) => pick_body_id(&params, &entities[e].name, &props),
+            _ => None,
+        };
         constants.extend(parse_query(key_query));
         let op_index = op_defs.len();
         router.routes.push(Route {
+            method: r.method,
             template,
             op: op_index,
             constants,
@@ -579,12 +613,16 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             filters,
             shape,
             id_param,
+            body_id,
         });
     }
 
     // Phase 4: record keys, and cursors that are record ids.
     for (e, def) in entities.iter_mut().enumerate() {
-        let id_param = def.get.and_then(|g| op_defs[g].id_param.clone());
+        let id_param = def.get.and_then(|g| {
+            let g = &op_defs[g];
+            g.id_param.clone().or_else(|| g.body_id.clone())
+        });
         def.key = record_key(&def.shape, id_param.as_deref());
         def.paginated = def.list.is_some_and(|l| op_defs[l].paging.is_some());
         for op in op_defs.iter_mut().filter(|o| o.entity == e) {
@@ -649,6 +687,83 @@ fn record_key(shape: &Shape, id_param: Option<&str>) -> Key {
                 || param.ends_with(&format!("-{}", p.name))
         })
         .map_or(Key::None, |p| Key::Field(p.name.clone()))
+}
+
+/// The body properties of a POST read as parameter objects (`{name, in: "body", required,
+/// schema}`), or `None` when the operation is not served: no `application/json`
+/// `requestBody`, a GraphQL body (`x-airbyte-body-type`), or a schema that is not an
+/// object with `properties` (`$ref`s and `allOf` followed).
+fn body_params(root: &Value, op: &Value) -> Option<Vec<Value>> {
+    if op.get("x-airbyte-body-type").is_some() {
+        return None;
+    }
+    let body = resolve(root, op.get("requestBody")?).0;
+    if body.get("x-airbyte-body-type").is_some() {
+        return None;
+    }
+    let content = body.get("content")?.as_object()?;
+    let media = content.iter().find_map(|(k, v)| {
+        let mime = k.split(';').next().unwrap_or("").trim();
+        mime.eq_ignore_ascii_case("application/json").then_some(v)
+    })?;
+    let schema = flat(root, media.get("schema")?);
+    if ops::type_name(&schema).as_deref() != Some("object") {
+        return None;
+    }
+    let props = schema.get("properties")?.as_object()?;
+    if props.is_empty() {
+        return None;
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some(
+        props
+            .iter()
+            .map(|(name, s)| {
+                serde_json::json!({
+                    "name": name,
+                    "in": "body",
+                    "required": required.contains(&name.as_str()),
+                    "schema": s,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The body property of a `get` without a path id that names the record by its key, when
+/// it is not itself a record property (those are equality lookups): `id`, the entity's
+/// singular (`user` of `users`), `<singular>_id` / `<singular>Id`, else the only required
+/// scalar body property that names no record property.
+fn pick_body_id(params: &[ParamDef], entity: &str, props: &[&str]) -> Option<String> {
+    let candidates: Vec<&ParamDef> = params
+        .iter()
+        .filter(|p| {
+            p.loc == Loc::Body
+                && matches!(p.kind, PKind::Scalar(_))
+                && !props.contains(&p.name.as_str())
+        })
+        .collect();
+    let one = singular(entity);
+    let names = [
+        "id".to_string(),
+        one.clone(),
+        format!("{one}_id"),
+        format!("{one}Id"),
+    ];
+    names
+        .iter()
+        .find_map(|n| candidates.iter().find(|p| p.name == *n))
+        .or_else(
+            || match candidates.iter().filter(|p| p.required).collect::<Vec<_>>()[..] {
+                [only] => Some(only),
+                _ => None,
+            },
+        )
+        .map(|p| p.name.clone())
 }
 
 /// Path-item and operation parameters, `$ref`s resolved (operation wins on name clashes).

@@ -218,7 +218,11 @@ impl DirectTransport {
                             }
                         }
                         let next = next_from_headers(op, resp.headers()).map(|n| {
-                            // A relative link is relative to the request that returned it.
+                            // A relative link is relative to the request that returned it
+                            // (a cursor header is a token, not a URL).
+                            if !matches!(op.next_page, NextPage::LinkHeader(_)) {
+                                return n;
+                            }
                             url::Url::parse(resp.url().as_str())
                                 .and_then(|u| u.join(&n))
                                 .map(String::from)
