@@ -360,7 +360,12 @@ fn run(
         }
         "get" => {
             let g = def.get.ok_or_else(unsupported)?;
-            let id_param = catalog.ops[g].id_param.as_deref().unwrap_or("id");
+            // The path id's name, else the body property of a POST get (`user`).
+            let id_param = catalog.ops[g]
+                .id_param
+                .as_deref()
+                .or(catalog.ops[g].body_id.as_deref())
+                .unwrap_or("id");
             let mut p = to_params(params);
             if id_param != "id" && p.get(id_param).is_none() {
                 for (k, _) in p.0.iter_mut().filter(|(k, _)| k == "id") {

@@ -16,19 +16,33 @@
 //!
 //! # What is served
 //!
-//! - **Operations**: `GET` operations with `x-airbyte-entity` and an `x-airbyte-action` of
-//!   `list`, `get` or `search` (`api_search`; answered like a list). Other methods and
-//!   actions (writes, downloads, GraphQL `POST`s, `POST` reads) are skipped, so specs with
-//!   them start fine; an entity with no served operation is not served.
+//! - **Operations**: operations with `x-airbyte-entity` and an `x-airbyte-action` of
+//!   `list`, `get` or `search` (`api_search`; answered like a list), on `GET`, or on `POST`
+//!   with an `application/json` `requestBody` whose schema is an object with `properties`
+//!   (POST reads, below). Other methods and actions (writes, downloads, GraphQL bodies with
+//!   `x-airbyte-body-type`, other body kinds) are skipped, so specs with them start fine;
+//!   an entity with no served operation is not served.
+//! - **POST reads**: the body's top-level members are the operation's parameters, read
+//!   exactly like query parameters (page size, cursor/page/offset state, filters, lookups,
+//!   checks); a body that is empty is `{}`, one that is not a JSON object (or not valid
+//!   JSON) is a 400 `invalid_body`, a non-JSON `Content-Type` a 415. Body properties are
+//!   checked with their JSON types (`"5"` is no integer). A `get` without a path id finds
+//!   its record by the body property naming it (`id`, the entity's singular as `user` of
+//!   `users`, `<singular>_id`, else its only required scalar property that names no record
+//!   property); body properties naming record properties filter (and look up) like query
+//!   parameters, except those with a default (a client always sends them).
 //! - **Routes**: the `x-airbyte-path-override` path, else the path key without any `?k=v`
 //!   part (a key is only an identity); segments may mix literals and parameters
 //!   (`{ticket_id}.json`, `values:batchGet`). The `servers[0]` URL's path prefix (`/api/v2`
 //!   of `https://{workspace}.example.com/api/{version}`) is optional: paths are served with
 //!   and without it, a variable in it matching any one segment; next-page URLs keep the path
-//!   as requested. Operations sharing a real path: the most literal template wins; among
-//!   equals, those whose constant query parameters (required with a default, a one-value
-//!   enum, the key's `?k=v`) the request does not contradict, most matches first, else the
-//!   first in spec order. Unmatched paths and non-`GET` methods get an empty 404.
+//!   as requested. Operations sharing a real path and method: the most literal template
+//!   wins; among equals, those whose constants the request does not contradict (query
+//!   parameters required with a default, a one-value enum, the key's `?k=v`; for a `POST`
+//!   read, body properties with a default or a one-value enum, compared with the body),
+//!   most matches first, else the first in spec order (`/reports:run:weekly` and
+//!   `:monthly` are told apart by `period`). Unmatched paths and other methods get an
+//!   empty 404.
 //! - **Records** sit where `x-airbyte-record-extractor` says (absent or `$`: the body is the
 //!   record of a `get`, the array of a list; `$.a.b.c` nested; `$.data[0]` for a `get`: an
 //!   array whose first element is the record; `$.list[*].field`: one element per record, the
@@ -43,14 +57,15 @@
 //! - **`get`** with a path id finds the record by `id` (emulator ULIDs, or for an integer
 //!   `id` the 1-based ordinal), else by the top-level property the parameter names
 //!   (`{project_slug}` → `slug`); unknown → 404. Without a path id: the first record whose
-//!   properties equal the query parameters named like them (`?email=`), else record 0 (a
-//!   singleton such as `/me`); a lookup matching nothing answers `{"data": []}` for a `[N]`
-//!   extractor, else 404.
+//!   properties equal the query parameters named like them (`?email=`), or the record a POST
+//!   read's body names (`{"user": "<id>"}`), else record 0 (a singleton such as `/me`); a
+//!   lookup matching nothing answers `{"data": []}` for a `[N]` extractor, else 404.
 //! - **Pagination** (`ops.rs` and `backend.rs` have the details): state in a declared cursor
 //!   parameter (`after`, `cursor`, `starting_after`, `page_token`, `pageToken`,
 //!   `page[cursor]`, ...: the last record's id when records have emulator ids, else an
 //!   opaque token), a page number (`page`, first page 1, or 0 when its minimum is 0) or an
-//!   offset (`offset`); the next position carried in the body at the meta extractor's paths
+//!   offset (`offset`), each a query parameter or a member of a POST read's body (where the
+//!   client echoes the next cursor); the next position carried in the body at the meta extractor's paths
 //!   (a cursor key is absent on the last page, `has_more`/`done`, `page`, `next_page`,
 //!   totals, `offset`/`next_offset`, `limit` filled in by key name), in `Link:
 //!   <http://Host/path?...>; rel="next"` (`@link.next`; absent on the last page), in a

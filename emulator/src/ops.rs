@@ -408,7 +408,7 @@ fn check_json_scalar(name: &str, s: &Scalar, v: &Value) -> Result<(), ApiError> 
         ));
     }
     let text = wire_text(v).unwrap_or_default();
-    if !s.enum_vals.is_empty() && !s.enum_vals.iter().any(|e| *e == text) {
+    if !s.enum_vals.is_empty() && !s.enum_vals.contains(&text) {
         return Err(invalid(
             name,
             format!("{name} must be one of {}, got {v}", s.enum_vals.join(", ")),

@@ -20,12 +20,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde_json::{Map, Value};
 
 use super::airbyte_routes;
 use super::backend::{ApiError, Envelope, Params, Wire};
 use super::faults;
 use super::log::RecordedRequest;
-use super::ops::Loc;
+use super::ops::{body_pairs, Loc};
+use super::routes::Verb;
 use super::spec::parse_query;
 use super::state::{AuthCheck, Shared};
 
@@ -79,18 +81,36 @@ fn empty_404() -> Response {
     (StatusCode::NOT_FOUND, Body::empty()).into_response()
 }
 
-/// Serves every spec route: the `GET` list, get and search operations, authenticated as
-/// the spec's schemes say, their parameters checked (see [`check_request`]).
+/// Serves every spec route: the `GET` list, get and search operations and the `POST` reads
+/// (JSON body), authenticated as the spec's schemes say, their parameters checked (see
+/// [`check_request`]).
 async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    if req.method() != Method::GET {
-        return empty_404();
-    }
+    let method = match *req.method() {
+        Method::GET => Verb::Get,
+        Method::POST => Verb::Post,
+        _ => return empty_404(),
+    };
     let catalog = shared.backend.catalog();
     let query = parse_query(req.uri().query());
-    let Some((op, path_params)) = catalog.router.find(req.uri().path(), &query) else {
+    let (parts, body) = req.into_parts();
+    // A POST read's JSON body: its members take part in choosing among operations that
+    // share a path (body defaults), then act as parameters.
+    let body = match method {
+        Verb::Get => Ok(Map::new()),
+        Verb::Post => match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => read_body(&parts.headers, &bytes),
+            Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        },
+    };
+    let body_pairs = body.as_ref().map(body_pairs).unwrap_or_default();
+    let mut route_pairs = query.clone();
+    route_pairs.extend(body_pairs.iter().cloned());
+    let Some((op, path_params)) = catalog.router.find(method, parts.uri.path(), &route_pairs)
+    else {
         return empty_404();
     };
-    let result = shared.authorize(req.headers(), &query).and_then(|()| {
+    let result = shared.authorize(&parts.headers, &query).and_then(|()| {
+        let body = body?;
         // An API key sent in the query is the credential, not a parameter of the operation.
         let query: Vec<(String, String)> = query
             .into_iter()
@@ -101,15 +121,16 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
                     .any(|c| matches!(c, AuthCheck::Query { name } if name == k))
             })
             .collect();
-        check_request(&shared, op, req.headers(), &query)?;
+        check_request(&shared, op, &parts.headers, &query, &body)?;
         let mut params = path_params;
         params.extend(query.iter().cloned());
+        params.extend(body_pairs);
         let wire = Wire {
-            host: req
-                .headers()
+            host: parts
+                .headers
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok()),
-            path: req.uri().path(),
+            path: parts.uri.path(),
             query: &query,
         };
         shared
@@ -151,17 +172,73 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     }
 }
 
-/// Checks the declared query and header parameters of operation `op` before answering
-/// (400 naming the parameter): required ones present (a header with a default may be
-/// absent), values of the declared type, enum members (array items and deepObject members
-/// too; arrays read per `style`/`explode`). The pagination parameters are checked by the
-/// pagination (422, as incident.io answers), credentials by the auth check; undeclared
-/// query parameters are ignored.
+/// Reads a POST read's request body: empty (or only whitespace) is `{}`; otherwise a JSON
+/// object. A `Content-Type` other than JSON is a 415; invalid JSON or a JSON value other
+/// than an object is a 400 (`invalid_body`).
+fn read_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let body_error = |status: u16, code: &'static str, message: String| ApiError {
+        status,
+        error_type: "validation_error",
+        code,
+        message,
+        field: None,
+    };
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = String::from_utf8_lossy(ct.as_bytes()).into_owned();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime != "application/json" && !mime.ends_with("+json") {
+            return Err(body_error(
+                415,
+                "unsupported_media_type",
+                format!("The request body must be application/json, got Content-Type {ct:?}"),
+            ));
+        }
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => {
+            let kind = match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                _ => "null",
+            };
+            Err(body_error(
+                400,
+                "invalid_body",
+                format!("The request body must be a JSON object, got {kind}"),
+            ))
+        }
+        Err(e) => Err(body_error(
+            400,
+            "invalid_body",
+            format!("The request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// Checks the declared query and header parameters and body properties of operation `op`
+/// before answering (400 naming the parameter): required ones present (a header with a
+/// default may be absent), values of the declared type, enum members (array items and
+/// deepObject members too; arrays read per `style`/`explode`; body values by their JSON
+/// type). The pagination parameters (query or body) are checked by the pagination (422,
+/// as incident.io answers), credentials by the auth check; undeclared query parameters
+/// and body members are ignored.
 fn check_request(
     shared: &Shared,
     op: usize,
     headers: &HeaderMap,
     query: &[(String, String)],
+    body: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     let o = &shared.backend.catalog().ops[op];
     let paging = o.paging_params();
@@ -171,6 +248,10 @@ fn check_request(
         }
         let header = match p.loc {
             Loc::Path => continue,
+            Loc::Body => {
+                p.check_body(body)?;
+                continue;
+            }
             Loc::Query => None,
             Loc::Header => {
                 let lower = p.name.to_ascii_lowercase();

@@ -578,9 +578,13 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             .iter()
             .filter(|p| matches!(p.loc, Loc::Query | Loc::Body))
         {
-            let scalar = matches!(p.kind, PKind::Scalar(_));
-            let default = p.default_text().filter(|_| scalar);
-            let value = match (&p.kind, p.loc == Loc::Body || p.required, default) {
+            // A body default is always sent, so any scalar one tells operations apart; a
+            // query default only when the parameter is required.
+            let body = p.loc == Loc::Body;
+            let default = p
+                .default_text()
+                .filter(|_| !body || matches!(p.kind, PKind::Scalar(_)));
+            let value = match (&p.kind, body || p.required, default) {
                 (_, true, Some(d)) => Some(d),
                 (PKind::Scalar(s), _, _) if s.enum_vals.len() == 1 => Some(s.enum_vals[0].clone()),
                 _ => None,

@@ -66,24 +66,65 @@ pub async fn get(emu: &Emulator, path_and_query: &str, headers: &[(&str, &str)])
 /// `GET` of an absolute `http://host:port/...` URL with these headers.
 pub async fn get_url(url: &str, headers: Vec<(String, String)>) -> Resp {
     let url = url.to_string();
-    tokio::task::spawn_blocking(move || blocking_get(&url, &headers))
+    tokio::task::spawn_blocking(move || blocking_request("GET", &url, &headers, None))
         .await
         .unwrap()
 }
 
-fn blocking_get(url: &str, headers: &[(String, String)]) -> Resp {
+/// `POST path_and_query` with `body` as `Content-Type: application/json` (as a generated
+/// client sends a POST read), the emulator's key as a bearer token, plus `headers`.
+pub async fn post(
+    emu: &Emulator,
+    path_and_query: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    post_raw(emu, path_and_query, body.as_bytes(), &all).await
+}
+
+/// `POST path_and_query` with these exact body bytes and headers (plus the bearer token
+/// and `Content-Length`), no `Content-Type` unless given.
+pub async fn post_raw(
+    emu: &Emulator,
+    path_and_query: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> Resp {
+    let url = format!("{}{path_and_query}", emu.base_url());
+    let auth = format!("Bearer {}", emu.api_key());
+    let mut all: Vec<(String, String)> = vec![("Authorization".into(), auth)];
+    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let body = body.to_vec();
+    tokio::task::spawn_blocking(move || blocking_request("POST", &url, &all, Some(&body)))
+        .await
+        .unwrap()
+}
+
+fn blocking_request(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Resp {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, target) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     let mut s = TcpStream::connect(host).expect("connect");
-    let mut req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
+    if let Some(body) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
+    s.write_all(&bytes).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let split = buf

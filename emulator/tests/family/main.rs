@@ -6,6 +6,7 @@ mod common;
 mod extractors;
 mod pagination;
 mod params;
+mod post_reads;
 mod routes;
 mod schemas;
 
