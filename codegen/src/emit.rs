@@ -139,6 +139,7 @@ fn param_type(kind: &ParamKind) -> TokenStream {
         ParamKind::Object => {
             quote!(::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>)
         }
+        ParamKind::Json => quote!(::serde_json::Value),
     }
 }
 
@@ -164,6 +165,7 @@ fn param_infos(op: &Operation) -> Vec<ParamInfo<'_>> {
                     ParamLocation::Path => "path",
                     ParamLocation::Query => "query",
                     ParamLocation::Header => "header",
+                    ParamLocation::Body => "body",
                 };
                 ident = field_ident(&format!("{}_{location}", p.name));
                 let mut n = 2;
@@ -244,6 +246,7 @@ fn kind_meta(kind: &ParamKind) -> TokenStream {
             quote!(#rt::meta::ParamKind::Array { items: &#items, style: #style })
         }
         ParamKind::Object => quote!(#rt::meta::ParamKind::Object),
+        ParamKind::Json => quote!(#rt::meta::ParamKind::Json),
     }
 }
 
@@ -258,6 +261,7 @@ fn op_meta(op: &Operation) -> TokenStream {
         Action::Search => quote!(#rt::meta::Action::Search),
     };
     let path = &op.path;
+    let http_method = &op.method;
     let summary = &op.summary;
     let description = &op.description;
     let record = &op.record_component;
@@ -302,6 +306,7 @@ fn op_meta(op: &Operation) -> TokenStream {
             ParamLocation::Path => quote!(#rt::meta::ParamLocation::Path),
             ParamLocation::Query => quote!(#rt::meta::ParamLocation::Query),
             ParamLocation::Header => quote!(#rt::meta::ParamLocation::Header),
+            ParamLocation::Body => quote!(#rt::meta::ParamLocation::Body),
         };
         let kind = kind_meta(&p.kind);
         let required = p.required;
@@ -325,9 +330,10 @@ fn op_meta(op: &Operation) -> TokenStream {
         }
     });
     let doc = format!(
-        " Metadata of `{}.{}` (`GET {}`).",
+        " Metadata of `{}.{}` (`{} {}`).",
         op.entity,
         op.action.as_str(),
+        op.method,
         op.path
     );
     quote! {
@@ -335,7 +341,7 @@ fn op_meta(op: &Operation) -> TokenStream {
         pub static #name: #rt::meta::OperationMeta = #rt::meta::OperationMeta {
             entity: #entity,
             action: #action,
-            method: "GET",
+            method: #http_method,
             path: #path,
             summary: #summary,
             description: #description,
@@ -439,8 +445,8 @@ fn operation(op: &Operation) -> TokenStream {
         quote!(Default,)
     };
     let params_doc = docs::raw_attrs(&format!(
-        "Parameters of `{}.{}` (`GET {}`), as sent to either transport.\n\nAlso the accepted `params` of `execute(\"{}\", \"{}\", params)`: unknown keys are rejected.",
-        op.entity, action_name, op.path, op.entity, action_name
+        "Parameters of `{}.{}` (`{} {}`), as sent to either transport.\n\nAlso the accepted `params` of `execute(\"{}\", \"{}\", params)`: unknown keys are rejected.",
+        op.entity, action_name, op.method, op.path, op.entity, action_name
     ));
 
     // Builder setters for optional params.
@@ -575,10 +581,11 @@ fn operation(op: &Operation) -> TokenStream {
     };
 
     let builder_doc = docs::raw_attrs(&format!(
-        "Request for `{}.{}`: {}\n\n`GET {}`. {}\n\nAwait it (or call [`send`](Self::send)) to run it.",
+        "Request for `{}.{}`: {}\n\n`{} {}`. {}\n\nAwait it (or call [`send`](Self::send)) to run it.",
         op.entity,
         action_name,
         docs::sanitize(if op.summary.is_empty() { &op.operation_id } else { &op.summary }),
+        op.method,
         op.path,
         docs::sanitize(&op.description)
     ));
@@ -707,13 +714,14 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
             Action::Get => quote!(#rt::requests::GetRequest),
         };
         let doc = docs::attrs(&format!(
-            "{}\n\n{}\n\n`GET {}`",
+            "{}\n\n{}\n\n`{} {}`",
             if op.summary.is_empty() {
                 &op.operation_id
             } else {
                 &op.summary
             },
             op.description,
+            op.method,
             op.path
         ));
         quote! {

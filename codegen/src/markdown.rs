@@ -231,9 +231,10 @@ pub fn reference(spec: &Spec) -> String {
         for op in &e.operations {
             let _ = writeln!(
                 out,
-                "### {}.{}\n\n`GET {}`: {}\n",
+                "### {}.{}\n\n`{} {}`: {}\n",
                 e.name,
                 op.action.as_str(),
+                op.method,
                 op.path,
                 one_line(if op.description.is_empty() {
                     &op.summary
@@ -277,6 +278,7 @@ pub fn reference(spec: &Spec) -> String {
                         crate::model::ParamLocation::Path => "path",
                         crate::model::ParamLocation::Query => "query",
                         crate::model::ParamLocation::Header => "header",
+                        crate::model::ParamLocation::Body => "body",
                     };
                     let _ = writeln!(
                         out,

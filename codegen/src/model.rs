@@ -44,6 +44,8 @@ pub enum ParamLocation {
     Query,
     /// A request header (sent under its exact wire name).
     Header,
+    /// A top-level property of the JSON request body (POST reads).
+    Body,
 }
 
 /// How an array query parameter travels (OpenAPI `style` + `explode`).
@@ -82,6 +84,8 @@ pub enum ParamKind {
     },
     /// An object sent `style: deepObject` (`k[sub]=v` per non-null key, one level deep).
     Object,
+    /// Any JSON value, passed through as given (a nested body property).
+    Json,
 }
 
 impl ParamKind {
@@ -94,6 +98,7 @@ impl ParamKind {
             ParamKind::Number => "number",
             ParamKind::Array { .. } => "array",
             ParamKind::Object => "object",
+            ParamKind::Json => "any",
         }
     }
 
@@ -203,6 +208,8 @@ pub struct Operation {
     pub action: Action,
     /// `operationId` (progenitor method name is its snake_case form).
     pub operation_id: String,
+    /// HTTP method (`GET`, or `POST` for reads with a JSON body).
+    pub method: String,
     /// HTTP path template the request goes to (`/v2/incidents/{id}`): the
     /// `x-airbyte-path-override` path, else the path key.
     pub path: String,
@@ -453,8 +460,14 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
         for (method_key, op_node) in methods {
             let method = method_key.as_str().unwrap_or_default();
             let op_ptr = ptr(&path_ptr, method);
+            let read = matches!(
+                text(op_node, "x-airbyte-action").as_str(),
+                "list" | "get" | "search" | "api_search"
+            );
             match method {
                 "get" => {}
+                // POST used for a read (search endpoints, `users.info`-style gets).
+                "post" if read => {}
                 "parameters" | "summary" | "description" | "servers" => {
                     if method == "parameters" {
                         return Err(SpecError::new(
@@ -468,7 +481,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
                 other => {
                     return Err(SpecError::new(
                         &op_ptr,
-                        format!("unsupported construct: `{other}` operations; this read-only SDK generates `get` operations only (remove it or change the method)"),
+                        format!("unsupported construct: `{other}` operations; this SDK generates reads only (`get`, and `post` for list, get and search)"),
                     ))
                 }
             }
@@ -488,7 +501,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
                 ));
             }
             seen.push((entity, action, op_ptr.clone()));
-            let (op, record) = build_operation(&doc, &path, &op_ptr, op_node)?;
+            let (op, record) = build_operation(&doc, &path, method, &op_ptr, op_node)?;
             built.push((op, record));
         }
     }
@@ -620,6 +633,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
 fn build_operation(
     doc: &Value,
     path: &str,
+    method: &str,
     at: &str,
     node: &Value,
 ) -> Result<(Operation, RecordSchema), SpecError> {
@@ -692,6 +706,17 @@ fn build_operation(
             let p_ptr = ptr(&ptr(at, "parameters"), &i.to_string());
             let (p, p_ptr) = deref(doc, p, &p_ptr);
             params.push(build_param(doc, &p_ptr, p)?);
+        }
+    }
+    if method == "post" {
+        for p in body_params(doc, at, node)? {
+            if params.iter().any(|q| q.name == p.name) {
+                return Err(SpecError::new(
+                    ptr(at, "requestBody"),
+                    format!("the body property `{}` has the name of a parameter; the SDK takes both as one `params` object, so their names must differ", p.name),
+                ));
+            }
+            params.push(p);
         }
     }
     for name in placeholders(&path) {
@@ -841,7 +866,7 @@ fn build_operation(
                 .iter()
                 .find(|p| {
                     p.name == *name
-                        && p.location == ParamLocation::Query
+                        && matches!(p.location, ParamLocation::Query | ParamLocation::Body)
                         && p.kind == ParamKind::Integer
                 })
                 .map(|p| p.name.clone())
@@ -882,6 +907,7 @@ fn build_operation(
     let op = Operation {
         entity,
         action,
+        method: method.to_uppercase(),
         operation_id,
         path_key: (path != path_key).then(|| path_key.to_string()),
         path,
@@ -1248,10 +1274,11 @@ fn choose_pagination(
     found: Vec<MetaSource>,
     at: &str,
 ) -> Result<Option<Pagination>, SpecError> {
+    // Where pagination state can travel: the query, or a POST read's body.
     let query = |name: &str| {
-        params
-            .iter()
-            .find(|p| p.name == name && p.location == ParamLocation::Query)
+        params.iter().find(|p| {
+            p.name == name && matches!(p.location, ParamLocation::Query | ParamLocation::Body)
+        })
     };
     let cursor_param = CURSOR_PARAMS
         .iter()
@@ -2098,4 +2125,97 @@ fn check_credential_headers(
         }
     }
     Ok(())
+}
+
+/// The top-level properties of a POST read's JSON body, as parameters (`in: body`). Other
+/// body kinds (form, multipart, arrays, free-form objects) are not generated yet.
+fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecError> {
+    let body_at = ptr(at, "requestBody");
+    let Some(body) = node.get("requestBody") else {
+        return Ok(Vec::new());
+    };
+    let (body, body_at) = deref(doc, body, &body_at);
+    if body.get("x-airbyte-body-type").is_some() {
+        return Err(SpecError::new(
+            ptr(&body_at, "x-airbyte-body-type"),
+            "unsupported construct: `x-airbyte-body-type` (a GraphQL or other templated body): such bodies are not generated yet",
+        ));
+    }
+    let content_at = ptr(&body_at, "content");
+    let Some(Value::Mapping(content)) = body.get("content") else {
+        return Err(SpecError::new(
+            &content_at,
+            "a request body needs `content`",
+        ));
+    };
+    let Some(media) = content.get("application/json") else {
+        let kinds: Vec<&str> = content.keys().filter_map(Value::as_str).collect();
+        return Err(SpecError::new(
+            &content_at,
+            format!("unsupported construct: a `{}` request body on a read; only `application/json` bodies are generated", kinds.join("`, `")),
+        ));
+    };
+    let schema_at = ptr(&ptr(&content_at, "application~1json"), "schema");
+    let Some(schema) = media.get("schema") else {
+        return Ok(Vec::new());
+    };
+    let (schema, schema_at) = deref(doc, schema, &schema_at);
+    let Some(Value::Mapping(props)) = schema.get("properties") else {
+        return Err(SpecError::new(
+            &schema_at,
+            "unsupported construct: a read body that is not an object with `properties` (an array or a free-form object); name its fields",
+        ));
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_sequence)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (k, v) in props {
+        let name = k.as_str().unwrap_or_default().to_string();
+        let p_at = ptr(&ptr(&schema_at, "properties"), &name);
+        let (v, _) = deref(doc, v, &p_at);
+        if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err(SpecError::new(
+                &p_at,
+                format!("body property `{name}` has no letter or digit to make a Rust name from"),
+            ));
+        }
+        let ty = non_null_type(v).unwrap_or(None);
+        let kind = match ty.as_deref() {
+            Some("string") => ParamKind::String {
+                allowed: v
+                    .get("enum")
+                    .and_then(Value::as_sequence)
+                    .map(|s| {
+                        s.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            Some("integer") => ParamKind::Integer,
+            Some("number") => ParamKind::Number,
+            Some("boolean") => ParamKind::Boolean,
+            // Nested values (objects, arrays, unions) pass through as given.
+            _ => ParamKind::Json,
+        };
+        let int = |key: &str| v.get(key).and_then(Value::as_i64);
+        out.push(Param {
+            required: required.contains(&name.as_str()),
+            minimum: int("minimum"),
+            maximum: int("maximum"),
+            default: v
+                .get("default")
+                .map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null)),
+            description: text(v, "description"),
+            pattern: None,
+            config_inject: None,
+            location: ParamLocation::Body,
+            kind,
+            name,
+        });
+    }
+    Ok(out)
 }

@@ -185,9 +185,10 @@ fn unsupported_constructs() {
         "unsupported construct: `anyOf`; write `oneOf`",
     );
 
+    // A POST that writes (POST reads are generated).
     let e = err(&GOOD.replace(
-        "  /v2/things/{id}:\n    get:",
-        "  /v2/things/{id}:\n    post:",
+        "  /v2/things/{id}:\n    get:\n      operationId: getThing\n      x-airbyte-entity: things\n      x-airbyte-action: get",
+        "  /v2/things/{id}:\n    post:\n      operationId: getThing\n      x-airbyte-entity: things\n      x-airbyte-action: update",
     ));
     assert_err(
         &e,

@@ -5,7 +5,7 @@
 use connector_conformance::{models, Error, TidewaterAuthConfig, TidewaterConnector};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 async fn connector(server: &MockServer) -> TidewaterConnector {
@@ -667,4 +667,70 @@ async fn members_of_an_object_and_arrays_inside_elements_are_joined() {
         .unwrap();
     assert_eq!(ids(&items, |i| &i.id), ["i1", "i2", "i3", "i4"]);
     assert_eq!(items[0].kg, Some(10.5));
+}
+
+#[tokio::test]
+async fn reads_over_post_send_their_parameters_as_a_json_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/deckhands.list"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"limit": 2, "shift": "day", "filter": {"vessel": "v1"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"members": [{"id": "d1"}, {"id": "d2"}], "meta": {"next_cursor": "c2"}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/deckhands.list"))
+        .and(body_json(
+            json!({"cursor": "c2", "limit": 2, "shift": "day", "filter": {"vessel": "v1"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"members": [{"id": "d3"}], "meta": {"next_cursor": null}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/deckhands.info"))
+        .and(body_json(json!({"member": "d2"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"member": {"id": "d2", "name": "Wren"}})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    // Without `limit`, the most a page may hold (2); the default `shift` always travels; a
+    // nested body value passes through.
+    let all: Vec<models::Deckhand> = c
+        .deckhands()
+        .list()
+        .filter(json!({"vessel": "v1"}))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&all, |d| &d.id), ["d1", "d2", "d3"]);
+    let one = c.deckhands().get("d2").await.unwrap();
+    assert_eq!(one.name.as_deref(), Some("Wren"));
+    let raw = c
+        .execute("deckhands", "get", json!({"member": "d2"}))
+        .await
+        .unwrap();
+    assert_eq!(raw["id"], "d2");
+    // Body values are checked like any parameter, before any request.
+    let before = server.received_requests().await.unwrap().len();
+    let e = c
+        .execute("deckhands", "list", json!({"shift": "dusk"}))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("dusk"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
 }

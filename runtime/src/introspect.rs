@@ -228,6 +228,7 @@ fn param_description(p: &ParamMeta) -> ParamDescription {
         location: match p.location {
             ParamLocation::Path => "path",
             ParamLocation::Header => "header",
+            ParamLocation::Body => "body",
             _ => "query",
         },
         json_type: p.kind.json_type(),
@@ -841,7 +842,9 @@ fn lower_first(s: &str) -> String {
 
 pub(crate) fn param_schema(p: &ParamDescription) -> Value {
     let mut s = Map::new();
-    s.insert("type".into(), json!(p.json_type));
+    if p.json_type != "any" {
+        s.insert("type".into(), json!(p.json_type));
+    }
     if let Some(m) = p.minimum {
         s.insert("minimum".into(), json!(m));
     }

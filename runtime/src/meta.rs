@@ -56,6 +56,8 @@ pub enum ParamLocation {
     Query,
     /// A request header, under its exact wire name.
     Header,
+    /// A top-level property of the JSON request body (POST reads).
+    Body,
 }
 
 /// How an array query parameter travels (OpenAPI `style` and `explode`).
@@ -96,6 +98,8 @@ pub enum ParamKind {
     },
     /// An object sent as `style: deepObject`: `k[sub]=v` for each non-null key, one level.
     Object,
+    /// Any JSON value, passed through as given (a nested body property).
+    Json,
 }
 
 impl ParamKind {
@@ -108,6 +112,7 @@ impl ParamKind {
             ParamKind::Number => "number",
             ParamKind::Array { .. } => "array",
             ParamKind::Object => "object",
+            ParamKind::Json => "any",
         }
     }
 
@@ -121,6 +126,7 @@ impl ParamKind {
             ParamKind::Array { items, .. } => value
                 .as_array()
                 .is_some_and(|a| a.iter().all(|v| items.accepts(v))),
+            ParamKind::Json => true,
             ParamKind::Object => value
                 .as_object()
                 .is_some_and(|o| o.values().all(|v| !(v.is_array() || v.is_object()))),

@@ -119,10 +119,13 @@ pub(crate) fn finish(
     mut map: Map<String, Value>,
 ) -> Result<Map<String, Value>, Error> {
     map.retain(|_, v| !v.is_null());
-    // Defaults travel for required parameters and for every header (API versions and
-    // the like are declared as defaulted headers).
+    // Defaults travel for required parameters, for every header (API versions and the like
+    // are declared as defaulted headers) and for every body property (defaults tell apart
+    // operations that share an endpoint).
     for p in op.params {
-        if (p.required || p.location == ParamLocation::Header) && !map.contains_key(p.name) {
+        if (p.required || matches!(p.location, ParamLocation::Header | ParamLocation::Body))
+            && !map.contains_key(p.name)
+        {
             if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {
                 map.insert(p.name.to_string(), d);
             }

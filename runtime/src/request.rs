@@ -147,6 +147,21 @@ pub(crate) fn headers<'a>(
         })
 }
 
+/// The JSON body of a POST read: its body properties present in `params`; `None` for
+/// operations sent without a body (`GET`).
+pub(crate) fn body(op: &OperationMeta, params: &Map<String, Value>) -> Option<Value> {
+    if op.method.eq_ignore_ascii_case("GET") {
+        return None;
+    }
+    let fields: Map<String, Value> = op
+        .params
+        .iter()
+        .filter(|p| p.location == ParamLocation::Body)
+        .filter_map(|p| params.get(p.name).map(|v| (p.name.to_string(), v.clone())))
+        .collect();
+    Some(Value::Object(fields))
+}
+
 /// Resolves a next-page URL from a response (`Link` header or body) against the API's base
 /// URL. Only a URL on the base URL's origin (scheme, host, port) is followed: credentials
 /// must never travel to a host the server names.

@@ -429,7 +429,7 @@ fn new_connector(args: &[String]) -> Result<(), String> {
     let ops = spec.operations().count();
     if !skipped.is_empty() {
         println!(
-            "left out {} operation(s) the generator does not support yet (listed in README.md; removed by spec/{name}.corrections.yaml):",
+            "left out {} operation(s) or auth scheme(s) the generator does not support yet (listed in README.md; removed by spec/{name}.corrections.yaml):",
             skipped.len()
         );
         for s in &skipped {

@@ -161,6 +161,9 @@ impl DirectTransport {
         if let Some((name, key)) = &self.query_key {
             crate::request::append_query(&mut url, name, key.expose_secret());
         }
+        // A POST read sends its body properties as JSON (a next-page URL carries its own
+        // state in the query, so the body goes along unchanged).
+        let json_body = crate::request::body(op, params);
         let mut param_headers = HeaderMap::new();
         for (name, value) in crate::request::headers(op, params) {
             // Credentials come from the auth scheme, never from a parameter.
@@ -197,6 +200,9 @@ impl DirectTransport {
                             .http
                             .request(method.clone(), &url)
                             .headers(param_headers.clone());
+                        if let Some(body) = &json_body {
+                            req = req.json(body);
+                        }
                         let token = match &self.oauth2 {
                             Some(o) => {
                                 let token = o.token().await?;
