@@ -1274,6 +1274,12 @@ fn choose_pagination(
     found: Vec<MetaSource>,
     at: &str,
 ) -> Result<Option<Pagination>, SpecError> {
+    let paging = |path: Vec<String>, param: String, form: PageForm, key: String| Pagination {
+        next_cursor_path: path,
+        cursor_param: param,
+        form,
+        meta_key: key,
+    };
     // Where pagination state can travel: the query, or a POST read's body.
     let query = |name: &str| {
         params.iter().find(|p| {
@@ -1313,12 +1319,12 @@ fn choose_pagination(
                     if let Some(p) = page_param {
                         consider(
                             1,
-                            Pagination {
-                                next_cursor_path: path.clone(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::Cursor,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(
+                                path.clone(),
+                                p.name.clone(),
+                                PageForm::Cursor,
+                                m.key.clone(),
+                            ),
                         );
                         continue;
                     }
@@ -1328,12 +1334,12 @@ fn choose_pagination(
                     if let Some(p) = query("starting_after").or_else(|| query("after")) {
                         consider(
                             1,
-                            Pagination {
-                                next_cursor_path: path.clone(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::Cursor,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(
+                                path.clone(),
+                                p.name.clone(),
+                                PageForm::Cursor,
+                                m.key.clone(),
+                            ),
                         );
                         continue;
                     }
@@ -1354,18 +1360,15 @@ fn choose_pagination(
                             _ => None,
                         });
                         let p = match count {
-                            Some((path, key)) => Pagination {
-                                next_cursor_path: path,
-                                cursor_param: p.name.clone(),
-                                form: PageForm::PageCount,
-                                meta_key: key,
-                            },
-                            None => Pagination {
-                                next_cursor_path: Vec::new(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::PageNumber,
-                                meta_key: m.key.clone(),
-                            },
+                            Some((path, key)) => {
+                                paging(path, p.name.clone(), PageForm::PageCount, key)
+                            }
+                            None => paging(
+                                Vec::new(),
+                                p.name.clone(),
+                                PageForm::PageNumber,
+                                m.key.clone(),
+                            ),
                         };
                         consider(5, p);
                         continue;
@@ -1375,12 +1378,7 @@ fn choose_pagination(
                     if let Some(param) = &cursor_param {
                         consider(
                             0,
-                            Pagination {
-                                next_cursor_path: path.clone(),
-                                cursor_param: param.clone(),
-                                form: PageForm::Cursor,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(path.clone(), param.clone(), PageForm::Cursor, m.key.clone()),
                         );
                         continue;
                     }
@@ -1408,12 +1406,12 @@ fn choose_pagination(
                         });
                         consider(
                             2,
-                            Pagination {
-                                next_cursor_path: total.unwrap_or_default(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::Offset,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(
+                                total.unwrap_or_default(),
+                                p.name.clone(),
+                                PageForm::Offset,
+                                m.key.clone(),
+                            ),
                         );
                         continue;
                     }
@@ -1422,12 +1420,12 @@ fn choose_pagination(
                     if let Some(p) = query("offset") {
                         consider(
                             1,
-                            Pagination {
-                                next_cursor_path: path.clone(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::Cursor,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(
+                                path.clone(),
+                                p.name.clone(),
+                                PageForm::Cursor,
+                                m.key.clone(),
+                            ),
                         );
                         continue;
                     }
@@ -1435,12 +1433,12 @@ fn choose_pagination(
                 if is_url_key(&m.key) || (is_cursor_key(&m.key) && cursor_param.is_none()) {
                     consider(
                         3,
-                        Pagination {
-                            next_cursor_path: path.clone(),
-                            cursor_param: String::new(),
-                            form: PageForm::BodyUrl,
-                            meta_key: m.key.clone(),
-                        },
+                        paging(
+                            path.clone(),
+                            String::new(),
+                            PageForm::BodyUrl,
+                            m.key.clone(),
+                        ),
                     );
                     continue;
                 }
@@ -1448,12 +1446,12 @@ fn choose_pagination(
                     if let Some(p) = query("page").filter(|p| p.kind == ParamKind::Integer) {
                         consider(
                             4,
-                            Pagination {
-                                next_cursor_path: path.clone(),
-                                cursor_param: p.name.clone(),
-                                form: PageForm::PageNumber,
-                                meta_key: m.key.clone(),
-                            },
+                            paging(
+                                path.clone(),
+                                p.name.clone(),
+                                PageForm::PageNumber,
+                                m.key.clone(),
+                            ),
                         );
                     }
                 }
@@ -1465,12 +1463,12 @@ fn choose_pagination(
                     };
                     consider(
                         1,
-                        Pagination {
-                            next_cursor_path: Vec::new(),
-                            cursor_param: param.clone(),
-                            form: PageForm::HeaderCursor(name.clone()),
-                            meta_key: m.key.clone(),
-                        },
+                        paging(
+                            Vec::new(),
+                            param.clone(),
+                            PageForm::HeaderCursor(name.clone()),
+                            m.key.clone(),
+                        ),
                     );
                 }
             }
@@ -1478,12 +1476,12 @@ fn choose_pagination(
                 if rel == "next" {
                     consider(
                         2,
-                        Pagination {
-                            next_cursor_path: Vec::new(),
-                            cursor_param: String::new(),
-                            form: PageForm::LinkHeader(rel.clone()),
-                            meta_key: m.key.clone(),
-                        },
+                        paging(
+                            Vec::new(),
+                            String::new(),
+                            PageForm::LinkHeader(rel.clone()),
+                            m.key.clone(),
+                        ),
                     );
                 }
             }
