@@ -150,7 +150,7 @@ fn new_connector_makes_working_crates() {
     );
     let log = new_connector_with(all_reads, None, &meridian, &["--skip-unsupported"]);
     assert!(
-        log.contains("left out 1 operation(s) or auth scheme(s)"),
+        log.contains("left out 2 operation(s) or auth scheme(s)"),
         "{log}"
     );
     let readme = std::fs::read_to_string(meridian.join("README.md")).unwrap();

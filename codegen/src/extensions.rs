@@ -116,11 +116,14 @@ pub(crate) fn check(doc: &Value, entities: &[Entity]) -> Result<(), SpecError> {
             if let Some(Value::Sequence(params)) = node.get("parameters") {
                 for (i, p) in params.iter().enumerate() {
                     let at = ptr(&ptr(&op.pointer, "parameters"), &i.to_string());
+                    // A `$ref` parameter is checked where it is defined.
+                    let (p, at) = crate::load::deref(doc, p, &at);
                     check_keys(p, &at, &["x-airbyte-param-config-inject"], true)?;
                 }
             }
             if let Some(body) = node.get("requestBody") {
-                check_keys(body, &ptr(&op.pointer, "requestBody"), &[], true)?;
+                let (body, at) = crate::load::deref(doc, body, &ptr(&op.pointer, "requestBody"));
+                check_keys(body, &at, &[], true)?;
             }
         }
     }

@@ -708,6 +708,12 @@ fn build_operation(
             params.push(build_param(doc, &p_ptr, p)?);
         }
     }
+    if method != "post" && node.get("requestBody").is_some() {
+        return Err(SpecError::new(
+            ptr(at, "requestBody"),
+            format!("a request body on a `{method}` operation would never be sent; make it a `post` operation or move its fields into query parameters"),
+        ));
+    }
     if method == "post" {
         for p in body_params(doc, at, node)? {
             if params.iter().any(|q| q.name == p.name) {
@@ -837,6 +843,16 @@ fn build_operation(
                 format!("unsupported construct: offset pagination with the record extractor `{extractor}`: offsets count the server's elements, which this extractor does not keep one-to-one; use a cursor, or `$.<array>`"),
             ));
         }
+    }
+    if method == "post"
+        && pagination
+            .as_ref()
+            .is_some_and(|p| matches!(p.form, PageForm::LinkHeader(_) | PageForm::BodyUrl))
+    {
+        return Err(SpecError::new(
+            ptr(at, "x-airbyte-meta-extractor"),
+            "unsupported construct: a POST read paged by next-page URLs (the body would be sent again unchanged with every URL); page it with a body cursor instead",
+        ));
     }
     let no_pagination = node
         .get("x-airbyte-no-pagination")
@@ -1430,7 +1446,11 @@ fn choose_pagination(
                         continue;
                     }
                 }
-                if is_url_key(&m.key) || (is_cursor_key(&m.key) && cursor_param.is_none()) {
+                // A URL by its name (`next_page_url`, `links.next`), or a bare `next` /
+                // `next_page` with no parameter to take a token back. A `cursor` or
+                // `token` with nowhere to go is not guessed to be a URL.
+                let next_like = ["next", "nextpage", "nextlink"].contains(&k.as_str());
+                if is_url_key(&m.key) || (next_like && cursor_param.is_none()) {
                     consider(
                         3,
                         paging(
@@ -1495,7 +1515,7 @@ fn choose_pagination(
         if looks_like_paging {
             return Err(SpecError::new(
                 at,
-                format!("cannot tell how this list pages from its meta extractor ({}): a body cursor needs a query parameter that takes it back ({}); otherwise use `@link.next`, a next-page URL (`next_page_url: $.path`), or mark the list `x-airbyte-no-pagination: <reason>`", keys.join(", "), CURSOR_PARAMS.join(", ")),
+                format!("unsupported construct: cannot tell how this list pages from its meta extractor ({}): a body cursor needs a query or body parameter that takes it back ({}); otherwise use `@link.next`, a next-page URL (`next_page_url: $.path`), or mark the list `x-airbyte-no-pagination: <reason>`", keys.join(", "), CURSOR_PARAMS.join(", ")),
             ));
         }
     }
@@ -1670,7 +1690,8 @@ fn build_param(doc: &Value, at: &str, p: &Value) -> Result<Param, SpecError> {
     let int = |k: &str| schema.get(k).and_then(Value::as_i64);
     let default = schema
         .get("default")
-        .map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null));
+        .and_then(|d| serde_json::to_value(d).ok())
+        .filter(|d| !d.is_null());
     let required = p.get("required").and_then(Value::as_bool).unwrap_or(false)
         || location == ParamLocation::Path;
     if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
@@ -2204,9 +2225,11 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
             required: required.contains(&name.as_str()),
             minimum: int("minimum"),
             maximum: int("maximum"),
+            // `default: null` is no default (sending `null` breaks strict APIs).
             default: v
                 .get("default")
-                .map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null)),
+                .and_then(|d| serde_json::to_value(d).ok())
+                .filter(|d| !d.is_null()),
             description: text(v, "description"),
             pattern: None,
             config_inject: None,

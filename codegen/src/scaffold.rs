@@ -337,8 +337,30 @@ pub fn smoke_test(spec: &Spec) -> String {
         .iter()
         .filter(|c| !c.server_variable && c.default.is_none())
         .map(|c| {
+            // A value of the type of the parameters it fills.
+            let kinds: Vec<&ParamKind> = spec
+                .config_params
+                .iter()
+                .filter(|p| p.config_key == c.name)
+                .flat_map(|cp| {
+                    spec.operations()
+                        .flat_map(|o| o.params.iter())
+                        .filter(move |p| p.name == cp.param)
+                        .map(|p| &p.kind)
+                })
+                .collect();
+            let value = if kinds
+                .iter()
+                .any(|k| matches!(k, ParamKind::Integer | ParamKind::Number))
+            {
+                "1"
+            } else if kinds.iter().any(|k| matches!(k, ParamKind::Boolean)) {
+                "true"
+            } else {
+                "smoke"
+            };
             format!(
-                "\n        .{}(\"smoke\")",
+                "\n        .{}(\"{value}\")",
                 crate::emit_connector::config_setter(&c.name)
             )
         })

@@ -211,3 +211,33 @@ fn offsets_need_one_record_per_element() {
         "offset pagination with the record extractor",
     );
 }
+
+#[test]
+fn bodies_belong_to_post_reads() {
+    let body = "      requestBody:\n        content:\n          application/json:\n            schema:\n              type: object\n              properties:\n                q: {type: string}\n                after: {type: [string, \"null\"], default: null}\n      responses:";
+    // A body on a GET would never be sent.
+    let on_get = BASE.replacen("      responses:", body, 1);
+    refused(
+        &on_get,
+        "/paths/~1docks/get/requestBody",
+        "would never be sent",
+    );
+    // On a POST read it generates; `default: null` is no default (null is not sent).
+    let on_post = on_get.replace("  /docks:\n    get:", "  /docks:\n    post:");
+    let s = parse("spec/pontoon.yaml", &on_post).unwrap();
+    let op = &s.entities[0].operations[0];
+    assert_eq!(op.method, "POST");
+    let after = op.params.iter().find(|p| p.name == "after").unwrap();
+    assert_eq!(after.default, None);
+    assert!(generate(&s).unwrap().code.contains("method: \"POST\""));
+    // A POST read paged by next-page URLs would resend its first body: refused.
+    let by_url = on_post.replace(
+        "      x-airbyte-no-pagination: \"A harbour has a handful of docks.\"\n",
+        "      x-airbyte-meta-extractor: {next: \"@link.next\"}\n",
+    );
+    refused(
+        &by_url,
+        "/paths/~1docks/post/x-airbyte-meta-extractor",
+        "paged by next-page URLs",
+    );
+}

@@ -498,6 +498,8 @@ async fn configuration_fills_the_base_url_and_scoped_and_injected_parameters() {
         .and(path("/v1/ports"))
         .and(query_param("region", "eu-1"))
         .and(query_param("team", "north"))
+        .and(query_param("per_page", "2"))
+        .and(header("x-port-zone", "cet"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"ports": [], "has_more": false})),
         )
@@ -511,6 +513,8 @@ async fn configuration_fills_the_base_url_and_scoped_and_injected_parameters() {
         .harbour("kb")
         .region("eu")
         .team_path("north/quay")
+        .zone("cet")
+        .page_cap("2")
         .no_retries()
         .build()
         .unwrap();
@@ -733,4 +737,32 @@ async fn reads_over_post_send_their_parameters_as_a_json_body() {
         .unwrap_err();
     assert!(e.to_string().contains("dusk"), "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn configuration_values_are_typed_and_defaults_stand_in_for_them() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ports"))
+        .and(header("x-port-zone", "utc"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ports": [], "has_more": false})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Without a `zone`, the header's own default is sent.
+    let c = connector(&server).await;
+    c.ports().list().send().await.unwrap();
+    // A value that does not fit the parameter's type fails before any request.
+    let c = TidewaterConnector::builder()
+        .auth(TidewaterAuthConfig::new("tok_1"))
+        .base_url(&server.uri())
+        .unwrap()
+        .page_cap("lots")
+        .build()
+        .unwrap();
+    let e = c.ports().list().send().await.unwrap_err();
+    assert!(e.to_string().contains("page_cap"), "{e}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -807,6 +807,23 @@ fn render_base_url(
                 ),
             ));
         };
+        // A value fills one part of the URL: it may hold a whole origin only where the
+        // template starts with it (`{origin}/v1`); elsewhere (a host label, a path segment)
+        // it cannot add a host, a path, a query or credentials.
+        let whole_origin = meta.base_url.starts_with(&placeholder);
+        if !whole_origin
+            && value
+                .chars()
+                .any(|c| "/\\?#@:%".contains(c) || c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::invalid(
+                format!("config.{}", field.name),
+                format!(
+                    "{value:?} cannot fill `{{{}}}` in {}: it may not contain `/`, `\\`, `?`, `#`, `@`, `:`, `%` or spaces",
+                    field.name, meta.base_url
+                ),
+            ));
+        }
         url = url.replace(&placeholder, value);
     }
     check_base_url("base_url", &url)

@@ -53,6 +53,17 @@ pub(crate) fn http_client(
     settings: &HttpSettings,
     headers: HeaderMap,
 ) -> Result<reqwest::Client, Error> {
+    http_client_with(settings, headers, true)
+}
+
+/// [`http_client`], choosing whether 301/302/303 redirects are followed: reqwest turns a
+/// POST into a body-less GET on those, so clients that send bodies follow only 307/308
+/// (which keep the method and the body).
+pub(crate) fn http_client_with(
+    settings: &HttpSettings,
+    headers: HeaderMap,
+    follow_see_other: bool,
+) -> Result<reqwest::Client, Error> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let tls_error = |e: rustls::Error| Error::invalid("tls", format!("cannot set up TLS: {e}"));
@@ -69,14 +80,15 @@ pub(crate) fn http_client(
         // Redirects stay on the origin of the request that was sent: reqwest drops only
         // `Authorization` and cookies on a cross-origin hop, and an API-key header (or a
         // key in the query) must never reach another host.
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let keeps_method = matches!(attempt.status().as_u16(), 307 | 308);
             let same_origin = attempt
                 .previous()
                 .first()
                 .is_some_and(|first| first.origin() == attempt.url().origin());
             if attempt.previous().len() > 5 {
                 attempt.error("more than 5 redirects")
-            } else if same_origin {
+            } else if same_origin && (follow_see_other || keeps_method) {
                 attempt.follow()
             } else {
                 attempt.stop()

@@ -785,3 +785,80 @@ async fn a_query_key_never_shows_in_a_next_page_link() {
     let reqs = requests(&server, "/v1/things").await;
     assert_eq!(reqs[1].url.query(), Some("page=2&api_key=k-link-secret"));
 }
+
+static TENANT_META: ConnectorMeta = ConnectorMeta {
+    name: "tallyboard",
+    display_name: "Tallyboard",
+    type_prefix: "Tallyboard",
+    auth_example: "TallyboardAuthConfig::new(..)",
+    definition_id: "0b7c2f4e-5a1d-4c3e-9f80-2d6b1a9e7c55",
+    version: "1.0.0",
+    base_url: "https://{tenant}.tallyboard.example/api",
+    env_prefix: "TALLYBOARD",
+    entities: ENTITIES,
+    operations: &[&LIST],
+    auth: KEY_HEADER.auth,
+    config: &[connector_sdk_runtime::meta::ConfigFieldMeta {
+        name: "tenant",
+        description: "The tenant's host label",
+        default: Some("{tenant}"),
+        env: "TALLYBOARD_TENANT",
+        server_variable: true,
+    }],
+    config_params: &[],
+    error_check: None,
+    spec_json: "{}",
+    user_agent: "tallyboard-connector/test",
+    hints: Hints {
+        service: "Tallyboard",
+        credentials: "the Tallyboard credentials (TALLYBOARD_TOKEN)",
+        rate_limit: None,
+    },
+    call_span: span,
+    spec_cache: OnceLock::new(),
+};
+
+#[test]
+fn server_variables_fill_the_base_url_and_cannot_move_its_host() {
+    let build = |tenant: Option<&str>| {
+        let mut b = Client::builder(&TENANT_META).auth(AuthChoice::Direct(
+            Credentials::new(&TENANT_META.auth[0]).set("key", "k"),
+        ));
+        if let Some(t) = tenant {
+            b = b.config("tenant", t);
+        }
+        b.build()
+    };
+    assert_eq!(
+        build(Some("acme")).unwrap().base_url(),
+        "https://acme.tallyboard.example/api"
+    );
+    // A default that is its own placeholder is no value: the error says how to set it.
+    let e = build(None).unwrap_err().to_string();
+    assert!(
+        e.contains("TALLYBOARD_TENANT") && e.contains(".tenant(..)"),
+        "{e}"
+    );
+    // A value cannot bring a host, a path, a query or credentials of its own.
+    for bad in [
+        "evil.example/x",
+        "a@evil.example",
+        "a:8443",
+        "a?b",
+        "a b",
+        "a%2F",
+    ] {
+        let e = build(Some(bad)).unwrap_err().to_string();
+        assert!(e.contains("cannot fill `{tenant}`"), "{bad}: {e}");
+    }
+    // Unknown keys are refused, listing the known ones.
+    let e = Client::builder(&TENANT_META)
+        .auth(AuthChoice::Direct(
+            Credentials::new(&TENANT_META.auth[0]).set("key", "k"),
+        ))
+        .config("tennant", "acme")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("valid keys: tenant"), "{e}");
+}

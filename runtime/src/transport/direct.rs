@@ -21,6 +21,7 @@ use crate::Error;
 #[derive(Debug)]
 pub(crate) struct DirectTransport {
     http: reqwest::Client,
+    http_with_body: reqwest::Client,
     /// OAuth 2 access tokens, sent (and refreshed) per request.
     oauth2: Option<Box<OAuth2>>,
     base_url: String,
@@ -101,6 +102,8 @@ impl DirectTransport {
             })?;
             insert_secret(&mut headers, header, &value, scheme.key)?;
         }
+        // Reads with a body (POST) go through a client that never turns them into a GET.
+        let http_with_body = crate::http::http_client_with(settings, headers.clone(), false)?;
         let http = http_client(settings, headers)?;
         let oauth2 = match scheme.kind {
             AuthKind::OAuth2 => Some(Box::new(OAuth2::new(
@@ -116,6 +119,7 @@ impl DirectTransport {
         };
         Ok(DirectTransport {
             http,
+            http_with_body,
             oauth2,
             base_url: base_url.trim_end_matches('/').to_string(),
             sender: settings.sender.clone(),
@@ -196,8 +200,12 @@ impl DirectTransport {
                 .run(should_retry, |_| async {
                     let mut replayed = false;
                     loop {
-                        let mut req = self
-                            .http
+                        let client = if json_body.is_some() {
+                            &self.http_with_body
+                        } else {
+                            &self.http
+                        };
+                        let mut req = client
                             .request(method.clone(), &url)
                             .headers(param_headers.clone());
                         if let Some(body) = &json_body {
@@ -319,7 +327,16 @@ impl DirectTransport {
                 Some((entity, action)) => entity == op.entity && action == op.action.as_str(),
                 None => op.param(c.param).is_some(),
             };
-            if !applies || params.get(c.param).is_some_and(|v| !v.is_null()) {
+            let Some(meta) = op.param(c.param).filter(|_| applies) else {
+                continue;
+            };
+            // The caller's value wins; a header or body default (filled in before this)
+            // gives way to the configuration.
+            let default = meta
+                .default
+                .and_then(|d| serde_json::from_str::<Value>(d).ok());
+            let given = params.get(c.param).filter(|v| !v.is_null());
+            if given.is_some_and(|v| Some(v) != default.as_ref()) {
                 continue;
             }
             let Some(value) = self
@@ -328,6 +345,17 @@ impl DirectTransport {
                 .map(String::as_str)
                 .or_else(|| self.meta.config_field(c.config_key).and_then(|f| f.default))
             else {
+                // No configuration value: the parameter's own default, if it has one.
+                if given.is_none() {
+                    if let Some(d) = default {
+                        out.get_or_insert_with(|| params.clone())
+                            .insert(c.param.to_string(), d);
+                        continue;
+                    }
+                }
+                if given.is_some() {
+                    continue;
+                }
                 if c.required {
                     return Err(Error::invalid(
                         c.param,
@@ -368,8 +396,30 @@ impl DirectTransport {
                     .map(|(_, v)| v.to_string())
                     .unwrap_or_else(|| value.to_string())
             };
+            // Typed like the parameter: `50` is a number for an integer parameter.
+            let typed = match meta.kind {
+                crate::meta::ParamKind::Integer => mapped.parse::<i64>().ok().map(Value::from),
+                crate::meta::ParamKind::Number => mapped
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number),
+                crate::meta::ParamKind::Boolean => mapped.parse::<bool>().ok().map(Value::Bool),
+                _ => Some(Value::String(mapped.clone())),
+            }
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("config.{}", c.config_key),
+                    format!(
+                        "{mapped:?} (from the `{}` configuration value) is not a valid {} for `{}`",
+                        c.config_key,
+                        meta.kind.json_type(),
+                        c.param
+                    ),
+                )
+            })?;
             out.get_or_insert_with(|| params.clone())
-                .insert(c.param.to_string(), Value::String(mapped));
+                .insert(c.param.to_string(), typed);
         }
         // Values from the configuration get the same checks as the caller's.
         out.map(|map| crate::params::finish(op, map)).transpose()
