@@ -92,7 +92,11 @@ fn cargo(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", root().join("target/spec-compat/target"))
+        // Shared with the other tests that build generated crates; test artifacts need no
+        // debug info or incremental data.
+        .env("CARGO_TARGET_DIR", root().join("target/generated"))
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");

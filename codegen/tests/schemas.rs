@@ -5,7 +5,8 @@
 //! models are checked with `syn`; then `generated_models_decode_real_json` compiles them in a
 //! crate of their own under `target/schema-check` and runs its decode tests there (each union
 //! variant, an unknown variant kept, null, absent, maps, renamed names, round trips). Slow the
-//! first time (the runtime's dependencies are built once into `target/schema-check`).
+//! first time: the runtime's dependencies are built once into `target/generated`, which every
+//! test that builds a generated crate shares.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1001,8 +1002,10 @@ fn write_if_changed(path: &Path, text: &str) {
 fn generated_models_decode_real_json() {
     let g = generated();
     let workspace = codegen_dir().parent().unwrap().to_path_buf();
-    let target = workspace.join("target/schema-check");
-    let dir = target.join("lanternfly-models-check");
+    // The crate lives under target/schema-check; it builds in the target directory that every
+    // test building a generated crate shares.
+    let target = workspace.join("target/generated");
+    let dir = workspace.join("target/schema-check/lanternfly-models-check");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("tests")).unwrap();
     let manifest = format!(
@@ -1037,6 +1040,8 @@ chrono = {{ version = "0.4", default-features = false, features = ["serde", "std
         .args(["test", "--offline", "--quiet", "--test", "decode"])
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
