@@ -143,6 +143,19 @@ fn new_connector_makes_working_crates() {
     // extractors, pagination forms, headers, arrays, overrides, singletons.
     let reads = base.join("tidewater");
     new_connector("conformance/spec/reads.yaml", None, &reads);
+    // Writes beside reads (the write conformance spec): its smoke test creates a record
+    // through `execute`, reads it back, changes it and deletes it, against the emulator.
+    let writes = base.join("quillmark");
+    new_connector("conformance/spec/writes.yaml", None, &writes);
+    let smoke = std::fs::read_to_string(writes.join("tests/smoke.rs")).unwrap();
+    for call in [
+        "execute_with(\"boards\", \"create\"",
+        "execute_with(\"boards\", \"update\"",
+        "execute_with(\"boards\", \"delete\"",
+        "a deleted boards record is gone",
+    ] {
+        assert!(smoke.contains(call), "{call} in\n{smoke}");
+    }
     // The family fixture with every read construct: refused as a whole, then generated with
     // the operations the generator does not support yet left out (as corrections) and
     // listed.
@@ -186,7 +199,7 @@ fn new_connector_makes_working_crates() {
 
     // 3. Each crate's own `cargo test` passes: it compiles, and its smoke test lists and gets
     //    every entity against the emulator with the spec's auth scheme.
-    for dir in [&ours, &basic, &oauth, &reads, &meridian] {
+    for dir in [&ours, &basic, &oauth, &reads, &writes, &meridian] {
         let (ok, log) = run(dir, &["test", "--offline"], Some(&target));
         assert!(ok, "cargo test in {}:\n{log}", dir.display());
         assert!(

@@ -424,6 +424,12 @@ fn cli() -> Command {
                     .help("Serve one incident_io_execute whose description and schema carry every entity, action and param (about 40k characters), instead of the small execute, docs and inspect tools"),
             )
             .arg(
+                Arg::new("allow_writes")
+                    .long("allow-writes")
+                    .action(ArgAction::SetTrue)
+                    .help("Let the execute tool run write actions (create, update, delete) where the spec has them; without it the server is read-only and a write fails before any request"),
+            )
+            .arg(
                 Arg::new("max_output_chars")
                     .long("max-output-chars")
                     .value_name("N")
@@ -508,9 +514,14 @@ async fn run(m: &ArgMatches) -> Result<u8, CliError> {
                 .get_one::<usize>("max_output_chars")
                 .copied()
                 .filter(|n| *n > 0);
-            mcp::serve(s.connector, limit, sub.get_flag("single_tool"))
-                .await
-                .map_err(CliError::Other)?;
+            mcp::serve(
+                s.connector,
+                limit,
+                sub.get_flag("single_tool"),
+                sub.get_flag("allow_writes"),
+            )
+            .await
+            .map_err(CliError::Other)?;
             Ok(EXIT_OK)
         }
         entity => {

@@ -44,6 +44,8 @@ pub(crate) const INSPECT_TOOL: &str = "incident_io_inspect";
 struct IncidentIoMcp {
     connector: IncidentIoConnector,
     max_output_chars: Option<usize>,
+    /// `--allow-writes`: the execute tool may run write actions (read-only otherwise).
+    allow_writes: bool,
     tools: Arc<Vec<Tool>>,
 }
 
@@ -59,12 +61,27 @@ impl IncidentIoMcp {
         connector: IncidentIoConnector,
         max_output_chars: Option<usize>,
         single_tool: bool,
+        allow_writes: bool,
     ) -> Self {
         let read_only = ToolAnnotations::new()
             .read_only(true)
             .destructive(false)
             .idempotent(true)
             .open_world(true);
+        // With writes allowed on a spec that has them, the execute tool can change data.
+        let has_writes = meta::entities()
+            .iter()
+            .flat_map(|e| e.operations)
+            .any(|o| o.action.is_write());
+        let execute_annotations = if allow_writes && has_writes {
+            ToolAnnotations::new()
+                .read_only(false)
+                .destructive(true)
+                .idempotent(false)
+                .open_world(true)
+        } else {
+            read_only.clone()
+        };
         let defs = if single_tool {
             vec![IncidentIoConnector::single_tool()]
         } else {
@@ -73,9 +90,14 @@ impl IncidentIoMcp {
         let mut tools: Vec<Tool> = defs
             .into_iter()
             .map(|d| {
+                let annotations = if d.name.ends_with("_execute") {
+                    execute_annotations.clone()
+                } else {
+                    read_only.clone()
+                };
                 Tool::new(d.name, d.description, object(d.input_schema))
                     .with_title(d.title)
-                    .with_annotations(read_only.clone())
+                    .with_annotations(annotations)
             })
             .collect();
         let check = Tool::new(
@@ -89,6 +111,7 @@ impl IncidentIoMcp {
         IncidentIoMcp {
             connector,
             max_output_chars,
+            allow_writes,
             tools: Arc::new(tools),
         }
     }
@@ -170,7 +193,9 @@ impl IncidentIoMcp {
             other => other.cloned().unwrap_or(Value::Null),
         };
         let options = match shaping_options(&args) {
-            Ok(o) => o.max_output_chars(self.max_output_chars),
+            Ok(o) => o
+                .max_output_chars(self.max_output_chars)
+                .allow_writes(self.allow_writes),
             Err(message) => {
                 return tool_error(format!(
                     "Invalid call, nothing was sent to incident.io; not retryable as is. {message}"
@@ -354,8 +379,9 @@ pub(crate) async fn serve(
     connector: IncidentIoConnector,
     max_output_chars: Option<usize>,
     single_tool: bool,
+    allow_writes: bool,
 ) -> Result<(), String> {
-    let server = IncidentIoMcp::new(connector, max_output_chars, single_tool);
+    let server = IncidentIoMcp::new(connector, max_output_chars, single_tool, allow_writes);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -363,3 +363,24 @@ async fn mcp_serves_the_progressive_tools_by_default() {
     assert_eq!(inspect["mode"], "direct");
     client.cancel().await.unwrap();
 }
+
+/// `--allow-writes` is accepted; incident.io's spec has no writes, so every tool stays
+/// read-only and reads still work.
+#[tokio::test]
+async fn mcp_allow_writes_keeps_a_spec_without_writes_read_only() {
+    let client = start(&["--allow-writes"]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(!tools.is_empty());
+    for t in &tools {
+        let a = t.annotations.as_ref().expect("annotated");
+        assert_eq!(a.read_only_hint, Some(true), "{}", t.name);
+    }
+    let result = call(
+        &client,
+        "incident_io_execute",
+        json!({"entity": "severities", "action": "list", "params": {}}),
+    )
+    .await;
+    assert!(!is_error(&result), "{}", text(&result));
+    client.cancel().await.unwrap();
+}

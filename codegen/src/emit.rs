@@ -259,6 +259,9 @@ fn op_meta(op: &Operation) -> TokenStream {
         Action::List => quote!(#rt::meta::Action::List),
         Action::Get => quote!(#rt::meta::Action::Get),
         Action::Search => quote!(#rt::meta::Action::Search),
+        Action::Create => quote!(#rt::meta::Action::Create),
+        Action::Update => quote!(#rt::meta::Action::Update),
+        Action::Delete => quote!(#rt::meta::Action::Delete),
     };
     let path = &op.path;
     let http_method = &op.method;
@@ -402,9 +405,24 @@ fn operation(op: &Operation) -> TokenStream {
     let st = op_static(op);
     let builder = builder_ident(op);
     let params_ty = params_ident(op);
-    let record = type_ident(&op.record_component);
-    let infos = param_infos(op);
+    // Writes name their output through `write_output` (a write may have no record).
+    let record = if op.record_component.is_empty() {
+        format_ident!("NoRecord")
+    } else {
+        type_ident(&op.record_component)
+    };
+    let all_infos = param_infos(op);
     let action_name = op.action.as_str();
+    // A write's body properties make a body struct of their own, flattened into the params.
+    let (body_infos, infos): (Vec<&ParamInfo<'_>>, Vec<&ParamInfo<'_>>) = all_infos
+        .iter()
+        .partition(|i| op.action.is_write() && i.p.location == ParamLocation::Body);
+    let body_ty = body_ident(op);
+    let body_struct = if body_infos.is_empty() {
+        quote!()
+    } else {
+        body_struct(op, &body_infos)
+    };
 
     // Params struct.
     let fields = infos.iter().map(|i| {
@@ -438,11 +456,27 @@ fn operation(op: &Operation) -> TokenStream {
             quote! { #doc #rename pub #f: #ty, }
         }
     });
-    let has_positional = infos.iter().any(|i| i.positional);
+    let has_positional =
+        infos.iter().any(|i| i.positional) || body_infos.iter().any(|i| i.positional);
     let derive_default = if has_positional {
         quote!()
     } else {
         quote!(Default,)
+    };
+    let (body_field, deny_unknown) = if body_infos.is_empty() {
+        (quote!(), quote!(#[serde(deny_unknown_fields)]))
+    } else {
+        let doc = format!(" The request body (`{}`).", body_ty);
+        (
+            quote! {
+                #[doc = #doc]
+                #[serde(flatten)]
+                pub body: #body_ty,
+            },
+            // serde cannot deny unknown fields around a flattened struct; `execute` checks
+            // params against the spec instead.
+            quote!(),
+        )
     };
     let params_doc = docs::raw_attrs(&format!(
         "Parameters of `{}.{}` (`{} {}`), as sent to either transport.\n\nAlso the accepted `params` of `execute(\"{}\", \"{}\", params)`: unknown keys are rejected.",
@@ -450,54 +484,10 @@ fn operation(op: &Operation) -> TokenStream {
     ));
 
     // Builder setters for optional params.
-    let setters = infos.iter().filter(|i| i.optional).map(|i| {
-        let f = &i.ident;
-        let doc = docs::attrs(&format!(
-            "{}{}",
-            if i.p.description.is_empty() { &i.p.name } else { &i.p.description },
-            describe_bounds(i.p)
-        ));
-        match &i.p.kind {
-            ParamKind::String { .. } => quote! {
-                #doc
-                pub fn #f(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
-                    self.0.params_mut().#f = ::std::option::Option::Some(value.into());
-                    self
-                }
-            },
-            ParamKind::Array { items, .. } if matches!(**items, ParamKind::String { .. }) => quote! {
-                #doc
-                pub fn #f<I, S>(mut self, values: I) -> Self
-                where
-                    I: ::std::iter::IntoIterator<Item = S>,
-                    S: ::std::convert::Into<::std::string::String>,
-                {
-                    self.0.params_mut().#f = ::std::option::Option::Some(values.into_iter().map(::std::convert::Into::into).collect());
-                    self
-                }
-            },
-            ParamKind::Array { items, .. } => {
-                let item = param_type(items);
-                quote! {
-                    #doc
-                    pub fn #f(mut self, values: impl ::std::iter::IntoIterator<Item = #item>) -> Self {
-                        self.0.params_mut().#f = ::std::option::Option::Some(values.into_iter().collect());
-                        self
-                    }
-                }
-            }
-            _ => {
-                let ty = &i.rust_ty;
-                quote! {
-                    #doc
-                    pub fn #f(mut self, value: #ty) -> Self {
-                        self.0.params_mut().#f = ::std::option::Option::Some(value);
-                        self
-                    }
-                }
-            }
-        }
-    });
+    let setters = infos
+        .iter()
+        .filter(|i| i.optional)
+        .map(|i| setter(i, &i.ident, quote!(self.0.params_mut())));
 
     let (inner, output, extra) = match op.action {
         Action::List | Action::Search => {
@@ -578,6 +568,14 @@ fn operation(op: &Operation) -> TokenStream {
             quote!(crate::models::#record),
             quote!(),
         ),
+        Action::Create | Action::Update | Action::Delete => {
+            let output = write_output(op);
+            (
+                quote!(#rt::requests::WriteRequest<#params_ty, #output>),
+                output,
+                quote!(),
+            )
+        }
     };
 
     let builder_doc = docs::raw_attrs(&format!(
@@ -594,16 +592,25 @@ fn operation(op: &Operation) -> TokenStream {
             " Sends the request and returns one page of records with the cursor of the next page."
         }
         Action::Get => " Sends the request and returns the record.",
+        Action::Create | Action::Update | Action::Delete if op.record_component.is_empty() => {
+            " Sends the request (a write: never repeated once it may have reached the server,\n unless its method is `PUT` or `DELETE`). The API answers without a body."
+        }
+        Action::Create | Action::Update | Action::Delete => {
+            " Sends the request (a write: never repeated once it may have reached the server,\n unless its method is `PUT` or `DELETE`) and returns the record the API answers with."
+        }
     };
     let future_doc = format!(" Awaiting `{builder}` is the same as calling [`{builder}::send`].");
 
     quote! {
+        #body_struct
+
         #params_doc
         #[derive(Clone, Debug, PartialEq, #derive_default ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #deny_unknown
         #[non_exhaustive]
         pub struct #params_ty {
             #(#fields)*
+            #body_field
         }
 
         impl #params_ty {
@@ -646,6 +653,183 @@ fn operation(op: &Operation) -> TokenStream {
     }
 }
 
+/// The type a write returns: its record, or `()` when the API answers without a body.
+fn write_output(op: &Operation) -> TokenStream {
+    if op.record_component.is_empty() {
+        quote!(())
+    } else {
+        let record = type_ident(&op.record_component);
+        quote!(crate::models::#record)
+    }
+}
+
+/// `BoardsCreateBody`: the request body of a write.
+fn body_ident(op: &Operation) -> Ident {
+    format_ident!("{}Body", builder_ident(op))
+}
+
+/// A builder setter for the optional parameter `i`, stored at `#target.#field`.
+fn setter(i: &ParamInfo<'_>, field: &Ident, target: TokenStream) -> TokenStream {
+    let f = field;
+    let doc = docs::attrs(&format!(
+        "{}{}",
+        if i.p.description.is_empty() {
+            &i.p.name
+        } else {
+            &i.p.description
+        },
+        describe_bounds(i.p)
+    ));
+    match &i.p.kind {
+        ParamKind::String { .. } => quote! {
+            #doc
+            pub fn #f(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+                #target.#f = ::std::option::Option::Some(value.into());
+                self
+            }
+        },
+        ParamKind::Array { items, .. } if matches!(**items, ParamKind::String { .. }) => quote! {
+            #doc
+            pub fn #f<I, S>(mut self, values: I) -> Self
+            where
+                I: ::std::iter::IntoIterator<Item = S>,
+                S: ::std::convert::Into<::std::string::String>,
+            {
+                #target.#f = ::std::option::Option::Some(values.into_iter().map(::std::convert::Into::into).collect());
+                self
+            }
+        },
+        ParamKind::Array { items, .. } => {
+            let item = param_type(items);
+            quote! {
+                #doc
+                pub fn #f(mut self, values: impl ::std::iter::IntoIterator<Item = #item>) -> Self {
+                    #target.#f = ::std::option::Option::Some(values.into_iter().collect());
+                    self
+                }
+            }
+        }
+        _ => {
+            let ty = &i.rust_ty;
+            quote! {
+                #doc
+                pub fn #f(mut self, value: #ty) -> Self {
+                    #target.#f = ::std::option::Option::Some(value);
+                    self
+                }
+            }
+        }
+    }
+}
+
+/// The body struct of a write: required properties (without a default) are arguments of
+/// `new`, so a body cannot be built without them; the others are `Option`s set by builder
+/// methods. `None` is never sent; the spec's defaults are sent when a property is not set.
+fn body_struct(op: &Operation, infos: &[&ParamInfo<'_>]) -> TokenStream {
+    let body_ty = body_ident(op);
+    // `new` is the constructor's name.
+    let idents: Vec<Ident> = infos
+        .iter()
+        .map(|i| {
+            if i.ident == "new" {
+                format_ident!("new_")
+            } else {
+                i.ident.clone()
+            }
+        })
+        .collect();
+    let fields = infos.iter().zip(&idents).map(|(i, f)| {
+        let ty = &i.rust_ty;
+        let wire = &i.p.name;
+        let doc = docs::attrs(&format!(
+            "{}{}",
+            if i.p.description.is_empty() {
+                &i.p.name
+            } else {
+                &i.p.description
+            },
+            describe_bounds(i.p)
+        ));
+        let rename = if *f != wire.as_str() {
+            quote!(#[serde(rename = #wire)])
+        } else {
+            quote!()
+        };
+        if i.optional {
+            quote! {
+                #doc
+                #rename
+                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+                pub #f: ::std::option::Option<#ty>,
+            }
+        } else {
+            quote! { #doc #rename pub #f: #ty, }
+        }
+    });
+    let required: Vec<(&&ParamInfo<'_>, &Ident)> = infos
+        .iter()
+        .zip(&idents)
+        .filter(|(i, _)| i.positional)
+        .collect();
+    let args = required.iter().map(|(i, f)| match i.p.kind {
+        ParamKind::String { .. } => quote!(#f: impl ::std::convert::Into<::std::string::String>),
+        _ => {
+            let ty = &i.rust_ty;
+            quote!(#f: #ty)
+        }
+    });
+    let inits = infos.iter().zip(&idents).map(|(i, f)| {
+        if i.positional {
+            match i.p.kind {
+                ParamKind::String { .. } => quote!(#f: #f.into()),
+                _ => quote!(#f),
+            }
+        } else {
+            quote!(#f: ::std::option::Option::None)
+        }
+    });
+    let setters = infos
+        .iter()
+        .zip(&idents)
+        .filter(|(i, _)| i.optional)
+        .map(|(i, f)| setter(i, f, quote!(self)));
+    let derive_default = if required.is_empty() {
+        quote!(Default,)
+    } else {
+        quote!()
+    };
+    let doc = docs::raw_attrs(&format!(
+        "The JSON body of `{}.{}` (`{} {}`). Build it with [`{body_ty}::new`] (the required\nproperties) and set the others with its builder methods.",
+        op.entity,
+        op.action.as_str(),
+        op.method,
+        op.path
+    ));
+    let new_doc = if required.is_empty() {
+        " An empty body: every property is optional."
+    } else {
+        " A body with the required properties; set the others with the builder methods."
+    };
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, #derive_default ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #body_ty {
+            #(#fields)*
+        }
+
+        impl #body_ty {
+            #[doc = #new_doc]
+            #[allow(clippy::new_without_default)]
+            pub fn new(#(#args),*) -> Self {
+                #body_ty { #(#inits),* }
+            }
+
+            #(#setters)*
+        }
+    }
+}
+
 /// An entity's handle, its accessor on the connector, and its search types.
 fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
     let rt = rt();
@@ -676,8 +860,22 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
         let builder = builder_ident(op);
         let params_ty = params_ident(op);
         let st = op_static(op);
-        let infos = param_infos(op);
-        let positional: Vec<&ParamInfo<'_>> = infos.iter().filter(|i| i.positional).collect();
+        let all_infos = param_infos(op);
+        let (body_infos, infos): (Vec<&ParamInfo<'_>>, Vec<&ParamInfo<'_>>) = all_infos
+            .iter()
+            .partition(|i| op.action.is_write() && i.p.location == ParamLocation::Body);
+        let positional: Vec<&&ParamInfo<'_>> = infos.iter().filter(|i| i.positional).collect();
+        let body_arg = if body_infos.is_empty() {
+            quote!()
+        } else {
+            let ty = body_ident(op);
+            quote!(body: #ty)
+        };
+        let body_init = if body_infos.is_empty() {
+            quote!()
+        } else {
+            quote!(body,)
+        };
         let args = positional.iter().map(|i| {
             let f = &i.ident;
             match i.p.kind {
@@ -712,7 +910,11 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
         let inner = match op.action {
             Action::List | Action::Search => quote!(#rt::requests::ListRequest),
             Action::Get => quote!(#rt::requests::GetRequest),
+            Action::Create | Action::Update | Action::Delete => {
+                quote!(#rt::requests::WriteRequest)
+            }
         };
+        let args = args.chain((!body_infos.is_empty()).then_some(body_arg));
         let doc = docs::attrs(&format!(
             "{}\n\n{}\n\n`{} {}`",
             if op.summary.is_empty() {
@@ -727,7 +929,7 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
         quote! {
             #doc
             pub fn #method(&self, #(#args),*) -> #builder {
-                #builder(#inner::new(self.client.clone(), &#st, #params_ty { #(#inits),* }))
+                #builder(#inner::new(self.client.clone(), &#st, #params_ty { #(#inits,)* #body_init }))
             }
         }
     });

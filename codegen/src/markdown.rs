@@ -179,6 +179,14 @@ fn example(entity: &Entity, op: &Operation) -> String {
         Action::Get => format!(
             "let record = connector.{accessor}().get(\"01FDAG4SAP5TYPT98WGR2N7W91\").await?;\nprintln!(\"{{:?}}\", record);\n"
         ),
+        Action::Create | Action::Update | Action::Delete => {
+            let action = op.action.as_str();
+            format!(
+                "// A write: build its body with `{}{}Body::new(..)`, then\nlet answer = connector.{accessor}().{action}(/* ids, body */).await?;\n",
+                heck::ToUpperCamelCase::to_upper_camel_case(entity.name.as_str()),
+                heck::ToUpperCamelCase::to_upper_camel_case(action),
+            )
+        }
     }
 }
 
@@ -189,6 +197,9 @@ fn execute_example(entity: &Entity, op: &Operation) -> String {
         }
         Action::List | Action::Search => "{}".to_string(),
         Action::Get => "{\"id\": \"01FDAG4SAP5TYPT98WGR2N7W91\"}".to_string(),
+        Action::Create | Action::Update | Action::Delete => {
+            "{ /* ids and body properties */ }".to_string()
+        }
     };
     format!(
         "connector.execute(\"{}\", \"{}\", json!({params})).await?",

@@ -17,6 +17,12 @@ pub enum Action {
     /// The vendor's own search (`search`, or its deprecated alias `api_search`): a
     /// collection like `list`, with the search's parameters.
     Search,
+    /// Create a record (a write; `POST`, `PUT` or `PATCH`).
+    Create,
+    /// Change a record (a write; `PATCH`, `PUT` or `POST`).
+    Update,
+    /// Delete a record (a write; `DELETE` or `POST`).
+    Delete,
 }
 
 impl Action {
@@ -26,12 +32,20 @@ impl Action {
             Action::List => "list",
             Action::Get => "get",
             Action::Search => "search",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
         }
     }
 
     /// Whether it returns a collection of records (`list`, `search`).
     pub fn is_collection(self) -> bool {
         matches!(self, Action::List | Action::Search)
+    }
+
+    /// Whether it changes data (`create`, `update`, `delete`).
+    pub fn is_write(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete)
     }
 }
 
@@ -460,14 +474,29 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
         for (method_key, op_node) in methods {
             let method = method_key.as_str().unwrap_or_default();
             let op_ptr = ptr(&path_ptr, method);
+            let action_name = text(op_node, "x-airbyte-action");
             let read = matches!(
-                text(op_node, "x-airbyte-action").as_str(),
+                action_name.as_str(),
                 "list" | "get" | "search" | "api_search"
             );
+            let write = matches!(action_name.as_str(), "create" | "update" | "delete");
             match method {
-                "get" => {}
+                "get" if !write => {}
                 // POST used for a read (search endpoints, `users.info`-style gets).
-                "post" if read => {}
+                "post" if read || write => {}
+                "put" | "patch" | "delete" if write => {}
+                "get" => {
+                    return Err(SpecError::new(
+                        &op_ptr,
+                        format!("a `{action_name}` on `get`: a write must be sent as `post`, `put`, `patch` or `delete`"),
+                    ))
+                }
+                "put" | "patch" | "delete" => {
+                    return Err(SpecError::new(
+                        &op_ptr,
+                        format!("unsupported construct: a `{action_name}` on `{method}`: `{method}` operations are generated for `create`, `update` and `delete`"),
+                    ))
+                }
                 "parameters" | "summary" | "description" | "servers" => {
                     if method == "parameters" {
                         return Err(SpecError::new(
@@ -481,7 +510,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
                 other => {
                     return Err(SpecError::new(
                         &op_ptr,
-                        format!("unsupported construct: `{other}` operations; this SDK generates reads only (`get`, and `post` for list, get and search)"),
+                        format!("unsupported construct: `{other}` operations; this SDK generates `get` and `post` reads and `post`, `put`, `patch` and `delete` writes"),
                     ))
                 }
             }
@@ -511,6 +540,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     let mut hoisted: Vec<(String, String)> = Vec::new();
     for (op, record) in &mut built {
         op.record_component = match record {
+            RecordSchema::Nothing => String::new(),
             RecordSchema::Component(name) => name.clone(),
             RecordSchema::Inline { pointer, title } => {
                 if let Some((_, name)) = hoisted.iter().find(|(p, _)| p == pointer) {
@@ -554,8 +584,14 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     }
     for e in &mut entities {
         e.operations.sort_by_key(|o| o.action);
-        // The entity's record type is its list's (the first action), else its get's.
-        e.record_component = e.operations[0].record_component.clone();
+        // The entity's record type is its list's (the first action), else its get's, else
+        // the first write's that answers with a record.
+        e.record_component = e
+            .operations
+            .iter()
+            .map(|o| o.record_component.clone())
+            .find(|r| !r.is_empty())
+            .unwrap_or_default();
         if !e
             .name
             .chars()
@@ -649,6 +685,9 @@ fn build_operation(
         "list" => Action::List,
         "get" => Action::Get,
         "search" | "api_search" => Action::Search,
+        "create" => Action::Create,
+        "update" => Action::Update,
+        "delete" => Action::Delete,
         "" => {
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
@@ -659,7 +698,7 @@ fn build_operation(
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
                 format!(
-                "unsupported construct: action `{other}`; supported actions are `list`, `get` and `search`"
+                "unsupported construct: action `{other}`; supported actions are `list`, `get`, `search`, `create`, `update` and `delete`"
             ),
             ))
         }
@@ -708,13 +747,14 @@ fn build_operation(
             params.push(build_param(doc, &p_ptr, p)?);
         }
     }
-    if method != "post" && node.get("requestBody").is_some() {
+    let with_body = matches!(method, "post" | "put" | "patch");
+    if !with_body && node.get("requestBody").is_some() {
         return Err(SpecError::new(
             ptr(at, "requestBody"),
             format!("a request body on a `{method}` operation would never be sent; make it a `post` operation or move its fields into query parameters"),
         ));
     }
-    if method == "post" {
+    if with_body {
         for p in body_params(doc, at, node)? {
             if params.iter().any(|q| q.name == p.name) {
                 return Err(SpecError::new(
@@ -739,24 +779,55 @@ fn build_operation(
         }
     }
 
-    // Response envelope and extractors.
-    let resp_ptr = format!("{}/responses/200/content/application~1json/schema", at);
-    let resp = resolve_pointer(doc, &resp_ptr).ok_or_else(|| {
-        SpecError::new(
+    // Response envelope and extractors. A read answers `200` with JSON; a write answers
+    // with its lowest declared 2xx, with a JSON record or with no body at all (`204`).
+    let resp_ptr = if action.is_write() {
+        write_response(doc, at)
+    } else {
+        Some(format!(
+            "{}/responses/200/content/application~1json/schema",
+            at
+        ))
+    };
+    let resp = resp_ptr.as_ref().and_then(|p| resolve_pointer(doc, p));
+    if resp.is_none() && !action.is_write() {
+        return Err(SpecError::new(
             ptr(at, "responses"),
             "unsupported construct: no `200` response with `application/json` content; each operation needs one",
-        )
-    })?;
-    let (resp, resp_at) = deref(doc, resp, &resp_ptr);
-
+        ));
+    }
     let extractor_ptr = ptr(at, "x-airbyte-record-extractor");
     let extractor = text(node, "x-airbyte-record-extractor");
-    let (record_path, record_element, record) =
-        locate_records(doc, resp, &resp_at, &extractor, &extractor_ptr, action)?;
+    // A write's record is taken like a `get`'s: one element.
+    let locate_as = if action.is_write() {
+        Action::Get
+    } else {
+        action
+    };
+    let (resp, resp_at, record_path, record_element, record) = match (resp, &resp_ptr) {
+        (Some(resp), Some(resp_ptr)) => {
+            let (resp, resp_at) = deref(doc, resp, resp_ptr);
+            let (path, element, record) =
+                locate_records(doc, resp, &resp_at, &extractor, &extractor_ptr, locate_as)?;
+            (resp, resp_at, path, element, record)
+        }
+        _ => (
+            &NO_SCHEMA,
+            String::new(),
+            Vec::new(),
+            RecordElement::Whole,
+            RecordSchema::Nothing,
+        ),
+    };
     let record_field = record_path.first().cloned().unwrap_or_default();
 
     let mut pagination = None;
-    if let Some(meta) = node.get("x-airbyte-meta-extractor") {
+    // A write answers with one record: a meta extractor on it (a created id in a header)
+    // names nothing the typed answer carries, so it is documentation only.
+    let meta_extractor = node
+        .get("x-airbyte-meta-extractor")
+        .filter(|_| !action.is_write());
+    if let Some(meta) = meta_extractor {
         let meta_ptr = ptr(at, "x-airbyte-meta-extractor");
         let Value::Mapping(m) = meta else {
             return Err(SpecError::new(
@@ -955,6 +1026,41 @@ enum RecordSchema {
     Component(String),
     /// An inline schema at this pointer, to be named and moved into the components.
     Inline { pointer: String, title: String },
+    /// No response body (a write answering `204 No Content`).
+    Nothing,
+}
+
+/// The schema of an operation with no response body.
+static NO_SCHEMA: Value = Value::Null;
+
+/// The pointer to the JSON schema of a write's success response: the lowest declared 2xx
+/// status with `application/json` content. `None` when the write answers without a body
+/// (`204`, or a 2xx with no JSON content).
+fn write_response(doc: &Value, at: &str) -> Option<String> {
+    let (responses, responses_at) = deref(
+        doc,
+        resolve_pointer(doc, &ptr(at, "responses"))?,
+        &ptr(at, "responses"),
+    );
+    let Value::Mapping(m) = responses else {
+        return None;
+    };
+    let mut codes: Vec<String> = m
+        .keys()
+        .filter_map(|k| match k {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .filter(|c| c.len() == 3 && c.starts_with('2') && c.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    codes.sort();
+    let code = codes.first()?;
+    let schema = format!(
+        "{}/content/application~1json/schema",
+        ptr(&responses_at, code)
+    );
+    resolve_pointer(doc, &schema).map(|_| schema)
 }
 
 /// One `x-airbyte-meta-extractor` entry.
@@ -2171,10 +2277,10 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
         let kinds: Vec<&str> = content.keys().filter_map(Value::as_str).collect();
         return Err(SpecError::new(
             &content_at,
-            format!("unsupported construct: a `{}` request body on a read; only `application/json` bodies are generated", kinds.join("`, `")),
+            format!("unsupported construct: a `{}` request body; only `application/json` bodies are generated", kinds.join("`, `")),
         ));
     };
-    let schema_at = ptr(&ptr(&content_at, "application~1json"), "schema");
+    let schema_at = ptr(&ptr(&content_at, "application/json"), "schema");
     let Some(schema) = media.get("schema") else {
         return Ok(Vec::new());
     };
@@ -2182,7 +2288,7 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
     let Some(Value::Mapping(props)) = schema.get("properties") else {
         return Err(SpecError::new(
             &schema_at,
-            "unsupported construct: a read body that is not an object with `properties` (an array or a free-form object); name its fields",
+            "unsupported construct: a request body that is not an object with `properties` (an array or a free-form object); name its fields",
         ));
     };
     let required: Vec<&str> = schema
@@ -2201,9 +2307,8 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
                 format!("body property `{name}` has no letter or digit to make a Rust name from"),
             ));
         }
-        let ty = non_null_type(v).unwrap_or(None);
-        let kind = match ty.as_deref() {
-            Some("string") => ParamKind::String {
+        let scalar = |v: &Value| match non_null_type(v).unwrap_or(None).as_deref() {
+            Some("string") => Some(ParamKind::String {
                 allowed: v
                     .get("enum")
                     .and_then(Value::as_sequence)
@@ -2213,11 +2318,27 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
                             .collect()
                     })
                     .unwrap_or_default(),
+            }),
+            Some("integer") => Some(ParamKind::Integer),
+            Some("number") => Some(ParamKind::Number),
+            Some("boolean") => Some(ParamKind::Boolean),
+            _ => None,
+        };
+        let kind = match (scalar(v), non_null_type(v).unwrap_or(None).as_deref()) {
+            (Some(kind), _) => kind,
+            // An array of scalars is typed (`Vec<String>`); it travels as a JSON array.
+            (None, Some("array")) => match v
+                .get("items")
+                .map(|i| deref(doc, i, &p_at).0)
+                .and_then(scalar)
+            {
+                Some(item) => ParamKind::Array {
+                    items: Box::new(item),
+                    style: ArrayStyle::Multi,
+                },
+                None => ParamKind::Json,
             },
-            Some("integer") => ParamKind::Integer,
-            Some("number") => ParamKind::Number,
-            Some("boolean") => ParamKind::Boolean,
-            // Nested values (objects, arrays, unions) pass through as given.
+            // Nested values (objects, arrays of objects, unions) pass through as given.
             _ => ParamKind::Json,
         };
         let int = |key: &str| v.get(key).and_then(Value::as_i64);

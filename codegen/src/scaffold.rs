@@ -329,6 +329,9 @@ pub fn smoke_test(spec: &Spec) -> String {
             }
         }
     }
+    for e in &spec.entities {
+        smoke_writes(&mut body, e);
+    }
     let creds = smoke_credentials(spec);
     // Configuration values that fill scoped or injected parameters: any value will do for
     // the emulator.
@@ -372,7 +375,8 @@ pub fn smoke_test(spec: &Spec) -> String {
 use connector_sdk_emulator::Emulator;
 use futures::TryStreamExt;
 use serde_json::json;
-use {krate}::{{models, {prefix}AuthConfig, {prefix}Connector, SPEC_JSON}};
+#[allow(unused_imports)]
+use {krate}::{{models, Error, ExecuteOptions, {prefix}AuthConfig, {prefix}Connector, SPEC_JSON}};
 
 /// Records of each entity.
 const COUNT: usize = 7;
@@ -395,6 +399,109 @@ async fn every_entity_lists_and_gets_against_the_emulator() {{
 {body}}}
 "#
     )
+}
+
+/// A JSON value the spec accepts for a required parameter of kind `p.kind`.
+fn smoke_value(p: &crate::model::Param) -> String {
+    if let Some(d) = &p.default {
+        return d.to_string();
+    }
+    match &p.kind {
+        ParamKind::String { allowed } => match allowed.first() {
+            Some(a) => serde_json::Value::String(a.clone()).to_string(),
+            None => "\"smoke\"".to_string(),
+        },
+        ParamKind::Integer => p
+            .minimum
+            .unwrap_or(1)
+            .max(1)
+            .min(p.maximum.unwrap_or(i64::MAX))
+            .to_string(),
+        ParamKind::Number => "1.0".to_string(),
+        ParamKind::Boolean => "true".to_string(),
+        ParamKind::Array { .. } => "[]".to_string(),
+        ParamKind::Object | ParamKind::Json => "{}".to_string(),
+    }
+}
+
+/// The writes of entity `e` against the emulator, through `execute` with writes allowed: a
+/// create (when it needs no path parameter), read back by id with `get`, then an update and
+/// a delete of that record, after which `get` finds nothing.
+fn smoke_writes(body: &mut String, e: &crate::model::Entity) {
+    let op = |a: Action| e.operations.iter().find(|o| o.action == a);
+    let Some(create) = op(Action::Create) else {
+        return;
+    };
+    let path_params = |o: &crate::model::Operation| -> Vec<String> {
+        o.params
+            .iter()
+            .filter(|p| p.location == ParamLocation::Path)
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    if !path_params(create).is_empty() {
+        let _ = writeln!(
+            body,
+            "    // `{}.create` needs a parent id the smoke test cannot invent.",
+            e.name
+        );
+        return;
+    }
+    let required = |o: &crate::model::Operation| -> String {
+        o.params
+            .iter()
+            .filter(|p| p.required && p.location != ParamLocation::Path)
+            .map(|p| format!("\"{}\": {}", p.name, smoke_value(p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let name = &e.name;
+    let _ = writeln!(
+        body,
+        "    let allow = ExecuteOptions::new().allow_writes(true);
+    let made = c.execute_with(\"{name}\", \"create\", json!({{{}}}), allow.clone()).await.expect(\"execute {name}.create\");
+    assert!(made.is_object(), \"{name}.create answers with an object\");",
+        required(create)
+    );
+    let by_id = |o: &crate::model::Operation| match path_params(o).as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    };
+    let Some(get_id) = op(Action::Get).and_then(by_id) else {
+        return;
+    };
+    let _ = writeln!(
+        body,
+        "    if let Some(id) = made.get(\"id\").filter(|id| !id.is_null()).cloned() {{
+        let back = c.execute(\"{name}\", \"get\", json!({{\"{get_id}\": id.clone()}})).await.expect(\"the created {name} record reads back\");
+        assert_eq!(back[\"id\"], id);"
+    );
+    if let Some(update) = op(Action::Update) {
+        if let Some(param) = by_id(update) {
+            let rest = required(update);
+            let sep = if rest.is_empty() { "" } else { ", " };
+            let _ = writeln!(
+                body,
+                "        c.execute_with(\"{name}\", \"update\", json!({{\"{param}\": id.clone(){sep}{rest}}}), allow.clone()).await.expect(\"execute {name}.update\");"
+            );
+        }
+    }
+    if let Some(delete) = op(Action::Delete) {
+        if let Some(param) = by_id(delete) {
+            let rest = required(delete);
+            let sep = if rest.is_empty() { "" } else { ", " };
+            let _ = writeln!(
+                body,
+                "        c.execute_with(\"{name}\", \"delete\", json!({{\"{param}\": id.clone(){sep}{rest}}}), allow.clone()).await.expect(\"execute {name}.delete\");
+        let gone = c.execute(\"{name}\", \"get\", json!({{\"{get_id}\": id}})).await;
+        assert!(matches!(gone, Err(Error::NotFound(_))), \"a deleted {name} record is gone: {{gone:?}}\");"
+            );
+        }
+    }
+    body.push_str(
+        "    }
+",
+    );
 }
 
 /// Credentials the emulator accepts: its key in every required field of the first scheme

@@ -241,3 +241,95 @@ fn bodies_belong_to_post_reads() {
         "paged by next-page URLs",
     );
 }
+
+#[test]
+fn writes_get_typed_bodies_and_their_own_answers() {
+    let writes = BASE.replacen(
+        "components:\n",
+        r##"  /docks/{dock_id}:
+    put:
+      operationId: replaceDock
+      x-airbyte-entity: docks
+      x-airbyte-action: update
+      x-airbyte-meta-extractor: {etag: "@header.ETag"}
+      parameters:
+        - {name: dock_id, in: path, required: true, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name, berths]
+              properties:
+                name: {type: string}
+                berths: {type: integer, minimum: 1}
+                lit: {type: boolean, default: true}
+                bollards: {type: array, items: {type: string}}
+                layout: {type: object}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Dock"}
+    delete:
+      operationId: removeDock
+      x-airbyte-entity: docks
+      x-airbyte-action: delete
+      parameters:
+        - {name: dock_id, in: path, required: true, schema: {type: string}}
+      responses:
+        "204": {description: gone}
+components:
+"##,
+        1,
+    );
+    let s = parse("spec/pontoon.yaml", &writes).unwrap_or_else(|e| panic!("{e}"));
+    let ops: Vec<(&str, &str, &str)> = s
+        .operations()
+        .map(|o| {
+            (
+                o.action.as_str(),
+                o.method.as_str(),
+                o.record_component.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("list", "GET", "Dock"),
+            ("update", "PUT", "Dock"),
+            ("delete", "DELETE", "")
+        ]
+    );
+    let code = generate(&s).unwrap().code;
+    syn::parse_file(&code).unwrap();
+    // Compared without whitespace (prettyplease wraps long lines).
+    let flat: String = code.split_whitespace().collect();
+    let has = |needle: &str| {
+        let n: String = needle.split_whitespace().collect();
+        assert!(flat.contains(&n), "{needle} in\n{code}");
+    };
+    // Required properties are `new`'s arguments; the rest are builder methods; arrays of
+    // scalars are typed, nested objects pass through.
+    has("pub struct DocksUpdateBody");
+    has("pub fn new(name: impl ::std::convert::Into<::std::string::String>, berths: i64,");
+    has("pub bollards: ::std::option::Option<::std::vec::Vec<::std::string::String>>");
+    has("pub layout: ::std::option::Option<::serde_json::Value>");
+    has("#[serde(flatten)]\n        pub body: DocksUpdateBody");
+    // The handle: ids, then the body; a delete with no answer body returns `()`.
+    has("body: DocksUpdateBody,\n        ) -> DocksUpdate");
+    has("WriteRequest<DocksDeleteParams, ()>");
+    has("action: ::connector_sdk_runtime::meta::Action::Delete");
+    // A write over GET is refused at the operation.
+    let on_get = writes.replace(
+        "    delete:\n      operationId: removeDock",
+        "    get:\n      operationId: removeDock",
+    );
+    refused(
+        &on_get,
+        "/paths/~1docks~1{dock_id}/get",
+        "a write must be sent as",
+    );
+}

@@ -77,8 +77,8 @@ const REFUSED: &[(&str, &str, &str)] = &[
     ),
     (
         "writes.yaml",
-        "/paths/~1v1~1contacts/post",
-        "unsupported construct: `post` operations",
+        "/paths/~1v1~1contacts~1{contact_id}~1tags/post/requestBody/content/application~1json/schema",
+        "unsupported construct: a request body that is not an object with `properties`",
     ),
     (
         "graphql.yaml",

@@ -185,15 +185,25 @@ fn unsupported_constructs() {
         "unsupported construct: `anyOf`; write `oneOf`",
     );
 
-    // A POST that writes (POST reads are generated).
+    // A write over GET (writes go out as POST, PUT, PATCH or DELETE).
     let e = err(&GOOD.replace(
         "  /v2/things/{id}:\n    get:\n      operationId: getThing\n      x-airbyte-entity: things\n      x-airbyte-action: get",
-        "  /v2/things/{id}:\n    post:\n      operationId: getThing\n      x-airbyte-entity: things\n      x-airbyte-action: update",
+        "  /v2/things/{id}:\n    get:\n      operationId: getThing\n      x-airbyte-entity: things\n      x-airbyte-action: update",
     ));
     assert_err(
         &e,
-        "/paths/~1v2~1things~1{id}/post",
-        "unsupported construct: `post` operations",
+        "/paths/~1v2~1things~1{id}/get",
+        "a `update` on `get`: a write must be sent as",
+    );
+    // A read over PUT.
+    let e = err(&GOOD.replace(
+        "  /v2/things/{id}:\n    get:",
+        "  /v2/things/{id}:\n    put:",
+    ));
+    assert_err(
+        &e,
+        "/paths/~1v2~1things~1{id}/put",
+        "unsupported construct: a `get` on `put`",
     );
 
     let e = err(&GOOD.replace(

@@ -14,10 +14,12 @@
 //!   credentials: {api_key}, replication_config?, source_template_id?}` → 201 `{id, name,
 //!   workspace_name, definition_id}`.
 //! - `POST /api/v1/integrations/connectors/{id}/execute` with `{entity, action, params}` →
-//!   `{result, connector_metadata}`. `list` and `get` run through the same
-//!   [`Backend`](super::backend::Backend) as the incident.io routes, so both transports see
-//!   the same records, cursors and validation; `context_store_search` is evaluated by
-//!   `context_store`. incident.io errors keep their status and become
+//!   `{result, connector_metadata}`. `list`, `get`, `create`, `update` and `delete` run
+//!   through the same [`Backend`](super::backend::Backend) (and write store) as the
+//!   incident.io routes, so both transports see the same records, cursors and validation
+//!   (a write's `params` hold its path parameters and body properties flat; the result is
+//!   the record, or `{}` when the API answers without a body); `context_store_search` is
+//!   evaluated by `context_store`. incident.io errors keep their status and become
 //!   `{"message": <incident.io message>, "errors": [<messages>]}`. A connector whose stored
 //!   api_key is not the emulator's incident.io key answers 401, like a failed upstream auth.
 //!

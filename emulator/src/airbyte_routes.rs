@@ -1,7 +1,7 @@
 //! The Airbyte API's routes (see [`Airbyte`](super::airbyte::Airbyte) for what they serve):
-//! token exchange, connector lookup and creation, and `/execute`, which runs `list` and `get`
-//! through the same backend as the API routes and `context_store_search` through
-//! `context_store`.
+//! token exchange, connector lookup and creation, and `/execute`, which runs `list`, `get`
+//! and the writes (`create`, `update`, `delete`, against the same write store) through the
+//! same backend as the API routes and `context_store_search` through `context_store`.
 
 use std::sync::Arc;
 
@@ -344,6 +344,15 @@ fn run(
         if def.get.is_some() {
             actions.push("get");
         }
+        for (name, op) in [
+            ("create", def.create),
+            ("update", def.update),
+            ("delete", def.delete),
+        ] {
+            if op.is_some() {
+                actions.push(name);
+            }
+        }
         if shared.airbyte.search_fields.contains_key(entity) {
             actions.push(SEARCH_ACTION);
         }
@@ -373,6 +382,18 @@ fn run(
                 }
             }
             call(shared, entity, action, p)
+        }
+        "create" | "update" | "delete" => {
+            let op = match action {
+                "create" => def.create,
+                "update" => def.update,
+                _ => def.delete,
+            }
+            .ok_or_else(unsupported)?;
+            shared
+                .backend
+                .execute_write(op, params)
+                .map_err(|e| AbError::from_api(&e))
         }
         SEARCH_ACTION => {
             let Some(fields) = shared.airbyte.search_fields.get(entity) else {

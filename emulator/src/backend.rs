@@ -16,16 +16,37 @@
 //! when records have emulator ids (incident.io's `after`), else an opaque token; a page
 //! number is the current one plus one; an offset is the current offset plus the records
 //! returned. The last page announces no next position (see `ops.rs` for how it is carried).
+//!
+//! # Writes
+//!
+//! [`Backend::write`] runs a `create`, `update` or `delete` against the write store
+//! (`writes.rs`), and every read sees the result: a `get` finds created and updated records
+//! and answers 404 for deleted ones; a list serves updated records in place, skips deleted
+//! ones and serves created ones after the synthesized ones (on the later pages), each once.
+//! A created record is the record the generator makes at its position (the next index, so a
+//! fresh id), with the path parameters naming record properties (a card's `board_id`) and
+//! the declared body properties sent set on it. An update sets the declared body properties
+//! sent (`PATCH`, `POST`), or for a `PUT` also removes those of the body schema not sent;
+//! the id and fields outside the body schema stay. Body members the operation does not
+//! declare are ignored. The answer has the lowest 2xx status the operation declares: the
+//! record where the record extractor puts it, nothing for a bodiless answer (a 204), and
+//! for a delete that declares its own answer schema (`{archived, id}`) an object of that
+//! schema with `id` the deleted record's id and top-level booleans `true`. Lists scoped by
+//! a parent path parameter (`/boards/{board_id}/cards`) are not filtered by it, created
+//! records included. The store is per emulator, behind a lock, and never changes
+//! [`Backend::record`] (the synthesized data).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::data::{RecordShape, Synth};
 use super::envelope::{Fill, Node};
-use super::ops::{wire_text, Carrier, MetaSrc, Paging, Role, State};
-use super::spec::{self, percent_encode, Action, Catalog, Key};
+use super::ops::{self, wire_text, Carrier, Loc, MetaSrc, Paging, Role, State};
+use super::routes::Verb;
+use super::spec::{self, percent_encode, Action, Catalog, Key, Kind, Shape};
+use super::writes::{self, EntityWrites};
 
 /// Entities with at most this many records keep every rendered record in memory.
 const CACHE_LIMIT: usize = 20_000;
@@ -116,13 +137,15 @@ pub(crate) enum Envelope {
     Execute,
 }
 
-/// The synthetic data set plus its render cache.
+/// The synthetic data set plus its render cache, and the write store.
 #[derive(Debug)]
 pub(crate) struct Backend {
     synth: Synth,
     caches: Vec<Option<RenderCache>>,
     /// A page size above the parameter's maximum is a 422 (incident.io); else clamped.
     reject_oversized: bool,
+    /// What writes changed, per entity (same order as the catalog's entities).
+    writes: RwLock<Vec<EntityWrites>>,
 }
 
 /// What the HTTP side knows about a request, for the URLs an answer carries.
@@ -136,10 +159,12 @@ pub(crate) struct Wire<'a> {
     pub query: &'a [(String, String)],
 }
 
-/// A response: body and extra headers.
-#[derive(Debug, Clone, Default)]
+/// A response: status, body and extra headers.
+#[derive(Debug, Clone)]
 pub(crate) struct Answer {
-    /// JSON body.
+    /// HTTP status (200 for reads; a write's declared success status).
+    pub status: u16,
+    /// JSON body (empty for a write answering without one).
     pub body: String,
     /// Headers to add (`Link`, a cursor header).
     pub headers: Vec<(String, String)>,
@@ -184,11 +209,70 @@ impl Backend {
             .map(|&n| (n <= CACHE_LIMIT).then(|| (0..n).map(|_| OnceLock::new()).collect()))
             .collect();
         let reject_oversized = reject_oversized.unwrap_or(catalog.connector_name == "incident-io");
+        let writes = RwLock::new(vec![EntityWrites::default(); catalog.entities.len()]);
         Ok(Backend {
             synth: Synth::new(catalog, counts, seed, shape),
             caches,
             reject_oversized,
+            writes,
         })
+    }
+
+    fn writes(&self) -> RwLockReadGuard<'_, Vec<EntityWrites>> {
+        self.writes.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writes_mut(&self) -> RwLockWriteGuard<'_, Vec<EntityWrites>> {
+        self.writes.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets every write: the entities are their synthesized records again (created
+    /// positions, and so ids, are handed out anew).
+    pub(crate) fn clear_writes(&self) {
+        for w in self.writes_mut().iter_mut() {
+            *w = EntityWrites::default();
+        }
+    }
+
+    /// The records created by writes that still exist, oldest first, as a `get` of the
+    /// entity's record schema answers them now.
+    pub(crate) fn written(&self, entity: &str) -> Vec<Value> {
+        let Some(e) = self.synth.catalog.entity_index(entity) else {
+            return Vec::new();
+        };
+        let guard = self.writes();
+        let w = &guard[e];
+        let count = self.synth.counts[e];
+        (count..w.limit(count))
+            .filter(|&i| w.alive(count, i))
+            .filter_map(|i| self.live_record(e, i, w))
+            .collect()
+    }
+
+    /// Every record of an entity as its list serves it now (synthesized records with
+    /// updates, without deleted ones, then the created ones), or `None` for an unknown
+    /// entity.
+    pub(crate) fn current(&self, entity: &str) -> Option<Vec<Value>> {
+        let e = self.synth.catalog.entity_index(entity)?;
+        let guard = self.writes();
+        let w = &guard[e];
+        let count = self.synth.counts[e];
+        Some(
+            w.live(count)
+                .filter_map(|i| self.live_record(e, i, w))
+                .collect(),
+        )
+    }
+
+    /// Record `i` of entity `e` in the entity's record schema, overlay applied.
+    fn live_record(&self, e: usize, i: usize, w: &EntityWrites) -> Option<Value> {
+        let mut out = String::new();
+        self.push_record(e, i, &mut out);
+        let mut rec: Map<String, Value> = serde_json::from_str(&out).ok()?;
+        if let Some(ov) = w.overlay(i) {
+            writes::apply(ov, &mut rec);
+        }
+        Some(Value::Object(rec))
     }
 
     /// Entity names sorted by name.
@@ -262,13 +346,228 @@ impl Backend {
             || ApiError::not_found(format!("The emulator does not serve {action} on {entity}"));
         let catalog = &self.synth.catalog;
         let e = catalog.entity_index(entity).ok_or_else(not_served)?;
+        let def = &catalog.entities[e];
         let op = match Action::parse(action).ok_or_else(not_served)? {
-            Action::List => catalog.entities[e].list,
-            Action::Get => catalog.entities[e].get,
+            Action::List => def.list,
+            Action::Get => def.get,
+            Action::Create => def.create,
+            Action::Update => def.update,
+            Action::Delete => def.delete,
             Action::Search => None,
         }
         .ok_or_else(not_served)?;
         self.answer(op, params, None, envelope).map(|a| a.body)
+    }
+
+    /// Runs a write of the Airbyte `/execute` route: `params` hold the path parameters and
+    /// the body properties flat (`id` stands for the parameter naming the record when that
+    /// one is absent); the body is the params named as body properties, plus the body
+    /// defaults for those not given (a client always sends them). The body is checked as
+    /// the API route checks it; a missing path parameter is a 400. Answers
+    /// `{"result": <record, or {} without an answer body>, "connector_metadata": {}}`.
+    pub(crate) fn execute_write(
+        &self,
+        op: usize,
+        params: &Map<String, Value>,
+    ) -> Result<String, ApiError> {
+        let o = &self.synth.catalog.ops[op];
+        let key = o.id_param.as_deref().or(o.body_id.as_deref());
+        let value = |name: &str| {
+            params
+                .get(name)
+                .filter(|v| !v.is_null())
+                .or_else(|| match key {
+                    Some(k) if k == name => params.get("id").filter(|v| !v.is_null()),
+                    _ => None,
+                })
+        };
+        let mut pairs = Vec::new();
+        let mut body = Map::new();
+        for p in &o.params {
+            match p.loc {
+                Loc::Body => {
+                    if let Some(v) = value(&p.name).or(p.default.as_ref()) {
+                        body.insert(p.name.clone(), v.clone());
+                    }
+                }
+                Loc::Path => match value(&p.name).and_then(wire_text) {
+                    Some(t) => pairs.push((p.name.clone(), t)),
+                    None => return Err(ops::missing(&p.name, "path parameter")),
+                },
+                Loc::Query | Loc::Header => {
+                    pairs.extend(
+                        value(&p.name)
+                            .and_then(wire_text)
+                            .map(|t| (p.name.clone(), t)),
+                    );
+                }
+            }
+        }
+        for p in o.params.iter().filter(|p| p.loc == Loc::Body) {
+            p.check_body(&body)?;
+        }
+        self.write(op, &Params(pairs), &body, Envelope::Execute)
+            .map(|a| a.body)
+    }
+
+    /// Runs write operation `op` (see the module docs): `params` hold the path (and query)
+    /// parameters, `body` the request body, already checked.
+    pub(crate) fn write(
+        &self,
+        op: usize,
+        params: &Params,
+        body: &Map<String, Value>,
+        envelope: Envelope,
+    ) -> Result<Answer, ApiError> {
+        let catalog = &self.synth.catalog;
+        let o = &catalog.ops[op];
+        let e = o.entity;
+        let def = &catalog.entities[e];
+        let not_found = || {
+            ApiError::not_found(format!(
+                "We couldn't find a {} with that ID",
+                def.names.noun_lower
+            ))
+        };
+        let Some(wd) = &o.write else {
+            return Err(ApiError::not_found(format!(
+                "The emulator does not serve this write on {}",
+                def.name
+            )));
+        };
+        let count = self.synth.counts[e];
+        let record_props: &[spec::Prop] = match &def.shape.kind {
+            Kind::Object(obj) => &obj.props,
+            _ => &[],
+        };
+        // The body properties that change the record: the declared ones but the id and
+        // the one naming the record.
+        let body_fields: Vec<&str> = o
+            .params
+            .iter()
+            .filter(|p| p.loc == Loc::Body && p.name != "id" && o.body_id.as_ref() != Some(&p.name))
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut guard = self.writes_mut();
+        let (i, id_text) = match o.action {
+            Action::Create => {
+                if guard[e].limit(count) >= u32::MAX as usize {
+                    return Err(ApiError {
+                        status: 507,
+                        error_type: "api_error",
+                        code: "insufficient_storage",
+                        message: format!("No room for another {}", def.names.noun_lower),
+                        field: None,
+                    });
+                }
+                let w = &mut guard[e];
+                let i = w.create(count);
+                for name in wd.path_params.iter().filter(|n| *n != "id") {
+                    let prop = record_props.iter().find(|p| p.name == *name);
+                    if let (Some(prop), Some(text)) = (prop, params.get(name)) {
+                        w.set(i, name, Some(typed(&prop.shape, text)));
+                    }
+                }
+                for name in &body_fields {
+                    if let Some(v) = body.get(*name) {
+                        w.set(i, name, Some(v.clone()));
+                    }
+                }
+                (i, None)
+            }
+            Action::Update | Action::Delete => {
+                let id = match (&o.id_param, &o.body_id) {
+                    (Some(p), _) => params.get(p).map(str::to_string),
+                    (None, Some(b)) => body.get(b).and_then(wire_text),
+                    (None, None) => None,
+                };
+                let named = o.id_param.is_some() || o.body_id.is_some();
+                let found = match &id {
+                    Some(id) => self.locate(e, id, &guard[e]),
+                    // A singleton (`PATCH /me`): the first record.
+                    None if !named => guard[e].live(count).next(),
+                    None => None,
+                };
+                let i = found.ok_or_else(not_found)?;
+                if o.action == Action::Update {
+                    let replace = wd.method == Verb::Put;
+                    let w = &mut guard[e];
+                    for name in &body_fields {
+                        match body.get(*name) {
+                            Some(v) => w.set(i, name, Some(v.clone())),
+                            None if replace => w.set(i, name, None),
+                            None => {}
+                        }
+                    }
+                }
+                (i, id)
+            }
+            Action::List | Action::Get | Action::Search => unreachable!("a read has no WriteDef"),
+        };
+        let w = &guard[e];
+        let record_id = self.field_of(e, i, "id", w);
+        let id_value = record_id
+            .clone()
+            .or_else(|| id_text.clone().map(Value::String));
+        let deleting = o.action == Action::Delete;
+        let body = if !wd.has_body {
+            match envelope {
+                Envelope::Api => String::new(),
+                Envelope::Execute => r#"{"result":{},"connector_metadata":{}}"#.to_string(),
+            }
+        } else if deleting && o.shape.is_some() {
+            // Its own answer schema: what was deleted.
+            let mut text = String::new();
+            self.push_op_record(op, i, &mut text);
+            let mut answer: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+            if let Some(Kind::Object(obj)) = o.shape.as_ref().map(|s| &s.kind) {
+                for p in &obj.props {
+                    if p.name == "id" {
+                        if let Some(id) = &id_value {
+                            answer.insert("id".into(), id.clone());
+                        }
+                    } else if matches!(p.shape.kind, Kind::Bool) {
+                        answer.insert(p.name.clone(), Value::Bool(true));
+                    }
+                }
+            }
+            let answer = Value::Object(answer).to_string();
+            let node = match envelope {
+                Envelope::Api => o.tpl.build(Fill::One(i)),
+                Envelope::Execute => execute_one(i),
+            };
+            self.render_with(node, envelope, &mut |_, out| out.push_str(&answer))
+        } else {
+            let node = match envelope {
+                Envelope::Api => o.tpl.build(Fill::One(i)),
+                Envelope::Execute => execute_one(i),
+            };
+            self.render(op, node, envelope, w)
+        };
+        let headers = match (envelope, record_id.as_ref().and_then(wire_text)) {
+            (Envelope::Api, Some(id)) => wd
+                .id_headers
+                .iter()
+                .map(|h| (h.to_ascii_lowercase(), id.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if deleting {
+            guard[e].delete(i);
+        }
+        Ok(Answer {
+            status: wd.status,
+            body,
+            headers,
+        })
+    }
+
+    /// A top-level field of record `i` as served now (`None` when it omits it).
+    fn field_of(&self, e: usize, i: usize, field: &str, w: &EntityWrites) -> Option<Value> {
+        match w.field(i, field) {
+            Some(v) => v.cloned(),
+            None => self.synth.field_value(e, i, field),
+        }
     }
 
     /// Answers operation `op` (an index into the catalog's operations).
@@ -279,9 +578,15 @@ impl Backend {
         wire: Option<&Wire<'_>>,
         envelope: Envelope,
     ) -> Result<Answer, ApiError> {
-        match self.synth.catalog.ops[op].action {
-            Action::Get => self.get(op, params, envelope),
-            Action::List | Action::Search => self.list(op, params, wire, envelope),
+        let o = &self.synth.catalog.ops[op];
+        if o.action.is_write() {
+            return self.write(op, params, &Map::new(), envelope);
+        }
+        let guard = self.writes();
+        let w = &guard[o.entity];
+        match o.action {
+            Action::Get => self.get(op, params, envelope, w),
+            _ => self.list(op, params, wire, envelope, w),
         }
     }
 
@@ -294,19 +599,42 @@ impl Backend {
         }
     }
 
+    /// Writes record `i` as operation `op` shapes it, with what writes changed in it.
+    fn push_live(&self, op: usize, i: usize, w: &EntityWrites, out: &mut String) {
+        let Some(ov) = w.overlay(i) else {
+            return self.push_op_record(op, i, out);
+        };
+        let mut text = String::new();
+        self.push_op_record(op, i, &mut text);
+        let mut rec: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
+        writes::apply(ov, &mut rec);
+        out.push_str(&Value::Object(rec).to_string());
+    }
+
     /// Renders a body; adds the response-error-check flag to object bodies of the API.
-    fn render(&self, op: usize, mut node: Node, envelope: Envelope) -> String {
+    fn render(&self, op: usize, node: Node, envelope: Envelope, w: &EntityWrites) -> String {
+        self.render_with(node, envelope, &mut |i, o| self.push_live(op, i, w, o))
+    }
+
+    /// Renders a body with `record` writing the records; adds the response-error-check
+    /// flag to object bodies of the API.
+    fn render_with(
+        &self,
+        mut node: Node,
+        envelope: Envelope,
+        record: &mut dyn FnMut(usize, &mut String),
+    ) -> String {
         if let (Some((field, ok)), Envelope::Api) = (&self.synth.catalog.ok_flag, envelope) {
             node.push_member(field, ok.clone());
         }
         let mut out = String::with_capacity(node.record_count().max(1) * 2048);
-        node.render(&mut out, &mut |i, o| self.push_op_record(op, i, o));
+        node.render(&mut out, record);
         out
     }
 
-    /// Positions of the records of entity `e` that pass the operation's filters (`None`
-    /// when no filter is given: every record).
-    fn matching(&self, op: usize, params: &Params) -> Option<Vec<usize>> {
+    /// Positions of the records of entity `e` that exist and pass the operation's filters
+    /// (`None` when nothing was written and no filter is given: every record).
+    fn matching(&self, op: usize, params: &Params, w: &EntityWrites) -> Option<Vec<usize>> {
         let o = &self.synth.catalog.ops[op];
         let filters: Vec<(&str, Vec<String>)> = o
             .filters
@@ -317,15 +645,15 @@ impl Backend {
             })
             .filter(|(_, vs)| !vs.is_empty())
             .collect();
-        if filters.is_empty() {
+        if filters.is_empty() && w.is_pristine() {
             return None;
         }
         let e = o.entity;
         Some(
-            (0..self.synth.counts[e])
+            w.live(self.synth.counts[e])
                 .filter(|&i| {
                     filters.iter().all(|(f, wants)| {
-                        let got = self.synth.field_value(e, i, f);
+                        let got = self.field_of(e, i, f, w);
                         wants.iter().any(|want| match &got {
                             Some(Value::String(s)) => s == want,
                             Some(Value::Null) | None => false,
@@ -345,11 +673,12 @@ impl Backend {
         params: &Params,
         wire: Option<&Wire<'_>>,
         envelope: Envelope,
+        w: &EntityWrites,
     ) -> Result<Answer, ApiError> {
         let catalog = &self.synth.catalog;
         let o = &catalog.ops[op];
         let e = o.entity;
-        let matching = self.matching(op, params);
+        let matching = self.matching(op, params, w);
         let total = matching.as_ref().map_or(self.synth.counts[e], Vec::len);
         let nth = |k: usize| matching.as_ref().map_or(k, |m| m[k]);
 
@@ -366,13 +695,14 @@ impl Backend {
                 ]),
             };
             return Ok(Answer {
-                body: self.render(op, node, envelope),
+                status: 200,
+                body: self.render(op, node, envelope, w),
                 headers: Vec::new(),
             });
         };
 
         let size = self.page_size(pg, params)?;
-        let (start, page) = self.position(e, pg, params, size, matching.as_deref())?;
+        let (start, page) = self.position(e, pg, params, size, matching.as_deref(), w)?;
         let end = start.saturating_add(size).min(total);
         let has_more = end < total;
         let positions: Vec<usize> = (start.min(end)..end).map(nth).collect();
@@ -429,7 +759,8 @@ impl Backend {
                 ("connector_metadata".into(), Node::Obj(meta)),
             ]);
             return Ok(Answer {
-                body: self.render(op, node, envelope),
+                status: 200,
+                body: self.render(op, node, envelope, w),
                 headers: Vec::new(),
             });
         }
@@ -474,7 +805,8 @@ impl Backend {
             }
         }
         Ok(Answer {
-            body: self.render(op, node, envelope),
+            status: 200,
+            body: self.render(op, node, envelope, w),
             headers,
         })
     }
@@ -517,6 +849,7 @@ impl Backend {
         params: &Params,
         size: usize,
         matching: Option<&[usize]>,
+        w: &EntityWrites,
     ) -> Result<(usize, i64), ApiError> {
         let raw = params.get(pg.state.param()).filter(|v| !v.is_empty());
         let page_of = |start: usize| i64::try_from(start / size).unwrap_or(i64::MAX - 1) + 1;
@@ -524,10 +857,13 @@ impl Backend {
             State::Cursor { param, ids } => {
                 let Some(cursor) = raw else { return Ok((0, 1)) };
                 let start = if *ids {
-                    self.synth.index_of_id(e, cursor).map(|i| match matching {
-                        Some(m) => m.partition_point(|&x| x <= i),
-                        None => i + 1,
-                    })
+                    let limit = w.limit(self.synth.counts[e]);
+                    self.synth
+                        .index_of_id(e, cursor, limit)
+                        .map(|i| match matching {
+                            Some(m) => m.partition_point(|&x| x <= i),
+                            None => i + 1,
+                        })
                 } else {
                     self.synth.cursor_pos(e, cursor)
                 };
@@ -574,40 +910,47 @@ impl Backend {
         }
     }
 
-    /// The index of the record a `get` names: by the entity's key (id, integer id, or a
-    /// property such as `slug`), or the numeric part of a `reference`.
-    fn locate(&self, e: usize, id: &str) -> Option<usize> {
+    /// The position of the existing record a `get` (or an update or delete) names: by the
+    /// entity's key (id, integer id, or a property such as `slug`), or the numeric part of
+    /// a `reference`; created records included, deleted ones not.
+    fn locate(&self, e: usize, id: &str, w: &EntityWrites) -> Option<usize> {
         let def = &self.synth.catalog.entities[e];
         let count = self.synth.counts[e];
-        match &def.key {
-            Key::Ulid => self.synth.locate(e, id),
+        let limit = w.limit(count);
+        let found = match &def.key {
+            Key::Ulid | Key::None => self.synth.locate(e, id, limit),
             Key::Int => {
                 let n: usize = id.trim().parse().ok()?;
-                (n >= 1 && n <= count).then(|| n - 1)
+                (n >= 1 && n <= limit).then(|| n - 1)
             }
-            Key::Field(f) => (0..count).find(|&i| {
-                self.synth
-                    .field_value(e, i, f)
+            Key::Field(f) => w.live(count).find(|&i| {
+                self.field_of(e, i, f, w)
                     .as_ref()
                     .and_then(wire_text)
                     .is_some_and(|v| v == id)
             }),
-            Key::None => self.synth.locate(e, id),
-        }
+        };
+        found.filter(|&i| w.alive(count, i))
     }
 
-    fn get(&self, op: usize, params: &Params, envelope: Envelope) -> Result<Answer, ApiError> {
+    fn get(
+        &self,
+        op: usize,
+        params: &Params,
+        envelope: Envelope,
+        w: &EntityWrites,
+    ) -> Result<Answer, ApiError> {
         let o = &self.synth.catalog.ops[op];
         let e = o.entity;
         let def = &self.synth.catalog.entities[e];
         let body_id = o.body_id.as_deref().and_then(|b| params.get(b));
         let found = match (&o.id_param, body_id) {
-            (Some(p), _) => self.locate(e, params.get(p).unwrap_or("")),
+            (Some(p), _) => self.locate(e, params.get(p).unwrap_or(""), w),
             // No path id: the key in the JSON body (`{"user": "<id>"}`), else a lookup by
             // the query parameters (or body properties) naming record properties, else
-            // the singleton (record 0).
-            (None, Some(id)) => self.locate(e, id),
-            (None, None) => match self.matching(op, params) {
+            // the singleton (the first record).
+            (None, Some(id)) => self.locate(e, id, w),
+            (None, None) => match self.matching(op, params, w) {
                 Some(m) => m.first().copied(),
                 None => (self.synth.counts[e] > 0).then_some(0),
             },
@@ -620,10 +963,7 @@ impl Backend {
         };
         let node = match (found, envelope) {
             (Some(i), Envelope::Api) => o.tpl.build(Fill::One(i)),
-            (Some(i), Envelope::Execute) => Node::Obj(vec![
-                ("result".into(), Node::Record(i)),
-                ("connector_metadata".into(), Node::Obj(Vec::new())),
-            ]),
+            (Some(i), Envelope::Execute) => execute_one(i),
             // `$.data[0]` of a lookup that matched nothing: `{"data": []}`.
             (None, Envelope::Api) if o.id_param.is_none() && has_index(&o.tpl) => {
                 o.tpl.build(Fill::Nothing)
@@ -631,9 +971,42 @@ impl Backend {
             (None, _) => return Err(not_found()),
         };
         Ok(Answer {
-            body: self.render(op, node, envelope),
+            status: 200,
+            body: self.render(op, node, envelope, w),
             headers: Vec::new(),
         })
+    }
+}
+
+/// The `/execute` envelope of one record: `{"result": <record>, "connector_metadata": {}}`.
+fn execute_one(i: usize) -> Node {
+    Node::Obj(vec![
+        ("result".into(), Node::Record(i)),
+        ("connector_metadata".into(), Node::Obj(Vec::new())),
+    ])
+}
+
+/// A path parameter's text as the JSON type of the record property it sets (text that is
+/// not of that type stays a string).
+fn typed(shape: &Shape, text: &str) -> Value {
+    let string = || Value::String(text.to_string());
+    match &shape.kind {
+        Kind::Int => text
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| string(), Value::from),
+        Kind::Num => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(string, Value::Number),
+        Kind::Bool => match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => string(),
+        },
+        _ => string(),
     }
 }
 

@@ -224,20 +224,21 @@ impl Synth {
         (self.cursor_token(e, pos) == token).then_some(pos)
     }
 
-    /// Index of the record of entity `e` with exactly this id.
-    pub(crate) fn index_of_id(&self, e: usize, id: &str) -> Option<usize> {
+    /// Index of the record of entity `e` with exactly this id, among the first `limit`
+    /// (the synthesized records, then those created by writes, which take the next indexes).
+    pub(crate) fn index_of_id(&self, e: usize, id: &str, limit: usize) -> Option<usize> {
         let v = ulid_decode(id)?;
         if ((v >> 64) & 0xFFFF) as u64 != self.tags[e] {
             return None;
         }
         let i = ((v >> 32) & 0xFFFF_FFFF) as usize;
-        (i < self.counts[e] && self.record_id(e, i) == id).then_some(i)
+        (i < limit && self.record_id(e, i) == id).then_some(i)
     }
 
-    /// Index of the record named by `id`: its id, or (for entities with a `reference`
-    /// property) the numeric part of its reference.
-    pub(crate) fn locate(&self, e: usize, id: &str) -> Option<usize> {
-        if let Some(i) = self.index_of_id(e, id) {
+    /// Index of the record named by `id` among the first `limit`: its id, or (for entities
+    /// with a `reference` property) the numeric part of its reference.
+    pub(crate) fn locate(&self, e: usize, id: &str, limit: usize) -> Option<usize> {
+        if let Some(i) = self.index_of_id(e, id, limit) {
             return Some(i);
         }
         let def = &self.catalog.entities[e];
@@ -247,7 +248,7 @@ impl Synth {
             && id.bytes().all(|b| b.is_ascii_digit())
         {
             let n: usize = id.parse().ok()?;
-            return (n >= 1 && n <= self.counts[e]).then(|| n - 1);
+            return (n >= 1 && n <= limit).then(|| n - 1);
         }
         None
     }

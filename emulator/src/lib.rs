@@ -19,9 +19,11 @@
 //! - **Operations**: operations with `x-airbyte-entity` and an `x-airbyte-action` of
 //!   `list`, `get` or `search` (`api_search`; answered like a list), on `GET`, or on `POST`
 //!   with an `application/json` `requestBody` whose schema is an object with `properties`
-//!   (POST reads, below). Other methods and actions (writes, downloads, GraphQL bodies with
-//!   `x-airbyte-body-type`, other body kinds) are skipped, so specs with them start fine;
-//!   an entity with no served operation is not served.
+//!   (POST reads, below); and writes (below): `create` on `POST`, `PUT` or `PATCH`,
+//!   `update` on `PATCH`, `PUT` or `POST`, `delete` on `DELETE` or `POST`, with such a
+//!   JSON body or none. Other methods and actions (downloads, uploads, GraphQL bodies with
+//!   `x-airbyte-body-type`, form, multipart or array bodies) are skipped, so specs with them
+//!   start fine; an entity with no served read is not served (nor are its writes).
 //! - **POST reads**: the body's top-level members are the operation's parameters, read
 //!   exactly like query parameters (page size, cursor/page/offset state, filters, lookups,
 //!   checks); a body that is empty is `{}`, one that is not a JSON object (or not valid
@@ -94,6 +96,47 @@
 //!   vary per record (an `id` takes the first), `type: null` is `null`, `[X, null]` is a
 //!   nullable X, typed maps and `additionalProperties: true` get a few keys, `allOf` merges.
 //!
+//! # Writes
+//!
+//! `create`, `update` and `delete` change an in-memory write store, one per emulator, and
+//! every read sees it (the synthesized records themselves never change;
+//! [`Emulator::record`] and [`Emulator::record_count`] keep describing them):
+//!
+//! - **create** makes the record the generator would make at the next index (so a fresh
+//!   id, distinct from every other: a ULID, or the next integer for an integer `id`), sets
+//!   the path parameters that name record properties on it (a card's `board_id` from
+//!   `/boards/{board_id}/cards`), then the body properties sent. The emulator applies no
+//!   body defaults (a client always sends them) and never takes an `id` from the request.
+//! - **update** finds its record by the path id (the last path parameter), else by the
+//!   body property naming it (`id`, `<singular>_id`, ...), and sets the body properties
+//!   sent; a `PUT` also removes the body schema's properties not sent (the id, and fields
+//!   the body schema does not declare, stay). An unknown or deleted record is a 404 in the
+//!   error envelope of reads.
+//! - **delete** finds its record the same way (404 if missing) and removes it.
+//! - **Reads**: a `get` answers a created or updated record and 404 for a deleted one; a
+//!   list serves updated records in place, skips deleted ones and serves created ones after
+//!   the synthesized ones, so paging gives every record once. Path parameters do not scope
+//!   lists (`/boards/{id}/cards` lists every card, created ones included). The context
+//!   store's search and SQL see the synthesized records only.
+//! - **Bodies** are checked like POST reads' (400 `missing_parameter` naming a required
+//!   property absent or `null`, 400 `invalid_value` for a wrong JSON type or enum member,
+//!   400 for a body that is not a JSON object, 415 for a non-JSON `Content-Type`); members
+//!   the body schema does not declare are ignored (not stored). A write that declares no
+//!   body ignores any it gets.
+//! - **Answers** have the lowest 2xx status the operation declares: the record where the
+//!   record extractor puts it (`{"board": {...}}` for `$.board`, the record itself without
+//!   one); an empty body when the status has no JSON content (a 204); for a delete whose
+//!   answer has its own schema (`{archived, id}`), an object of that schema with `id` the
+//!   deleted record's and top-level booleans `true`. Meta extractor entries
+//!   `@header.<Name>` of a write carry the record's id in that header.
+//! - [`Emulator::written`] and [`Emulator::current_records`] show the store;
+//!   [`Emulator::clear_writes`] empties it. Faults, latency and the request log (method,
+//!   path, headers and body; [`RecordedRequest::body_json`]) apply to writes as to reads,
+//!   and a queued fault is taken by the next request whatever its method. A fault that
+//!   answers instead of the API (a status, HTML, an empty body, a reset connection) leaves
+//!   the store untouched; one that serves the request first (delay, stall, truncated body)
+//!   lets the write happen.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use connector_sdk_emulator::{Emulator, Fault};
@@ -125,7 +168,12 @@
 //! - `POST /api/v1/integrations/connectors` — creates a connector (201).
 //! - `POST /api/v1/integrations/connectors/{id}/execute` — `{entity, action, params}` →
 //!   `{result, connector_metadata}` for `list` (`connector_metadata.next_cursor` is
-//!   incident.io's `pagination_meta.after`), `get` and `context_store_search`.
+//!   incident.io's `pagination_meta.after`), `get`, `create`, `update`, `delete` and
+//!   `context_store_search`. A write's `params` hold its path parameters and body
+//!   properties flat (`id` may stand for the parameter naming the record); the body is the
+//!   params named as body properties plus the body defaults for those not given, checked
+//!   as on the API route; it runs against the same write store, and `result` is the record
+//!   (unwrapped from the record extractor), or `{}` when the API answers without a body.
 //!
 //! Every route but the token exchange needs `Authorization: Bearer <issued, unexpired
 //! token>` (else 401) and, if [`EmulatorBuilder::airbyte_organization_id`] is set, a matching
@@ -173,7 +221,8 @@
 //! shapes; `ops` reads an operation's extractors, parameters (wire forms and checks) and
 //! pagination form; `routes` matches request paths (templates, server prefix, shared
 //! paths); `envelope` places records and meta values in a body; `data` generates records;
-//! `backend` answers an operation with JSON and headers (shared by every transport);
+//! `backend` answers an operation with JSON and headers (shared by every transport) and
+//! runs writes against the write store in `writes`;
 //! `server` holds the router, middleware and listener; `airbyte` serves the Airbyte API and
 //! `context_store` its search; `faults` and `log` own fault injection and the request log.
 
@@ -194,6 +243,7 @@ mod shaping;
 mod spec;
 mod sql;
 mod state;
+mod writes;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -455,12 +505,15 @@ impl Emulator {
         self.shared.log.clear();
     }
 
-    /// Number of records served for `entity`, or `None` if the spec has no such entity.
+    /// Number of synthesized records of `entity`, or `None` if the spec has no such entity.
+    /// Writes do not change it (see [`current_records`](Self::current_records)).
     pub fn record_count(&self, entity: &str) -> Option<usize> {
         self.shared.backend.count(entity)
     }
 
-    /// Record `index` (0-based, in server order) of `entity`, exactly as the server sends it.
+    /// Synthesized record `index` (0-based, in server order) of `entity`, exactly as the
+    /// server sends it until a write changes or deletes it (writes never change what this
+    /// returns; see [`current_records`](Self::current_records)).
     pub fn record(&self, entity: &str, index: usize) -> Option<serde_json::Value> {
         self.shared.backend.record(entity, index)
     }
@@ -468,6 +521,27 @@ impl Emulator {
     /// The served entity names, sorted by name.
     pub fn entities(&self) -> Vec<String> {
         self.shared.backend.entities()
+    }
+
+    /// The records of `entity` created through write operations (either transport) that
+    /// still exist, oldest first, as a `get` answers them now (later updates included), in
+    /// the entity's record schema. Empty for an unknown entity or when nothing was created.
+    pub fn written(&self, entity: &str) -> Vec<serde_json::Value> {
+        self.shared.backend.written(entity)
+    }
+
+    /// Every record of `entity` as its list serves it now, in server order: the
+    /// synthesized records with their updates, without the deleted ones, then the created
+    /// ones. `None` if the spec has no such entity. Without writes this is
+    /// [`record`](Self::record) `0..`[`record_count`](Self::record_count).
+    pub fn current_records(&self, entity: &str) -> Option<Vec<serde_json::Value>> {
+        self.shared.backend.current(entity)
+    }
+
+    /// Forgets every write (creates, updates, deletes): every entity is its synthesized
+    /// records again, and ids of created records are handed out anew.
+    pub fn clear_writes(&self) {
+        self.shared.backend.clear_writes();
     }
 
     /// The Airbyte API base URL to give the SDK's hosted mode: the same as

@@ -27,7 +27,7 @@ pub struct RecordedRequest {
     pub query_pairs: Vec<(String, String)>,
     /// Every header as `(lowercase name, value)`, in order (non-UTF-8 values are lossy).
     pub headers: Vec<(String, String)>,
-    /// The request body (empty for GET).
+    /// The request body exactly as received (empty for GET; a write's JSON body).
     pub body: Bytes,
     /// When the request arrived.
     pub received_at: Instant,
@@ -62,6 +62,16 @@ impl RecordedRequest {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy for non-UTF-8 bytes; empty when there is none).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON, or `None` when it is empty or not JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
     }
 
     /// First decoded value of a query parameter.

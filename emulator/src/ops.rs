@@ -442,7 +442,8 @@ fn deep_sub<'a>(key: &'a str, name: &str) -> Option<&'a str> {
     key.strip_prefix(name)?.strip_prefix('[')?.strip_suffix(']')
 }
 
-fn missing(name: &str, what: &str) -> ApiError {
+/// A 400 `missing_parameter` naming the parameter (`what`: "query parameter", ...).
+pub(crate) fn missing(name: &str, what: &str) -> ApiError {
     ApiError {
         status: 400,
         error_type: "validation_error",

@@ -8,8 +8,9 @@
 //! stripped, so both `/api/v2/projects` and `/projects` reach the same operation; a
 //! variable in the prefix matches any one segment.
 //!
-//! Routes are per method: `GET` operations, and `POST` reads (list, get and search with a
-//! JSON body); a path served only for one method is a 404 for the other.
+//! Routes are per method: `GET` operations, `POST` reads (list, get and search with a
+//! JSON body), and writes on `POST`, `PUT`, `PATCH` and `DELETE`; a path served only for
+//! some methods is a 404 for the others.
 //!
 //! Several operations can share one template and method (virtual keys over one real
 //! path). Then the most literal template wins; among equals, the operations whose constants
@@ -144,8 +145,28 @@ fn match_seg(pieces: &[Piece], s: &str, out: &mut Vec<(String, String)>) -> bool
 pub(crate) enum Verb {
     /// `GET`.
     Get,
-    /// `POST` (reads with a JSON body).
+    /// `POST` (reads with a JSON body, and writes).
     Post,
+    /// `PUT` (writes).
+    Put,
+    /// `PATCH` (writes).
+    Patch,
+    /// `DELETE` (writes).
+    Delete,
+}
+
+impl Verb {
+    /// The verb of a spec's method key (`get`, `post`, ...), case-insensitively.
+    pub(crate) fn parse(method: &str) -> Option<Verb> {
+        Some(match method.to_ascii_lowercase().as_str() {
+            "get" => Verb::Get,
+            "post" => Verb::Post,
+            "put" => Verb::Put,
+            "patch" => Verb::Patch,
+            "delete" => Verb::Delete,
+            _ => return None,
+        })
+    }
 }
 
 /// One served route.

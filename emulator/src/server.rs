@@ -81,23 +81,28 @@ fn empty_404() -> Response {
     (StatusCode::NOT_FOUND, Body::empty()).into_response()
 }
 
-/// Serves every spec route: the `GET` list, get and search operations and the `POST` reads
-/// (JSON body), authenticated as the spec's schemes say, their parameters checked (see
+/// Serves every spec route: the `GET` list, get and search operations, the `POST` reads
+/// (JSON body), and the writes (`POST`, `PUT`, `PATCH`, `DELETE`; see `backend.rs`),
+/// authenticated as the spec's schemes say, their parameters and bodies checked (see
 /// [`check_request`]).
 async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = match *req.method() {
         Method::GET => Verb::Get,
         Method::POST => Verb::Post,
+        Method::PUT => Verb::Put,
+        Method::PATCH => Verb::Patch,
+        Method::DELETE => Verb::Delete,
         _ => return empty_404(),
     };
     let catalog = shared.backend.catalog();
     let query = parse_query(req.uri().query());
     let (parts, body) = req.into_parts();
-    // A POST read's JSON body: its members take part in choosing among operations that
-    // share a path (body defaults), then act as parameters.
+    // A POST read's or a write's JSON body: its members take part in choosing among
+    // operations that share a path (body defaults), then act as parameters (or the record's
+    // fields).
     let body = match method {
         Verb::Get => Ok(Map::new()),
-        Verb::Post => match axum::body::to_bytes(body, MAX_BODY).await {
+        _ => match axum::body::to_bytes(body, MAX_BODY).await {
             Ok(bytes) => read_body(&parts.headers, &bytes),
             Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         },
@@ -108,6 +113,13 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     let Some((op, path_params)) = catalog.router.find(method, parts.uri.path(), &route_pairs)
     else {
         return empty_404();
+    };
+    let o = &catalog.ops[op];
+    let write = o.action.is_write();
+    // A write that declares no body ignores whatever came with it.
+    let body = match body {
+        Err(_) if write && !o.params.iter().any(|p| p.loc == Loc::Body) => Ok(Map::new()),
+        body => body,
     };
     let result = shared.authorize(&parts.headers, &query).and_then(|()| {
         let body = body?;
@@ -124,6 +136,11 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
         check_request(&shared, op, &parts.headers, &query, &body)?;
         let mut params = path_params;
         params.extend(query.iter().cloned());
+        if write {
+            return shared
+                .backend
+                .write(op, &Params(params), &body, Envelope::Api);
+        }
         params.extend(body_pairs);
         let wire = Wire {
             host: parts
@@ -149,6 +166,9 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     );
     match result {
         Ok(answer) => {
+            if answer.body.is_empty() {
+                headers.remove(header::CONTENT_TYPE);
+            }
             for (k, v) in &answer.headers {
                 if let (Ok(k), Ok(v)) = (
                     HeaderName::from_bytes(k.as_bytes()),
@@ -157,12 +177,12 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
                     headers.append(k, v);
                 }
             }
-            (
-                StatusCode::OK,
-                headers,
-                axum::body::Bytes::from(answer.body),
-            )
-                .into_response()
+            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            if answer.body.is_empty() {
+                // No `Content-Type` for an answer without a body (a 204).
+                return (status, headers, Body::empty()).into_response();
+            }
+            (status, headers, axum::body::Bytes::from(answer.body)).into_response()
         }
         Err(e) => {
             let status =
@@ -172,9 +192,9 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     }
 }
 
-/// Reads a POST read's request body: empty (or only whitespace) is `{}`; otherwise a JSON
-/// object. A `Content-Type` other than JSON is a 415; invalid JSON or a JSON value other
-/// than an object is a 400 (`invalid_body`).
+/// Reads a POST read's or a write's request body: empty (or only whitespace) is `{}`;
+/// otherwise a JSON object. A `Content-Type` other than JSON is a 415; invalid JSON or a
+/// JSON value other than an object is a 400 (`invalid_body`).
 fn read_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());

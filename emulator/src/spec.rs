@@ -2,14 +2,26 @@
 //! operations and routes that reach them, their request parameters, and each record schema
 //! compiled into a [`Shape`] tree that the generator in `data.rs` walks.
 //!
-//! Served: operations carrying `x-airbyte-entity` and an `x-airbyte-action` of `list`, `get`
-//! or `search` (`api_search`; served like a list), on `GET`, or on `POST` with an
-//! `application/json` `requestBody` whose schema is an object with `properties` (a POST
+//! Served reads: operations carrying `x-airbyte-entity` and an `x-airbyte-action` of
+//! `list`, `get` or `search` (`api_search`; served like a list), on `GET`, or on `POST` with
+//! an `application/json` `requestBody` whose schema is an object with `properties` (a POST
 //! read; its body properties become parameters `in: body`, see [`body_params`]).
-//! Operations with any other method or action are skipped, and so are GraphQL bodies
-//! (`x-airbyte-body-type`) and other body kinds (an entity with no served operation is not
-//! served), so a spec with writes, downloads or GraphQL still loads. Everything is derived
-//! from the spec, so an entity added to the spec is served without code changes.
+//!
+//! Served writes: `create` on `POST`, `PUT` or `PATCH`; `update` on `PATCH`, `PUT` or
+//! `POST`; `delete` on `DELETE` or `POST` (through a virtual key and
+//! `x-airbyte-path-override` too). Their `requestBody`, when there is one, must be
+//! `application/json` with an object schema with `properties` (the properties become
+//! parameters `in: body`); without one the write takes no body. The success answer is the
+//! lowest 2xx declared ([`WriteDef`]): its `application/json` schema and the record
+//! extractor say where the record goes; no content (a 204) is an empty body. Writes are
+//! served only for entities that also have a served read (a write-only entity is not
+//! served), so the set of served entities is the one reads give.
+//!
+//! Other methods and actions are skipped, and so are GraphQL bodies
+//! (`x-airbyte-body-type`) and other body kinds (form, multipart, array bodies; an entity
+//! with no served read is not served), so a spec with downloads, uploads or GraphQL still
+//! loads. Everything is derived from the spec, so an entity added to the spec is served
+//! without code changes.
 
 use std::collections::HashMap;
 
@@ -31,6 +43,12 @@ pub(crate) enum Action {
     Get,
     /// `x-airbyte-action: search` (or the deprecated `api_search`): served like a list.
     Search,
+    /// `x-airbyte-action: create`: adds a record to the write store.
+    Create,
+    /// `x-airbyte-action: update`: changes a record.
+    Update,
+    /// `x-airbyte-action: delete`: removes a record.
+    Delete,
 }
 
 impl Action {
@@ -40,7 +58,25 @@ impl Action {
             "list" => Some(Action::List),
             "get" => Some(Action::Get),
             "search" | "api_search" => Some(Action::Search),
+            "create" => Some(Action::Create),
+            "update" => Some(Action::Update),
+            "delete" => Some(Action::Delete),
             _ => None,
+        }
+    }
+
+    /// True for `create`, `update` and `delete`.
+    pub(crate) fn is_write(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete)
+    }
+
+    /// The HTTP methods this action is served on (as the spec's lower-case method keys).
+    fn methods(self) -> &'static [&'static str] {
+        match self {
+            Action::List | Action::Get | Action::Search => &["get", "post"],
+            Action::Create => &["post", "put", "patch"],
+            Action::Update => &["patch", "put", "post"],
+            Action::Delete => &["delete", "post"],
         }
     }
 }
@@ -95,6 +131,12 @@ pub(crate) struct EntityDef {
     pub key: Key,
     /// True when the list operation paginates.
     pub paginated: bool,
+    /// The create operation (the first one).
+    pub create: Option<usize>,
+    /// The update operation (the first one).
+    pub update: Option<usize>,
+    /// The delete operation (the first one).
+    pub delete: Option<usize>,
 }
 
 impl EntityDef {
@@ -122,11 +164,31 @@ pub(crate) struct OpDef {
     pub filters: Vec<usize>,
     /// The record shape when it differs from the entity's (a get's full schema).
     pub shape: Option<Shape>,
-    /// The path parameter naming the record (a `get`'s last path parameter).
+    /// The path parameter naming the record (the last path parameter of a `get`, an update
+    /// or a delete).
     pub id_param: Option<String>,
-    /// For a `get` without a path id, the body property carrying the record's key (`user`
-    /// of `POST /users.info`, see [`pick_body_id`]).
+    /// For a `get` (or an update or delete) without a path id, the body property carrying
+    /// the record's key (`user` of `POST /users.info`, see [`pick_body_id`]).
     pub body_id: Option<String>,
+    /// What a write answers; `None` for reads.
+    pub write: Option<WriteDef>,
+}
+
+/// How a write operation answers.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteDef {
+    /// The HTTP method (a `PUT` update replaces the body's fields).
+    pub method: Verb,
+    /// The success status: the lowest 2xx the operation declares (200 when none is).
+    pub status: u16,
+    /// True when that answer has an `application/json` body; else the body is empty.
+    pub has_body: bool,
+    /// The route's path parameters (those of a create name its parents: `board_id` of
+    /// `/boards/{board_id}/cards`).
+    pub path_params: Vec<String>,
+    /// Response headers that carry the record's id (meta extractor entries
+    /// `@header.<Name>`, such as `X-Created-Id`).
+    pub id_headers: Vec<String>,
 }
 
 impl OpDef {
@@ -352,7 +414,7 @@ pub(crate) type SpecError = String;
 struct RawOp<'a> {
     key: &'a str,
     method: Verb,
-    /// Body properties as parameter objects (`in: body`), for a POST read.
+    /// Body properties as parameter objects (`in: body`), for a POST read or a write.
     body: Vec<Value>,
     item: &'a Value,
     op: &'a Value,
@@ -378,10 +440,14 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 continue;
             };
             let action = op.get("x-airbyte-action").and_then(Value::as_str);
-            let parsed = action.and_then(Action::parse);
-            let served = match (method.as_str(), parsed) {
-                ("get", Some(a)) => Some((Verb::Get, a, Vec::new())),
-                ("post", Some(a)) => body_params(root, op).map(|b| (Verb::Post, a, b)),
+            let parsed = action
+                .and_then(Action::parse)
+                .filter(|a| a.methods().contains(&method.as_str()));
+            let verb = Verb::parse(method);
+            let served = match (verb, parsed) {
+                (Some(Verb::Get), Some(a)) if !a.is_write() => Some((Verb::Get, a, Vec::new())),
+                (Some(v), Some(a)) if !a.is_write() => body_params(root, op).map(|b| (v, a, b)),
+                (Some(v), Some(a)) => write_body(root, op).map(|b| (v, a, b)),
                 _ => None,
             };
             let Some((method, action, body)) = served else {
@@ -390,8 +456,9 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                     method = %method,
                     action = action.unwrap_or(""),
                     path = %key,
-                    "emulator: operation not served (only GET list/get/search are, and POST \
-                     ones with a JSON object body)"
+                    "emulator: operation not served (only GET list/get/search are, POST ones \
+                     with a JSON object body, and create/update/delete with a JSON object body \
+                     or none)"
                 );
                 continue;
             };
@@ -416,13 +483,25 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             });
         }
     }
+    // Entities are those with a served read; writes of other entities are not served.
     let mut order: Vec<String> = Vec::new();
-    for r in &raw {
+    for r in raw.iter().filter(|r| !r.action.is_write()) {
         let e = entity_of(r);
         if !order.iter().any(|n| n == e) {
             order.push(e.to_string());
         }
     }
+    raw.retain(|r| {
+        let served = order.iter().any(|n| n == entity_of(r));
+        if !served {
+            tracing::debug!(
+                entity = entity_of(r),
+                path = %r.key,
+                "emulator: write not served (its entity has no served read)"
+            );
+        }
+        served
+    });
     // Independent of JSON map ordering.
     order.sort();
     if order.is_empty() {
@@ -497,6 +576,9 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             has_reference,
             key: Key::None,
             paginated: false,
+            create: None,
+            update: None,
+            delete: None,
         });
     }
 
@@ -518,7 +600,11 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             .chain(&r.body)
             .filter_map(|p| ParamDef::read(p, &resolve_clone))
             .collect();
-        let resp = response_schema(root, r.op);
+        let write = r.action.is_write().then(|| write_response(root, r.op));
+        let resp = match &write {
+            Some((_, schema)) => schema.clone(),
+            None => response_schema(root, r.op),
+        };
         let tpl = build_tpl(root, &r.extractor, resp.as_ref());
         let shape = (primary[e] != Some(i) && op_schemas[i] != record_schemas[e].0).then(|| {
             compiler
@@ -526,8 +612,8 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 .0
         });
         let paging = match r.action {
-            Action::Get => None,
-            _ => ops::paging(r.op, &params),
+            Action::List | Action::Search => ops::paging(r.op, &params),
+            _ => None,
         };
         let override_path =
             r.op.get("x-airbyte-path-override")
@@ -542,7 +628,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         };
         let template = Template::parse(route_path);
         let id_param = match r.action {
-            Action::Get => template.params().pop(),
+            Action::Get | Action::Update | Action::Delete => template.params().pop(),
             _ => None,
         };
         let record_shape = shape.as_ref().unwrap_or(&entities[e].shape);
@@ -569,7 +655,10 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                     Loc::Body => p.default.is_some(),
                     _ => true,
                 };
-                !always_sent && !skip.contains(&p.name) && props.contains(&p.name.as_str())
+                !always_sent
+                    && !r.action.is_write()
+                    && !skip.contains(&p.name)
+                    && props.contains(&p.name.as_str())
             })
             .map(|(k, _)| k)
             .collect();
@@ -593,8 +682,26 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         }
         let body_id = match (r.action, &id_param) {
             (Action::Get, None) => pick_body_id(&params, &entities[e].name, &props),
+            (Action::Update | Action::Delete, None) => {
+                pick_write_body_id(&params, &entities[e].name, &props)
+            }
             _ => None,
         };
+        let write = write.map(|(status, schema)| WriteDef {
+            method: r.method,
+            status,
+            has_body: schema.is_some(),
+            path_params: template.params(),
+            id_headers: r
+                .op
+                .get("x-airbyte-meta-extractor")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, v)| v.as_str()?.strip_prefix("@header."))
+                .map(str::to_string)
+                .collect(),
+        });
         constants.extend(parse_query(key_query));
         let op_index = op_defs.len();
         router.routes.push(Route {
@@ -603,10 +710,20 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             op: op_index,
             constants,
         });
-        match r.action {
-            Action::List => entities[e].list = Some(op_index),
-            Action::Get if entities[e].get.is_none() => entities[e].get = Some(op_index),
-            _ => {}
+        let def = &mut entities[e];
+        let slot = match r.action {
+            Action::List => {
+                def.list = Some(op_index);
+                None
+            }
+            Action::Get => Some(&mut def.get),
+            Action::Search => None,
+            Action::Create => Some(&mut def.create),
+            Action::Update => Some(&mut def.update),
+            Action::Delete => Some(&mut def.delete),
+        };
+        if let Some(slot) = slot.filter(|s| s.is_none()) {
+            *slot = Some(op_index);
         }
         op_defs.push(OpDef {
             entity: e,
@@ -618,6 +735,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             shape,
             id_param,
             body_id,
+            write,
         });
     }
 
@@ -738,6 +856,41 @@ fn body_params(root: &Value, op: &Value) -> Option<Vec<Value>> {
     )
 }
 
+/// The body of a write operation as parameter objects (see [`body_params`]): none when it
+/// declares no `requestBody`; `None` (not served) for a GraphQL body or a body that is not
+/// an `application/json` object with `properties`.
+fn write_body(root: &Value, op: &Value) -> Option<Vec<Value>> {
+    if op.get("x-airbyte-body-type").is_some() {
+        return None;
+    }
+    match op.get("requestBody") {
+        None => Some(Vec::new()),
+        Some(_) => body_params(root, op),
+    }
+}
+
+/// The body property of an update or delete without a path id that names its record: `id`,
+/// the entity's singular, `<singular>_id` or `<singular>Id` (record properties or not), else
+/// what [`pick_body_id`] picks.
+fn pick_write_body_id(params: &[ParamDef], entity: &str, props: &[&str]) -> Option<String> {
+    let one = singular(entity);
+    let names = [
+        "id".to_string(),
+        format!("{one}_id"),
+        format!("{one}Id"),
+        one,
+    ];
+    names
+        .iter()
+        .find_map(|n| {
+            params
+                .iter()
+                .find(|p| p.loc == Loc::Body && matches!(p.kind, PKind::Scalar(_)) && p.name == *n)
+        })
+        .map(|p| p.name.clone())
+        .or_else(|| pick_body_id(params, entity, props))
+}
+
 /// The body property of a `get` without a path id that names the record by its key, when
 /// it is not itself a record property (those are equality lookups): `id`, the entity's
 /// singular (`user` of `users`), `<singular>_id` / `<singular>Id`, else the only required
@@ -808,6 +961,49 @@ fn response_schema(root: &Value, op: &Value) -> Option<Value> {
         .get("application/json")
         .or_else(|| content.values().next())?;
     media.get("schema").cloned()
+}
+
+/// The success answer of a write: the lowest 2xx status declared (`2XX` counts as 200;
+/// 200 when none is) and its `application/json` schema, unresolved (`None` without JSON
+/// content: the answer has no body).
+fn write_response(root: &Value, op: &Value) -> (u16, Option<Value>) {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+        return (200, None);
+    };
+    let best = responses
+        .iter()
+        .filter_map(|(code, r)| {
+            let code = code.trim();
+            let status = if code.eq_ignore_ascii_case("2XX") {
+                200
+            } else {
+                code.parse::<u16>()
+                    .ok()
+                    .filter(|c| (200..300).contains(c))?
+            };
+            Some((status, r))
+        })
+        .min_by_key(|(status, _)| *status);
+    let Some((status, resp)) = best else {
+        return (200, None);
+    };
+    let schema = resolve(root, resp)
+        .0
+        .get("content")
+        .and_then(Value::as_object)
+        .and_then(|content| {
+            content.iter().find_map(|(k, v)| {
+                let mime = k.split(';').next().unwrap_or("").trim();
+                let json = mime.eq_ignore_ascii_case("application/json")
+                    || mime.to_ascii_lowercase().ends_with("+json");
+                json.then(|| {
+                    v.get("schema")
+                        .cloned()
+                        .unwrap_or(Value::Object(Map::new()))
+                })
+            })
+        });
+    (status, schema)
 }
 
 /// A schema with `$ref`s followed, `[X, null]` alternatives reduced to `X`, and `allOf`
@@ -908,7 +1104,12 @@ fn walk(root: &Value, segs: &[Seg], mut node: Value) -> Option<Value> {
 /// items, when that is an array); the whole 200 schema when the path is not in it (a get
 /// declaring the record itself); an empty object when there is no 200 schema.
 fn op_record_schema(root: &Value, r: &RawOp<'_>) -> Value {
-    let Some(resp) = response_schema(root, r.op) else {
+    let resp = if r.action.is_write() {
+        write_response(root, r.op).1
+    } else {
+        response_schema(root, r.op)
+    };
+    let Some(resp) = resp else {
         return Value::Object(Map::new());
     };
     let node = walk(root, &r.extractor, resp.clone()).unwrap_or(resp);

@@ -303,6 +303,9 @@ impl Client {
         options: ExecuteOptions,
     ) -> Result<RawOutput, Error> {
         options.check()?;
+        if !options.allow_writes {
+            self.refuse_write(entity, action)?;
+        }
         let result = self
             .execute_unlimited(entity, action, params, options.extras())
             .await?
@@ -314,6 +317,24 @@ impl Client {
             _ => {}
         }
         Ok(result)
+    }
+
+    /// A write asked of `execute` without [`ExecuteOptions::allow_writes`]: refused before
+    /// any request (unknown entities and actions are left to the usual checks).
+    fn refuse_write(&self, entity: &str, action: &str) -> Result<(), Error> {
+        let write = self
+            .inner
+            .meta
+            .entity(entity)
+            .and_then(|e| e.operation(action))
+            .is_some_and(|op| op.action.is_write());
+        if write {
+            return Err(Error::invalid(
+                "action",
+                format!("`{entity}.{action}` changes data, and writes are off: `execute` is read-only unless its caller allows writes (`ExecuteOptions::allow_writes(true)`; for the CLI's MCP server, `mcp --allow-writes`)"),
+            ));
+        }
+        Ok(())
     }
 
     async fn execute_unlimited(

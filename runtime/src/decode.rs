@@ -54,6 +54,60 @@ pub(crate) fn one<T: DeserializeOwned>(
         .ok_or_else(|| missing(ctx, paths, body))
 }
 
+/// The typed result of a write (`create`, `update`, `delete`): the record the API answers
+/// with, taken like a `get`'s. When the spec gives the answer no body (`204 No Content`,
+/// `returns_record` false) the body is ignored and `T` is made from JSON `null`, which suits
+/// `()`; an empty body where a record was promised is a decode error naming that.
+pub(crate) fn written<T: DeserializeOwned>(
+    ctx: &Context,
+    body: Body,
+    paths: Paths<'_>,
+    returns_record: bool,
+) -> Result<T, Error> {
+    if !returns_record {
+        return <T as serde::Deserialize>::deserialize(serde_json::Value::Null).map_err(|e| {
+            Error::decode(
+                ctx,
+                format!("the spec gives this answer no body, but the result type wants one ({e})"),
+                b"",
+            )
+        });
+    }
+    if body.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::decode(
+            ctx,
+            "the API answered with an empty body where the spec promises a record",
+            b"",
+        ));
+    }
+    one(ctx, body, paths)
+}
+
+/// The untyped result of a write for `execute`: the record at `paths.records` as the server
+/// sent it, the whole body when the spec describes none, and `{}` for an empty body (a
+/// `204 No Content`), as the reference returns it.
+pub(crate) fn raw_written(
+    ctx: &Context,
+    body: Body,
+    paths: Paths<'_>,
+    returns_record: bool,
+) -> Result<RawOutput, Error> {
+    if body.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RawOutput::value_text("{}".to_string()));
+    }
+    if returns_record {
+        return raw_value(ctx, body, paths);
+    }
+    let text = into_text(ctx, body)?;
+    if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
+        // Not JSON (a plain-text "OK"): given back as a JSON string.
+        let mut out = String::new();
+        push_json_string(&mut out, &text);
+        return Ok(RawOutput::value_text(out));
+    }
+    Ok(RawOutput::value_text(text))
+}
+
 /// The untyped result of one call, as `execute` returns it, built from the server's bytes.
 ///
 /// It holds the response body as the server sent it and knows where the result sits in it:
@@ -453,6 +507,20 @@ pub(crate) fn list_envelope(
 }
 
 /// The value at `paths.records`, as sent (a `get`'s record).
+impl RawOutput {
+    /// A single value whose text is the whole of `text` (valid JSON).
+    fn value_text(text: String) -> RawOutput {
+        let len = text.len();
+        RawOutput {
+            body: text,
+            value: Some(0..len),
+            records: None,
+            next_cursor: None,
+            json: OnceLock::new(),
+        }
+    }
+}
+
 pub(crate) fn raw_value(ctx: &Context, body: Body, paths: Paths<'_>) -> Result<RawOutput, Error> {
     // Errors quote the body: rebuilt (a copy) only on those paths.
     let content_type = body.content_type.clone();

@@ -104,6 +104,10 @@ pub struct ActionDescription {
     pub no_pagination: Option<&'static str>,
     /// The parameters, in spec order.
     pub params: Vec<ParamDescription>,
+    /// Whether the action changes data (`create`, `update`, `delete`): agents run it only
+    /// when their operator allows writes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub writes: bool,
 }
 
 impl ActionDescription {
@@ -266,6 +270,7 @@ fn action_description(op: &OperationMeta) -> ActionDescription {
         }),
         no_pagination: op.no_pagination,
         params: op.params.iter().map(param_description).collect(),
+        writes: op.action.is_write(),
     }
 }
 
@@ -319,6 +324,7 @@ fn search_action() -> ActionDescription {
         cursor_param: None,
         no_pagination: None,
         params: search_params(),
+        writes: false,
     }
 }
 
@@ -628,6 +634,16 @@ pub(crate) fn intro(meta: &ConnectorMeta) -> String {
         .and_then(Value::as_str)
         .map(first_sentence)
         .unwrap_or_default();
+    let has_writes = meta
+        .entities
+        .iter()
+        .flat_map(|e| e.operations)
+        .any(|o| o.action.is_write());
+    if has_writes {
+        return format!(
+            "Reads and changes {service} data through one call: {{\"entity\": ..., \"action\": ..., \"params\": {{...}}}}. {about} Actions marked (write) create, change or delete data; they run only when the operator allows writes, and otherwise fail before any request. The other actions only read."
+        );
+    }
     format!(
         "Reads {service} data through one call: {{\"entity\": ..., \"action\": ..., \"params\": {{...}}}}. {about} This tool is read-only: it cannot create, change or delete anything."
     )
@@ -659,6 +675,9 @@ pub(crate) fn entity_line(e: &EntityDescription) -> String {
             continue;
         }
         let _ = write!(line, " {}", a.signature());
+        if a.writes {
+            line.push_str(" (write)");
+        }
         let notes: Vec<String> = a
             .params
             .iter()
@@ -952,6 +971,11 @@ fn branch(e: &EntityDescription, a: &ActionDescription) -> Value {
     }
     let summary = if a.hosted_only {
         format!("{} (hosted mode only)", a.summary)
+    } else if a.writes {
+        format!(
+            "{} (a write: it changes data, and runs only when the operator allows writes)",
+            a.summary
+        )
     } else {
         a.summary.to_string()
     };

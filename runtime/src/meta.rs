@@ -22,6 +22,12 @@ pub enum Action {
     Get,
     /// The API's own search: a collection, like `list`.
     Search,
+    /// Create a record (a write).
+    Create,
+    /// Change a record (a write).
+    Update,
+    /// Delete a record (a write).
+    Delete,
 }
 
 impl Action {
@@ -31,12 +37,34 @@ impl Action {
             Action::List => "list",
             Action::Get => "get",
             Action::Search => "search",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
         }
+    }
+
+    /// The action named `name` in the spec and in `execute` (`api_search` is `search`).
+    pub fn parse(name: &str) -> Option<Action> {
+        Some(match name {
+            "list" => Action::List,
+            "get" => Action::Get,
+            "search" | "api_search" => Action::Search,
+            "create" => Action::Create,
+            "update" => Action::Update,
+            "delete" => Action::Delete,
+            _ => return None,
+        })
     }
 
     /// Whether it returns a collection of records (`list`, `search`).
     pub fn is_collection(self) -> bool {
         matches!(self, Action::List | Action::Search)
+    }
+
+    /// Whether it changes data (`create`, `update`, `delete`). Agents and the CLI's MCP
+    /// server run writes only when their operator allows them.
+    pub fn is_write(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete)
     }
 }
 
@@ -250,6 +278,23 @@ pub struct OperationMeta {
 }
 
 impl OperationMeta {
+    /// Whether sending this operation twice has the effect of sending it once, so a failed
+    /// attempt may be repeated: every read (`list`, `get`, `search`, whatever its method; a
+    /// POST read changes nothing), and writes sent as `PUT` or `DELETE`. A `create` or an
+    /// `update` over `POST` or `PATCH` is not: it is retried only when the request provably
+    /// never reached the server.
+    pub fn is_idempotent(&self) -> bool {
+        !self.action.is_write()
+            || self.method.eq_ignore_ascii_case("PUT")
+            || self.method.eq_ignore_ascii_case("DELETE")
+    }
+
+    /// Whether the API answers with a record (`false` for a write whose success response
+    /// has no JSON body, such as `204 No Content`).
+    pub fn returns_record(&self) -> bool {
+        !self.record_schema.is_empty()
+    }
+
     /// Whether this list is paginated.
     pub fn is_paginated(&self) -> bool {
         !matches!(self.next_page, NextPage::None)

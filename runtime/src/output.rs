@@ -45,6 +45,11 @@ pub struct ExecuteOptions {
     /// an agent's context (as Airbyte's MCP server does). Applied by the client in both modes.
     /// Default `false`: records as sent.
     pub compact: bool,
+    /// Whether write actions (`create`, `update`, `delete`) may run. `execute` is the tool an
+    /// agent calls, so it is read-only unless the operator allows writes: with `false` (the
+    /// default) a write fails with [`Error::InvalidInput`] before any request. The typed
+    /// methods (`connector.tasks().create(body)`) are not affected.
+    pub allow_writes: bool,
 }
 
 impl Default for ExecuteOptions {
@@ -56,6 +61,7 @@ impl Default for ExecuteOptions {
             skip_truncation: true,
             intent: None,
             compact: false,
+            allow_writes: false,
         }
     }
 }
@@ -105,6 +111,12 @@ impl ExecuteOptions {
         self
     }
 
+    /// Lets write actions run (see [`ExecuteOptions::allow_writes`]).
+    pub fn allow_writes(mut self, allow: bool) -> Self {
+        self.allow_writes = allow;
+        self
+    }
+
     /// Says why the call is made (see [`ExecuteOptions::intent`]).
     pub fn intent(mut self, intent: impl Into<String>) -> Self {
         self.intent = Some(intent.into());
@@ -143,6 +155,8 @@ impl ExecuteOptions {
             skip_truncation: self.skip_truncation,
             intent: self.intent.as_deref(),
             next_url: None,
+            // The transport sets it from the operation.
+            idempotent: true,
         }
     }
 }

@@ -147,10 +147,13 @@ pub(crate) fn headers<'a>(
         })
 }
 
-/// The JSON body of a POST read: its body properties present in `params`; `None` for
-/// operations sent without a body (`GET`).
+/// The JSON body of a POST read or a write: its body properties present in `params`;
+/// `None` for operations sent without a body (`GET`, and writes whose spec declares no body
+/// properties, such as most deletes).
 pub(crate) fn body(op: &OperationMeta, params: &Map<String, Value>) -> Option<Value> {
-    if op.method.eq_ignore_ascii_case("GET") {
+    if op.method.eq_ignore_ascii_case("GET")
+        || (op.action.is_write() && !op.params.iter().any(|p| p.location == ParamLocation::Body))
+    {
         return None;
     }
     let fields: Map<String, Value> = op

@@ -169,7 +169,11 @@ where
     }
 }
 
-/// A request for one record.
+/// A request answered by one record: a `get`, or a write (`create`, `update`, `delete`),
+/// whose answer is the record the API sends back (`()` when the spec gives it no body).
+///
+/// Writes follow the retry rule of [`crate::retry`]: a `create` or a POST/PATCH `update` is
+/// never repeated once it may have reached the server.
 pub struct GetRequest<P, T> {
     client: Client,
     op: &'static OperationMeta,
@@ -230,7 +234,11 @@ where
     /// Sends the request and returns the record.
     pub async fn send(self) -> Result<T, Error> {
         let params = params::to_map(self.op, &self.params)?;
-        self.client.transport().get(self.op, &params).await
+        if self.op.action.is_write() {
+            self.client.transport().write(self.op, &params).await
+        } else {
+            self.client.transport().get(self.op, &params).await
+        }
     }
 }
 
@@ -245,6 +253,9 @@ where
         Box::pin(self.send())
     }
 }
+
+/// A write request (`create`, `update`, `delete`): the same machinery as a get.
+pub type WriteRequest<P, T> = GetRequest<P, T>;
 
 /// A pending search of one entity; await it for one page, or [`stream`](Self::stream) every
 /// match.

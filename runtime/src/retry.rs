@@ -1,13 +1,15 @@
 //! Retries and client-side rate limiting, shared by every request the SDK sends: direct API
 //! calls, Airbyte `/execute`, connector lookup and creation, and the token exchange.
 //!
-//! **What is retried, and why it is safe.** Every operation sent to the API is a read (`GET`),
-//! and the Airbyte calls wrap those same reads (`/execute` of `list`, `get` or `search`; the
-//! connector lookup; the token exchange, which just mints another token). Repeating any of
-//! them has no effect on the server, so they are all retryable. The one write, creating a
-//! hosted connector ([`crate::Client::create`]), is **never** retried after a response: a
-//! repeat could create a second connector. It is retried only when the request provably never
-//! reached the server (connection refused).
+//! **What is retried, and why it is safe.** Reads (`list`, `get`, `search`, whether sent as
+//! `GET` or as a `POST` with a body) and the Airbyte calls that wrap them (`/execute` of a
+//! read; the connector lookup; the token exchange, which just mints another token) have no
+//! effect on the server when repeated, so they are retried. So are writes sent as `PUT` or
+//! `DELETE`, which are idempotent by HTTP's definition. A `create`, an `update` over `POST`
+//! or `PATCH`, a `delete` over `POST`, and creating a hosted connector
+//! ([`crate::Client::create`]) are **never** retried once the request may have reached the
+//! server: a repeat could act twice. They are retried only when the request provably never
+//! got there (connection refused), in either transport.
 //!
 //! **When.** 429, 500, 502, 503, 504, connection errors, timeouts, and response bodies that end
 //! early or are not JSON at all (a transport fault, unlike a body with an unexpected shape, which
@@ -122,6 +124,23 @@ pub(crate) fn should_retry(error: &Error) -> bool {
     match error {
         Error::Decode { incomplete, .. } => *incomplete,
         other => other.is_retryable(),
+    }
+}
+
+/// Whether `error` may be retried for a request that is not idempotent (a `create`, or an
+/// `update` over POST or PATCH): only when the request provably never reached the server
+/// (connection refused, DNS). A timeout, a reset or any answer may mean the server acted.
+pub(crate) fn never_sent(error: &Error) -> bool {
+    matches!(error, Error::Network { source: Some(e), .. } if e.is_connect())
+}
+
+/// The retry rule for `op`: [`should_retry`] when repeating it is harmless, else
+/// [`never_sent`].
+pub(crate) fn rule_for(op: &crate::meta::OperationMeta) -> fn(&Error) -> bool {
+    if op.is_idempotent() {
+        should_retry
+    } else {
+        never_sent
     }
 }
 

@@ -20,6 +20,17 @@ pub fn spec(file: &str) -> String {
     serde_json::to_string(&v).unwrap()
 }
 
+/// A spec of `conformance/spec/` (the conformance crate's), as JSON text.
+pub fn conformance_spec(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../conformance/spec")
+        .join(file);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let v: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::to_string(&v).unwrap()
+}
+
 /// A fixture spec as a JSON value (to read schemas from).
 pub fn spec_value(file: &str) -> Value {
     serde_json::from_str(&spec(file)).unwrap()
@@ -102,18 +113,87 @@ pub async fn post_raw(
         .unwrap()
 }
 
+/// A `method` request to `path_and_query` with the emulator's key as a bearer token, a JSON
+/// body when `body` is given (`Content-Type: application/json`), plus `headers`.
+pub async fn request(
+    emu: &Emulator,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let auth = format!("Bearer {}", emu.api_key());
+    let mut all: Vec<(String, String)> = vec![("Authorization".into(), auth)];
+    if body.is_some() {
+        all.push(("Content-Type".into(), "application/json".into()));
+    }
+    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    request_url(
+        method,
+        &format!("{}{path_and_query}", emu.base_url()),
+        all,
+        body.map(|b| b.to_string().into_bytes()),
+    )
+    .await
+}
+
+/// A `method` request to an absolute `http://` URL with exactly these headers and body.
+pub async fn request_url(
+    method: &str,
+    url: &str,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> Resp {
+    let (method, url) = (method.to_string(), url.to_string());
+    tokio::task::spawn_blocking(move || blocking_request(&method, &url, &headers, body.as_deref()))
+        .await
+        .unwrap()
+}
+
+/// Like [`request`], but returns the I/O error when the connection fails (a reset) instead
+/// of panicking.
+pub async fn try_request(
+    emu: &Emulator,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&Value>,
+) -> std::io::Result<Resp> {
+    let url = format!("{}{path_and_query}", emu.base_url());
+    let mut headers: Vec<(String, String)> =
+        vec![("Authorization".into(), format!("Bearer {}", emu.api_key()))];
+    if body.is_some() {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+    let method = method.to_string();
+    let body = body.map(|b| b.to_string().into_bytes());
+    tokio::task::spawn_blocking(move || {
+        try_blocking_request(&method, &url, &headers, body.as_deref())
+    })
+    .await
+    .unwrap()
+}
+
 fn blocking_request(
     method: &str,
     url: &str,
     headers: &[(String, String)],
     body: Option<&[u8]>,
 ) -> Resp {
+    try_blocking_request(method, url, headers, body).expect("a response")
+}
+
+fn try_blocking_request(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> std::io::Result<Resp> {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, target) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let mut s = TcpStream::connect(host).expect("connect");
+    let mut s = TcpStream::connect(host)?;
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -124,13 +204,13 @@ fn blocking_request(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body.unwrap_or_default());
-    s.write_all(&bytes).unwrap();
+    s.write_all(&bytes)?;
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
+    s.read_to_end(&mut buf)?;
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
+        .ok_or_else(|| std::io::Error::other("no complete response head"))?;
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let raw_body = &buf[split + 4..];
     let mut lines = head.split("\r\n");
@@ -163,11 +243,11 @@ fn blocking_request(
     } else {
         raw_body.to_vec()
     };
-    Resp {
+    Ok(Resp {
         status,
         headers,
         body: String::from_utf8(body).expect("UTF-8 body"),
-    }
+    })
 }
 
 /// The URL of `rel="next"` in an RFC 8288 `Link` header.

@@ -1,6 +1,7 @@
 //! Wire tests of the emulator on the family fixture specs
-//! (`codegen/tests/specs/family/`): every read construct of the constructs document that the
-//! emulator serves, over real HTTP on 127.0.0.1.
+//! (`codegen/tests/specs/family/`, and `conformance/spec/writes.yaml` for writes): every read
+//! and write construct of the constructs document that the emulator serves, over real HTTP
+//! on 127.0.0.1.
 
 mod common;
 mod extractors;
@@ -9,6 +10,7 @@ mod params;
 mod post_reads;
 mod routes;
 mod schemas;
+mod writes;
 
 use connector_sdk_emulator::Emulator;
 use serde_json::Value;

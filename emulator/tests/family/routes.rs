@@ -13,8 +13,8 @@ async fn overrides_singletons_and_skipped_operations() {
         .start()
         .await
         .unwrap();
-    // POST lists/gets/searches with JSON bodies are served; create and delete are not:
-    // entities with only writes (ticket comments) are absent.
+    // POST lists/gets/searches with JSON bodies are served; writes only for entities with
+    // a read, so entities with only writes (ticket comments) are absent.
     assert_eq!(
         emu.entities(),
         [

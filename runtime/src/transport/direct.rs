@@ -13,7 +13,7 @@ use crate::auth::Credentials;
 use crate::error::{Context, Hints};
 use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
 use crate::meta::{AuthKind, NextPage, OperationMeta};
-use crate::retry::{should_retry, Sender};
+use crate::retry::Sender;
 use crate::transport::oauth2::OAuth2;
 use crate::Error;
 
@@ -194,13 +194,16 @@ impl DirectTransport {
             span.record("intent", intent);
         }
         async {
-            // Every operation is a read: safe to repeat (see `retry`).
+            // Reads and idempotent writes are repeated on failure; other writes only when
+            // the request never left (see `retry`).
             let result = self
                 .sender
-                .run(should_retry, |_| async {
+                .run(crate::retry::rule_for(op), |_| async {
                     let mut replayed = false;
                     loop {
-                        let client = if json_body.is_some() {
+                        // Anything but a GET goes through the client that never turns a
+                        // redirected request into a GET (it follows 307 and 308 only).
+                        let client = if json_body.is_some() || method != reqwest::Method::GET {
                             &self.http_with_body
                         } else {
                             &self.http

@@ -30,7 +30,7 @@ use crate::extract::Paths;
 use crate::http::{from_reqwest, http_client, read_ok, Body, HttpSettings};
 use crate::meta::ConnectorMeta;
 use crate::meta::RecordElement;
-use crate::retry::{should_retry, Sender};
+use crate::retry::{never_sent, should_retry, Sender};
 use crate::Error;
 
 /// Airbyte's API, when no URL is configured.
@@ -370,13 +370,15 @@ impl HostedTransport {
                 body["intent"] = json!(i);
                 tracing::Span::current().record("intent", i);
             }
+            // A write that is not idempotent runs at most once on the API: retried only
+            // when the request never reached Airbyte.
+            let retry = if extras.idempotent {
+                should_retry
+            } else {
+                never_sent
+            };
             let result = self
-                .call_authed(
-                    &ctx,
-                    should_retry,
-                    |http| http.post(&url).json(&body),
-                    &decode,
-                )
+                .call_authed(&ctx, retry, |http| http.post(&url).json(&body), &decode)
                 .await;
             tracing::Span::current().record(
                 "status",
@@ -531,10 +533,4 @@ pub(crate) fn parse_token_response(
         })
         .unwrap_or(DEFAULT_TOKEN_TTL);
     Ok((SecretString::from(parsed.access_token), ttl))
-}
-
-/// Only failures where the request provably never reached the server (connection refused or
-/// DNS): safe to retry even for a write.
-fn never_sent(error: &Error) -> bool {
-    matches!(error, Error::Network { source: Some(e), .. } if e.is_connect())
 }

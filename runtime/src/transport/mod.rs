@@ -33,6 +33,9 @@ pub(crate) struct CallExtras<'a> {
     pub(crate) intent: Option<&'a str>,
     /// A next-page URL the server gave (operations that page by URL): requested as is.
     pub(crate) next_url: Option<&'a str>,
+    /// Whether a failed attempt may be repeated after it may have reached the server (see
+    /// [`crate::retry`]); set from the operation.
+    pub(crate) idempotent: bool,
 }
 
 impl Default for CallExtras<'_> {
@@ -44,6 +47,7 @@ impl Default for CallExtras<'_> {
             skip_truncation: true,
             intent: None,
             next_url: None,
+            idempotent: true,
         }
     }
 }
@@ -89,6 +93,10 @@ impl Transport {
                 message: "this list pages by server-given URLs, which Airbyte's execute endpoint does not take back; page it in direct mode".to_string(),
             }),
             Transport::Hosted(h) => {
+                let extras = CallExtras {
+                    idempotent: op.is_idempotent(),
+                    ..extras
+                };
                 h.execute(
                     op.entity,
                     op.action.as_str(),
@@ -142,6 +150,20 @@ impl Transport {
             .await
     }
 
+    /// Runs a write (`create`, `update`, `delete`; params already checked): the record the
+    /// API answers with, or `()` when the spec gives the answer no body.
+    pub(crate) async fn write<T: DeserializeOwned>(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+    ) -> Result<T, Error> {
+        let returns_record = op.returns_record();
+        self.call(op, params, CallExtras::default(), |ctx, body, paths| {
+            decode::written(ctx, body, paths, returns_record)
+        })
+        .await
+    }
+
     /// Runs an operation for `execute` (params already checked): the reference's envelope,
     /// spliced from the server's bytes.
     pub(crate) async fn execute(
@@ -161,6 +183,14 @@ impl Transport {
                 Ok(out)
             }
             Action::Get => self.call(op, params, extras, decode::raw_value).await,
+            // Writes and any later action: one value, `{}` for an empty answer.
+            _ => {
+                let returns_record = op.returns_record() || matches!(self, Transport::Hosted(_));
+                self.call(op, params, extras, |ctx, body, paths| {
+                    decode::raw_written(ctx, body, paths, returns_record)
+                })
+                .await
+            }
         }
     }
 

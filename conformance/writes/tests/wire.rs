@@ -1,0 +1,327 @@
+//! Each write construct of `spec/writes.yaml` on the wire, against a wiremock server on
+//! 127.0.0.1: the method, path, headers and JSON body the generated client sends, what it
+//! makes of the answer (an envelope, the whole body, no body), which failed writes are
+//! repeated and which never are, and the untyped `execute` path with its write switch.
+
+use std::time::Duration;
+
+use connector_conformance_writes::entities::{
+    BoardsCreateBody, BoardsUpdateBody, CardsCreateBody, CardsUpdateBody,
+};
+use connector_conformance_writes::{
+    Error, ExecuteOptions, QuillmarkAuthConfig, QuillmarkConnector,
+};
+use connector_sdk_runtime::RetryPolicy;
+use serde_json::{json, Value};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn board(id: &str, name: &str) -> Value {
+    json!({"id": id, "name": name, "color": "blue", "tags": [], "archived": false,
+           "created_at": "2026-11-29T10:00:00.000000Z"})
+}
+
+fn card(id: &str, title: &str) -> Value {
+    json!({"id": id, "board_id": "b_1", "title": title, "points": null, "due": null,
+           "created_at": "2026-11-29T10:00:00.000000Z"})
+}
+
+/// A connector that retries quickly (three attempts), so the tests can tell repeated
+/// requests from single ones.
+async fn connector(server: &MockServer) -> QuillmarkConnector {
+    QuillmarkConnector::builder()
+        .auth(QuillmarkAuthConfig::new("key_1"))
+        .base_url(&server.uri())
+        .expect("a local base URL")
+        .retry_policy(
+            RetryPolicy::new()
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .expect("the connector builds")
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+fn body_of(r: &Request) -> Value {
+    serde_json::from_slice(&r.body).expect("a JSON body")
+}
+
+#[tokio::test]
+async fn create_sends_the_typed_body_with_defaults_and_reads_the_enveloped_record() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/boards"))
+        .and(header("authorization", "Bearer key_1"))
+        .and(header("idempotency-key", "k-42"))
+        .and(header("content-type", "application/json"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"board": board("b_9", "Roadmap")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let made = c
+        .boards()
+        .create(BoardsCreateBody::new("Roadmap").tags(["q1", "ops"]))
+        .idempotency_key("k-42")
+        .await
+        .expect("the create succeeds");
+    assert_eq!(made.id.as_deref(), Some("b_9"));
+    assert_eq!(made.name.as_deref(), Some("Roadmap"));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1);
+    // The required property, the set one, and the spec's default (always sent); nothing
+    // that was not set.
+    assert_eq!(
+        body_of(&sent[0]),
+        json!({"name": "Roadmap", "tags": ["q1", "ops"], "color": "blue"})
+    );
+}
+
+#[tokio::test]
+async fn update_patches_only_what_was_set_and_reads_the_whole_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path("/boards/b%2F1"))
+        .and(body_json(json!({"archived": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(board("b/1", "Old")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let changed = c
+        .boards()
+        .update("b/1", BoardsUpdateBody::new().archived(true))
+        .await
+        .expect("the update succeeds");
+    assert_eq!(changed.id.as_deref(), Some("b/1"));
+}
+
+#[tokio::test]
+async fn delete_without_a_body_answers_unit_and_a_post_delete_goes_to_the_override() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/boards/b_1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cards/c_1/archive"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"archived": true, "id": "c_1"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let (): () = c.boards().delete("b_1").await.expect("the delete succeeds");
+    let archived = c.cards().delete("c_1").await.expect("the archive succeeds");
+    assert_eq!(archived.archived, Some(true));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2);
+    // No body and no JSON content type on a delete that declares no body.
+    assert!(
+        sent.iter().all(|r| r.body.is_empty()),
+        "no body on either delete"
+    );
+    assert!(sent[0].headers.get("content-type").is_none());
+}
+
+#[tokio::test]
+async fn a_create_or_patch_is_never_repeated_after_a_server_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/boards/b_1/cards"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/boards/b_1"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let err = c
+        .cards()
+        .create("b_1", CardsCreateBody::new("Write the docs").points(3))
+        .await
+        .expect_err("the 503 comes back");
+    assert_eq!(err.status(), Some(503));
+    let err = c
+        .boards()
+        .update("b_1", BoardsUpdateBody::new().name("New"))
+        .await
+        .expect_err("the 502 comes back");
+    assert_eq!(err.status(), Some(502));
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2, "one attempt each: a repeat could act twice");
+    assert_eq!(
+        body_of(&sent[0]),
+        json!({"title": "Write the docs", "points": 3})
+    );
+}
+
+#[tokio::test]
+async fn a_create_is_not_repeated_after_a_timeout_either() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/boards"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"board": board("b_2", "Slow")}))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&server)
+        .await;
+    let c = QuillmarkConnector::builder()
+        .auth(QuillmarkAuthConfig::new("key_1"))
+        .base_url(&server.uri())
+        .expect("a local base URL")
+        .timeout(Duration::from_millis(150))
+        .retry_policy(
+            RetryPolicy::new()
+                .max_attempts(3)
+                .initial_backoff(Duration::from_millis(1)),
+        )
+        .build()
+        .expect("the connector builds");
+    let err = c
+        .boards()
+        .create(BoardsCreateBody::new("Slow"))
+        .await
+        .expect_err("the timeout comes back");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "the server may have acted: no repeat"
+    );
+}
+
+#[tokio::test]
+async fn put_and_delete_are_idempotent_so_they_are_retried() {
+    let server = MockServer::start().await;
+    // The first attempt of each fails; the second succeeds.
+    Mock::given(method("PUT"))
+        .and(path("/cards/c_1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/cards/c_1"))
+        .and(body_json(json!({"title": "Renamed", "due": "2026-12-01"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(card("c_1", "Renamed")))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/boards/b_1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/boards/b_1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let replaced = c
+        .cards()
+        .update("c_1", CardsUpdateBody::new("Renamed").due("2026-12-01"))
+        .await
+        .expect("the PUT succeeds on its second attempt");
+    assert_eq!(replaced.title.as_deref(), Some("Renamed"));
+    c.boards()
+        .delete("b_1")
+        .await
+        .expect("the DELETE succeeds on its second attempt");
+    let sent = requests(&server).await;
+    let count = |m: &str| sent.iter().filter(|r| r.method.as_str() == m).count();
+    assert_eq!((count("PUT"), count("DELETE")), (2, 2));
+}
+
+#[tokio::test]
+async fn execute_runs_writes_only_when_allowed_and_checks_the_body_first() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/boards"))
+        .and(body_json(json!({"name": "From an agent", "color": "red"})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"board": board("b_7", "From an agent")})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/boards/b_7"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let params = json!({"name": "From an agent", "color": "red"});
+    // Read-only by default: refused before any request, saying how to allow it.
+    let err = c
+        .execute("boards", "create", params.clone())
+        .await
+        .expect_err("writes are off by default");
+    assert!(err.to_string().contains("allow_writes"), "{err}");
+    assert!(requests(&server).await.is_empty());
+    let allow = ExecuteOptions::new().allow_writes(true);
+    // A missing required property, a wrong type and an unknown key: refused before any
+    // request, naming the problem.
+    for (bad, says) in [
+        (json!({"color": "red"}), "name"),
+        (json!({"name": 5}), "name"),
+        (json!({"name": "x", "colour": "red"}), "colour"),
+        (json!({"name": "x", "color": "purple"}), "purple"),
+    ] {
+        let err = c
+            .execute_with("boards", "create", bad.clone(), allow.clone())
+            .await
+            .expect_err("bad params are refused");
+        assert!(matches!(err, Error::InvalidInput { .. }), "{bad}: {err:?}");
+        assert!(err.to_string().contains(says), "{bad}: {err}");
+    }
+    assert!(requests(&server).await.is_empty());
+    let made = c
+        .execute_with("boards", "create", params, allow.clone())
+        .await
+        .expect("the create runs");
+    // The record as the server sent it, out of its envelope.
+    assert_eq!(made["id"], "b_7");
+    assert_eq!(made["created_at"], "2026-11-29T10:00:00.000000Z");
+    // An answer with no body is `{}`.
+    let gone = c
+        .execute_with("boards", "delete", json!({"board_id": "b_7"}), allow)
+        .await
+        .expect("the delete runs");
+    assert_eq!(gone, json!({}));
+}
+
+#[tokio::test]
+async fn the_tool_surface_marks_writes() {
+    let text = QuillmarkConnector::tool_description();
+    assert!(text.contains("create("), "{text}");
+    assert!(text.contains("(write)"), "{text}");
+    assert!(
+        text.contains("only when the operator allows writes"),
+        "{text}"
+    );
+    let create = QuillmarkConnector::entities()
+        .into_iter()
+        .find(|e| e.entity == "boards")
+        .and_then(|e| e.actions.into_iter().find(|a| a.action == "create"))
+        .expect("boards.create is described");
+    assert!(create.writes);
+    assert!(create.param("name").is_some_and(|p| p.required));
+}
