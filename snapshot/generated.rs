@@ -2683,6 +2683,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incidents.get` (`GET /v2/incidents/{id}`).
     pub static INCIDENTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2720,6 +2721,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `alerts.list` (`GET /v2/alerts`).
     pub static ALERTS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2766,6 +2768,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `alerts.get` (`GET /v2/alerts/{id}`).
     pub static ALERTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2803,6 +2806,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `escalations.list` (`GET /v2/escalations`).
     pub static ESCALATIONS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2849,6 +2853,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `escalations.get` (`GET /v2/escalations/{id}`).
     pub static ESCALATIONS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2886,6 +2891,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `users.list` (`GET /v2/users`).
     pub static USERS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2932,6 +2938,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `users.get` (`GET /v2/users/{id}`).
     pub static USERS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2969,6 +2976,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_updates.list` (`GET /v2/incident_updates`).
     pub static INCIDENT_UPDATES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3028,6 +3036,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.list` (`GET /v1/incident_roles`).
     pub static INCIDENT_ROLES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3051,6 +3060,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.get` (`GET /v1/incident_roles/{id}`).
     pub static INCIDENT_ROLES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3088,6 +3098,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.list` (`GET /v1/incident_statuses`).
     pub static INCIDENT_STATUSES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3111,6 +3122,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.get` (`GET /v1/incident_statuses/{id}`).
     pub static INCIDENT_STATUSES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3148,6 +3160,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.list` (`GET /v2/incident_timestamps`).
     pub static INCIDENT_TIMESTAMPS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3171,6 +3184,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.get` (`GET /v2/incident_timestamps/{id}`).
     pub static INCIDENT_TIMESTAMPS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3208,6 +3222,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `severities.list` (`GET /v1/severities`).
     pub static SEVERITIES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3231,6 +3246,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `severities.get` (`GET /v1/severities/{id}`).
     pub static SEVERITIES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3268,6 +3284,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.list` (`GET /v2/custom_fields`).
     pub static CUSTOM_FIELDS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3291,6 +3308,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.get` (`GET /v2/custom_fields/{id}`).
     pub static CUSTOM_FIELDS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3328,6 +3346,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.list` (`GET /v2/catalog_types`).
     pub static CATALOG_TYPES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3351,6 +3370,7 @@ mod ops {
         ),
         preferred_for_check: false,
         params: &[],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.get` (`GET /v2/catalog_types/{id}`).
     pub static CATALOG_TYPES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3388,6 +3408,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `schedules.list` (`GET /v2/schedules`).
     pub static SCHEDULES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3434,6 +3455,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `schedules.get` (`GET /v2/schedules/{id}`).
     pub static SCHEDULES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3471,6 +3493,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `teams.list` (`GET /v3/teams`).
     pub static TEAMS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3517,6 +3540,7 @@ mod ops {
                 pattern: ::std::option::Option::None,
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Metadata of `teams.get` (`GET /v3/teams/{id}`).
     pub static TEAMS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3554,6 +3578,7 @@ mod ops {
                 ),
             },
         ],
+        graphql: ::std::option::Option::None,
     };
     /// Every operation of the spec, entity by entity.
     pub static OPERATIONS: &[&::connector_sdk_runtime::meta::OperationMeta] = &[

@@ -332,6 +332,23 @@ fn op_meta(op: &Operation) -> TokenStream {
             }
         }
     });
+    let graphql = match &op.graphql {
+        None => quote!(::std::option::Option::None),
+        Some(g) => {
+            let query = &g.query;
+            let variables = g.variables.to_string();
+            let defaults = &g.default_fields;
+            let nullable = &g.nullable;
+            let name = opt_str(g.operation_name.as_deref());
+            quote!(::std::option::Option::Some(&#rt::meta::GraphqlMeta {
+                query: #query,
+                variables: #variables,
+                default_fields: &[#(#defaults),*],
+                nullable: &[#(#nullable),*],
+                operation_name: #name,
+            }))
+        }
+    };
     let doc = format!(
         " Metadata of `{}.{}` (`{} {}`).",
         op.entity,
@@ -360,6 +377,7 @@ fn op_meta(op: &Operation) -> TokenStream {
             no_pagination: #no_pagination,
             preferred_for_check: #check,
             params: &[#(#params),*],
+            graphql: #graphql,
         };
     }
 }

@@ -256,6 +256,8 @@ pub struct Operation {
     pub pagination: Option<Pagination>,
     /// `x-airbyte-no-pagination` reason, for lists that return everything at once.
     pub no_pagination: Option<String>,
+    /// The GraphQL template, for operations whose body is one (`x-airbyte-body-type`).
+    pub graphql: Option<Graphql>,
     /// `x-airbyte-preferred-for-check`.
     pub preferred_for_check: bool,
     /// JSON pointer of the operation in the spec.
@@ -404,7 +406,15 @@ fn text(node: &Value, key: &str) -> String {
 }
 
 /// Names of the query parameter that sets a page's size, in order of preference.
-const PAGE_SIZE_PARAMS: &[&str] = &["page_size", "limit", "per_page", "pageSize", "page[size]"];
+const PAGE_SIZE_PARAMS: &[&str] = &[
+    "page_size",
+    "limit",
+    "per_page",
+    "pageSize",
+    "page[size]",
+    // Relay-style GraphQL connections.
+    "first",
+];
 
 /// Builds the IR from a parsed document (refs already checked).
 pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
@@ -754,8 +764,11 @@ fn build_operation(
             format!("a request body on a `{method}` operation would never be sent; make it a `post` operation or move its fields into query parameters"),
         ));
     }
+    let mut graphql = None;
     if with_body {
-        for p in body_params(doc, at, node)? {
+        let (body, gql) = body_params(doc, at, node)?;
+        graphql = gql;
+        for p in body {
             if params.iter().any(|q| q.name == p.name) {
                 return Err(SpecError::new(
                     ptr(at, "requestBody"),
@@ -1010,6 +1023,7 @@ fn build_operation(
         record_component: String::new(),
         pagination,
         no_pagination,
+        graphql,
         preferred_for_check: node
             .get("x-airbyte-preferred-for-check")
             .and_then(Value::as_bool)
@@ -2252,20 +2266,118 @@ fn check_credential_headers(
     Ok(())
 }
 
-/// The top-level properties of a POST read's JSON body, as parameters (`in: body`). Other
-/// body kinds (form, multipart, arrays, free-form objects) are not generated yet.
-fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecError> {
-    let body_at = ptr(at, "requestBody");
-    let Some(body) = node.get("requestBody") else {
-        return Ok(Vec::new());
-    };
-    let (body, body_at) = deref(doc, body, &body_at);
-    if body.get("x-airbyte-body-type").is_some() {
+/// A GraphQL body (`x-airbyte-body-type: {type: graphql}`): the runtime sends
+/// `{"query", "variables", "operationName"}` built from the operation's params.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graphql {
+    /// The query or mutation text; `{{ fields }}` is replaced by a selection set.
+    pub query: String,
+    /// The variables template: strings that are exactly `{{ name }}` take the param's typed
+    /// value, other `{{ name }}` are interpolated as text (JSON `null` when absent).
+    pub variables: serde_json::Value,
+    /// What `{{ fields }}` becomes without a `fields` param: dotted names (`state.name`), or
+    /// one verbatim selection text.
+    pub default_fields: Vec<String>,
+    /// Variables kept when null (others are dropped).
+    pub nullable: Vec<String>,
+    /// `operationName`, sent when the spec gives one.
+    pub operation_name: Option<String>,
+}
+
+/// Reads `x-airbyte-body-type` at `at` (a GraphQL body; other templated bodies are refused).
+fn graphql_body(doc: &Value, node: &Value, at: &str) -> Result<Graphql, SpecError> {
+    let kind = text(node, "type");
+    if kind != "graphql" {
         return Err(SpecError::new(
-            ptr(&body_at, "x-airbyte-body-type"),
-            "unsupported construct: `x-airbyte-body-type` (a GraphQL or other templated body): such bodies are not generated yet",
+            ptr(at, "type"),
+            format!("unsupported construct: body type `{kind}`; only `graphql` templated bodies are generated"),
         ));
     }
+    let query = text(node, "query");
+    if query.trim().is_empty() {
+        return Err(SpecError::new(
+            ptr(at, "query"),
+            "a GraphQL body needs its `query` text",
+        ));
+    }
+    let variables = match node.get("variables") {
+        None | Some(Value::Null) => serde_json::Value::Object(Default::default()),
+        Some(v @ Value::Mapping(_)) => serde_json::to_value(v).map_err(|e| {
+            SpecError::new(ptr(at, "variables"), format!("not JSON-compatible: {e}"))
+        })?,
+        Some(_) => {
+            return Err(SpecError::new(
+                ptr(at, "variables"),
+                "must be a mapping of variable names to values or `{{ param }}` templates",
+            ))
+        }
+    };
+    let default_fields = match node.get("default_fields") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                SpecError::new(
+                    ptr(at, "default_fields"),
+                    "must be a list of field names (`state.name` for nested ones) or one selection text",
+                )
+            })?,
+        Some(_) => {
+            return Err(SpecError::new(
+                ptr(at, "default_fields"),
+                "must be a list of field names or one selection text",
+            ))
+        }
+    };
+    if query.contains("{{ fields }}") && default_fields.is_empty() {
+        return Err(SpecError::new(
+            ptr(at, "default_fields"),
+            "the query selects `{{ fields }}` but there are no `default_fields` to use when the caller gives none",
+        ));
+    }
+    let nullable = node
+        .get("x-airbyte-nullable-variables")
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = doc;
+    Ok(Graphql {
+        query,
+        variables,
+        default_fields,
+        nullable,
+        operation_name: node
+            .get("operationName")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+/// The top-level properties of a JSON body (a POST read's or a write's), as parameters
+/// (`in: body`), and the GraphQL template when the body is one (its schema's properties are
+/// then inputs of the template). Other body kinds (form, multipart, arrays, free-form
+/// objects) are not generated yet.
+fn body_params(
+    doc: &Value,
+    at: &str,
+    node: &Value,
+) -> Result<(Vec<Param>, Option<Graphql>), SpecError> {
+    let body_at = ptr(at, "requestBody");
+    let Some(body) = node.get("requestBody") else {
+        return Ok((Vec::new(), None));
+    };
+    let (body, body_at) = deref(doc, body, &body_at);
+    let graphql = match body.get("x-airbyte-body-type") {
+        Some(t) => Some(graphql_body(doc, t, &ptr(&body_at, "x-airbyte-body-type"))?),
+        None => None,
+    };
     let content_at = ptr(&body_at, "content");
     let Some(Value::Mapping(content)) = body.get("content") else {
         return Err(SpecError::new(
@@ -2282,10 +2394,14 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
     };
     let schema_at = ptr(&ptr(&content_at, "application/json"), "schema");
     let Some(schema) = media.get("schema") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), graphql));
     };
     let (schema, schema_at) = deref(doc, schema, &schema_at);
     let Some(Value::Mapping(props)) = schema.get("properties") else {
+        // A GraphQL body's schema may be a bare `type: object`: the template is the body.
+        if graphql.is_some() {
+            return Ok((Vec::new(), graphql));
+        }
         return Err(SpecError::new(
             &schema_at,
             "unsupported construct: a request body that is not an object with `properties` (an array or a free-form object); name its fields",
@@ -2359,5 +2475,5 @@ fn body_params(doc: &Value, at: &str, node: &Value) -> Result<Vec<Param>, SpecEr
             name,
         });
     }
-    Ok(out)
+    Ok((out, graphql))
 }

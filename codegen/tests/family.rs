@@ -24,6 +24,7 @@ const ACCEPTED: &[&str] = &[
     "auth-oauth2.yaml",
     "extractors-quirks.yaml",
     "extractors.yaml",
+    "graphql.yaml",
     "info-metadata.yaml",
     "pagination.yaml",
     "params.yaml",
@@ -79,11 +80,6 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "writes.yaml",
         "/paths/~1v1~1contacts~1{contact_id}~1tags/post/requestBody/content/application~1json/schema",
         "unsupported construct: a request body that is not an object with `properties`",
-    ),
-    (
-        "graphql.yaml",
-        "/paths/~1graphql:issues:list/post/requestBody/x-airbyte-body-type",
-        "unsupported construct: `x-airbyte-body-type`",
     ),
 ];
 

@@ -25,6 +25,7 @@ mod error;
 mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graphql;
 mod http;
 pub mod introspect;
 pub mod meta;

@@ -275,6 +275,26 @@ pub struct OperationMeta {
     pub preferred_for_check: bool,
     /// Parameters in spec order.
     pub params: &'static [ParamMeta],
+    /// The GraphQL template, for operations whose body is one (`x-airbyte-body-type`).
+    pub graphql: Option<&'static GraphqlMeta>,
+}
+
+/// A GraphQL body (`x-airbyte-body-type: {type: graphql}`): the request's JSON body is
+/// `{"query", "variables", "operationName"?}` built from the operation's params (see
+/// [`crate::graphql`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphqlMeta {
+    /// The query or mutation; the exact text `{{ fields }}` becomes a selection set.
+    pub query: &'static str,
+    /// The variables template, as JSON text: a string that is exactly `{{ name }}` takes the
+    /// param's typed value; other `{{ name }}` are interpolated as text.
+    pub variables: &'static str,
+    /// The selection without a `fields` param: dotted names, or one verbatim selection.
+    pub default_fields: &'static [&'static str],
+    /// Variables kept when null (other nulls are dropped).
+    pub nullable: &'static [&'static str],
+    /// `operationName`, when the spec gives one.
+    pub operation_name: Option<&'static str>,
 }
 
 impl OperationMeta {

@@ -147,14 +147,21 @@ pub(crate) fn headers<'a>(
         })
 }
 
-/// The JSON body of a POST read or a write: its body properties present in `params`;
-/// `None` for operations sent without a body (`GET`, and writes whose spec declares no body
-/// properties, such as most deletes).
-pub(crate) fn body(op: &OperationMeta, params: &Map<String, Value>) -> Option<Value> {
+/// The JSON body of a POST read or a write: its body properties present in `params`, or
+/// the GraphQL body built from its template ([`crate::graphql`]); `None` for operations sent
+/// without a body (`GET`, and writes whose spec declares no body properties, such as most
+/// deletes).
+pub(crate) fn body(
+    op: &OperationMeta,
+    params: &Map<String, Value>,
+) -> Result<Option<Value>, crate::Error> {
+    if let Some(g) = op.graphql {
+        return crate::graphql::body(op, g, params).map(Some);
+    }
     if op.method.eq_ignore_ascii_case("GET")
         || (op.action.is_write() && !op.params.iter().any(|p| p.location == ParamLocation::Body))
     {
-        return None;
+        return Ok(None);
     }
     let fields: Map<String, Value> = op
         .params
@@ -162,7 +169,7 @@ pub(crate) fn body(op: &OperationMeta, params: &Map<String, Value>) -> Option<Va
         .filter(|p| p.location == ParamLocation::Body)
         .filter_map(|p| params.get(p.name).map(|v| (p.name.to_string(), v.clone())))
         .collect();
-    Some(Value::Object(fields))
+    Ok(Some(Value::Object(fields)))
 }
 
 /// Resolves a next-page URL from a response (`Link` header or body) against the API's base
@@ -301,6 +308,7 @@ mod tests {
             param("page_size", ParamLocation::Query),
             param("after", ParamLocation::Query),
         ],
+        graphql: None,
     };
 
     fn map(v: Value) -> Map<String, Value> {

@@ -65,6 +65,7 @@ static LIST: OperationMeta = OperationMeta {
         description: "",
         pattern: None,
     }],
+    graphql: None,
 };
 
 static ENTITIES: &[EntityMeta] = &[EntityMeta {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use connector_conformance_writes::entities::{
-    BoardsCreateBody, BoardsUpdateBody, CardsCreateBody, CardsUpdateBody,
+    BoardsCreateBody, BoardsUpdateBody, CardsCreateBody, CardsUpdateBody, CommentsCreateBody,
 };
 use connector_conformance_writes::{
     Error, ExecuteOptions, QuillmarkAuthConfig, QuillmarkConnector,
@@ -324,4 +324,150 @@ async fn the_tool_surface_marks_writes() {
         .expect("boards.create is described");
     assert!(create.writes);
     assert!(create.param("name").is_some_and(|p| p.required));
+}
+
+fn comment(id: &str) -> Value {
+    json!({"id": id, "body": format!("text of {id}"), "author": {"id": "u_1", "name": "Ada"}})
+}
+
+fn comments_page(ids: &[&str], end: Option<&str>) -> Value {
+    json!({"data": {"comments": {
+        "pageInfo": {"hasNextPage": end.is_some(), "endCursor": end},
+        "nodes": ids.iter().map(|i| comment(i)).collect::<Vec<_>>(),
+    }}})
+}
+
+#[tokio::test]
+async fn graphql_lists_send_the_query_and_typed_variables_and_page_by_end_cursor() {
+    let server = MockServer::start().await;
+    // Page 1: no cursor yet (`after` kept as null: it is nullable), `first` typed as a
+    // number (a stream asks for the largest page, 20), the default selection; `board`
+    // dropped as null.
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_json(json!({
+            "query": "query Comments($board: String, $first: Int, $after: String) { comments(board: $board, first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id body author { name id } } } }",
+            "variables": {"first": 20, "after": null},
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_page(&["m1", "m2"], Some("c2"))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_json(json!({
+            "query": "query Comments($board: String, $first: Int, $after: String) { comments(board: $board, first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id body author { name id } } } }",
+            "variables": {"first": 20, "after": "c2"},
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_page(&["m3"], None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let all: Vec<_> = futures::TryStreamExt::try_collect(c.comments().list().stream())
+        .await
+        .expect("both pages");
+    let ids: Vec<_> = all.iter().map(|m| m.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    // The query params travel in the URL too, as the reference runtime sends them.
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].url.query(), Some("after=c2&first=20"));
+}
+
+#[tokio::test]
+async fn graphql_fields_pick_the_selection_and_bad_names_never_reach_the_server() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_page(&["m1"], None)))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let raw = c
+        .execute(
+            "comments",
+            "list",
+            json!({"fields": ["id", "author.name"], "first": 3, "board_id": "b_1"}),
+        )
+        .await
+        .expect("a page");
+    assert_eq!(raw["data"][0]["id"], "m1");
+    let sent = requests(&server).await;
+    let b = body_of(&sent[0]);
+    assert!(
+        b["query"]
+            .as_str()
+            .unwrap()
+            .contains("nodes { id author { name } }"),
+        "{b}"
+    );
+    assert_eq!(
+        b["variables"],
+        json!({"board": "b_1", "first": 3, "after": null})
+    );
+    let err = c
+        .execute("comments", "list", json!({"fields": ["id } mutation { x"]}))
+        .await
+        .expect_err("an injected selection is refused");
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert_eq!(requests(&server).await.len(), 1, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn graphql_errors_are_a_typed_error_even_on_200() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"comment": null},
+            "errors": [{"message": "Comment not found", "path": ["comment"]}],
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let err = c
+        .comments()
+        .get("m404")
+        .await
+        .expect_err("errors are an error");
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.status, 200);
+    assert_eq!(api.error_type.as_deref(), Some("graphql"));
+    assert!(err.to_string().contains("Comment not found"), "{err}");
+    // The get's default selection is one verbatim text.
+    let b = body_of(&requests(&server).await[0]);
+    assert_eq!(
+        b,
+        json!({"query": "query Comment($id: ID!) { comment(id: $id) { id body author { name id } } }",
+               "variables": {"id": "m404"}})
+    );
+}
+
+#[tokio::test]
+async fn a_graphql_mutation_binds_its_typed_body_into_nested_variables_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_json(json!({
+            "query": "mutation CreateComment($input: CommentInput!) { commentCreate(input: $input) { comment { id body author { name id } } } }",
+            "variables": {"input": {"body": "Looks good", "boardId": "b_1", "pinned": true, "note": "posted by sdk"}},
+            "operationName": "CreateComment",
+        })))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let err = c
+        .comments()
+        .create(CommentsCreateBody::new("Looks good", "b_1").pinned(true))
+        .await
+        .expect_err("the 503 comes back");
+    assert_eq!(err.status(), Some(503));
+    // A mutation over POST is not idempotent: sent once.
+    assert_eq!(requests(&server).await.len(), 1);
 }

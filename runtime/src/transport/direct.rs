@@ -167,7 +167,7 @@ impl DirectTransport {
         }
         // A POST read sends its body properties as JSON (a next-page URL carries its own
         // state in the query, so the body goes along unchanged).
-        let json_body = crate::request::body(op, params);
+        let json_body = crate::request::body(op, params)?;
         let mut param_headers = HeaderMap::new();
         for (name, value) in crate::request::headers(op, params) {
             // Credentials come from the auth scheme, never from a parameter.
@@ -248,6 +248,9 @@ impl DirectTransport {
                         let mut body = read_ok(&ctx, resp, self.max_response_bytes).await?;
                         if let Some(check) = self.meta.error_check {
                             crate::decode::check_error_field(&ctx, &body, check)?;
+                        }
+                        if op.graphql.is_some() {
+                            crate::graphql::check_errors(&ctx, &body)?;
                         }
                         body.next = next;
                         return decode(&ctx, body);

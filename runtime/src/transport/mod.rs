@@ -293,6 +293,7 @@ mod tests {
             no_pagination: None,
             preferred_for_check: false,
             params: &[],
+            graphql: None,
         }
     }
 
