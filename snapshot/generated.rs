@@ -2172,7 +2172,7 @@ pub const USER_AGENT: &str = ::std::concat!(
 );
 pub use ::connector_sdk_runtime::{
     AirbyteAuthConfig, ApiError, ApiErrorDetail, BoxFuture, CheckResult, CheckStatus,
-    Error, ExecuteOptions, Page, RawOutput, RawRecords, RetryPolicy,
+    Error, Download, ExecuteOptions, Page, RawOutput, RawRecords, RetryPolicy,
     DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESPONSE_BYTES,
 };
 pub use introspect::{ActionDescription, AiHints, EntityDescription, ParamDescription};
@@ -2684,6 +2684,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incidents.get` (`GET /v2/incidents/{id}`).
     pub static INCIDENTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2722,6 +2723,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `alerts.list` (`GET /v2/alerts`).
     pub static ALERTS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2769,6 +2771,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `alerts.get` (`GET /v2/alerts/{id}`).
     pub static ALERTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2807,6 +2810,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `escalations.list` (`GET /v2/escalations`).
     pub static ESCALATIONS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2854,6 +2858,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `escalations.get` (`GET /v2/escalations/{id}`).
     pub static ESCALATIONS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2892,6 +2897,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `users.list` (`GET /v2/users`).
     pub static USERS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2939,6 +2945,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `users.get` (`GET /v2/users/{id}`).
     pub static USERS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2977,6 +2984,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_updates.list` (`GET /v2/incident_updates`).
     pub static INCIDENT_UPDATES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3037,6 +3045,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.list` (`GET /v1/incident_roles`).
     pub static INCIDENT_ROLES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3061,6 +3070,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.get` (`GET /v1/incident_roles/{id}`).
     pub static INCIDENT_ROLES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3099,6 +3109,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.list` (`GET /v1/incident_statuses`).
     pub static INCIDENT_STATUSES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3123,6 +3134,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.get` (`GET /v1/incident_statuses/{id}`).
     pub static INCIDENT_STATUSES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3161,6 +3173,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.list` (`GET /v2/incident_timestamps`).
     pub static INCIDENT_TIMESTAMPS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3185,6 +3198,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.get` (`GET /v2/incident_timestamps/{id}`).
     pub static INCIDENT_TIMESTAMPS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3223,6 +3237,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `severities.list` (`GET /v1/severities`).
     pub static SEVERITIES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3247,6 +3262,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `severities.get` (`GET /v1/severities/{id}`).
     pub static SEVERITIES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3285,6 +3301,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.list` (`GET /v2/custom_fields`).
     pub static CUSTOM_FIELDS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3309,6 +3326,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.get` (`GET /v2/custom_fields/{id}`).
     pub static CUSTOM_FIELDS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3347,6 +3365,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.list` (`GET /v2/catalog_types`).
     pub static CATALOG_TYPES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3371,6 +3390,7 @@ mod ops {
         preferred_for_check: false,
         params: &[],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.get` (`GET /v2/catalog_types/{id}`).
     pub static CATALOG_TYPES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3409,6 +3429,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `schedules.list` (`GET /v2/schedules`).
     pub static SCHEDULES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3456,6 +3477,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `schedules.get` (`GET /v2/schedules/{id}`).
     pub static SCHEDULES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3494,6 +3516,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `teams.list` (`GET /v3/teams`).
     pub static TEAMS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3541,6 +3564,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Metadata of `teams.get` (`GET /v3/teams/{id}`).
     pub static TEAMS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3579,6 +3603,7 @@ mod ops {
             },
         ],
         graphql: ::std::option::Option::None,
+        file_url: ::std::option::Option::None,
     };
     /// Every operation of the spec, entity by entity.
     pub static OPERATIONS: &[&::connector_sdk_runtime::meta::OperationMeta] = &[

@@ -262,6 +262,7 @@ fn op_meta(op: &Operation) -> TokenStream {
         Action::Create => quote!(#rt::meta::Action::Create),
         Action::Update => quote!(#rt::meta::Action::Update),
         Action::Delete => quote!(#rt::meta::Action::Delete),
+        Action::Download => quote!(#rt::meta::Action::Download),
     };
     let path = &op.path;
     let http_method = &op.method;
@@ -332,6 +333,7 @@ fn op_meta(op: &Operation) -> TokenStream {
             }
         }
     });
+    let file_url = opt_str(op.file_url.as_deref());
     let graphql = match &op.graphql {
         None => quote!(::std::option::Option::None),
         Some(g) => {
@@ -378,6 +380,7 @@ fn op_meta(op: &Operation) -> TokenStream {
             preferred_for_check: #check,
             params: &[#(#params),*],
             graphql: #graphql,
+            file_url: #file_url,
         };
     }
 }
@@ -594,6 +597,16 @@ fn operation(op: &Operation) -> TokenStream {
                 quote!(),
             )
         }
+        Action::Download => (
+            quote!(#rt::requests::DownloadRequest<#params_ty>),
+            quote!(#rt::Download),
+            quote! {
+                /// Asks for part of the file: an HTTP `Range` value such as `bytes=0-1023`.
+                pub fn range(self, range: impl ::std::convert::Into<::std::string::String>) -> Self {
+                    Self(self.0.range(range))
+                }
+            },
+        ),
     };
 
     let builder_doc = docs::raw_attrs(&format!(
@@ -615,6 +628,12 @@ fn operation(op: &Operation) -> TokenStream {
         }
         Action::Create | Action::Update | Action::Delete => {
             " Sends the request (a write: never repeated once it may have reached the server,\n unless its method is `PUT` or `DELETE`) and returns the record the API answers with."
+        }
+        Action::Download if op.file_url.is_some() => {
+            " Reads the file's metadata, then opens the file at the URL it names, and returns its\n bytes as a stream (never buffered whole). Credentials go to that URL only when it lies\n under the API's base URL."
+        }
+        Action::Download => {
+            " Opens the download and returns the file's bytes as a stream (never buffered whole)."
         }
     };
     let future_doc = format!(" Awaiting `{builder}` is the same as calling [`{builder}::send`].");
@@ -931,6 +950,7 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
             Action::Create | Action::Update | Action::Delete => {
                 quote!(#rt::requests::WriteRequest)
             }
+            Action::Download => quote!(#rt::requests::DownloadRequest),
         };
         let args = args.chain((!body_infos.is_empty()).then_some(body_arg));
         let doc = docs::attrs(&format!(

@@ -560,7 +560,7 @@ pub fn connector_items(spec: &Spec) -> TokenStream {
 
         pub use #rt::{
             AirbyteAuthConfig, ApiError, ApiErrorDetail, BoxFuture, CheckResult, CheckStatus, Error,
-            ExecuteOptions, Page, RawOutput, RawRecords, RetryPolicy, DEFAULT_MAX_OUTPUT_CHARS,
+            Download, ExecuteOptions, Page, RawOutput, RawRecords, RetryPolicy, DEFAULT_MAX_OUTPUT_CHARS,
             DEFAULT_MAX_RESPONSE_BYTES,
         };
         pub use introspect::{ActionDescription, AiHints, EntityDescription, ParamDescription};

@@ -22,6 +22,7 @@ const OPERATION_APPLIED: &[&str] = &[
     "x-airbyte-no-pagination",
     "x-airbyte-path-override",
     "x-airbyte-preferred-for-check",
+    "x-airbyte-file-url",
 ];
 
 /// Extensions that only document (or only matter to Airbyte's hosted validation).
@@ -46,10 +47,6 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "x-airbyte-record-filter",
         "records the filter drops would come back",
-    ),
-    (
-        "x-airbyte-file-url",
-        "a download's file URL (downloads are not generated yet)",
     ),
     (
         "x-airbyte-upload-file-param",

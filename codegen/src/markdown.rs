@@ -179,6 +179,9 @@ fn example(entity: &Entity, op: &Operation) -> String {
         Action::Get => format!(
             "let record = connector.{accessor}().get(\"01FDAG4SAP5TYPT98WGR2N7W91\").await?;\nprintln!(\"{{:?}}\", record);\n"
         ),
+        Action::Download => format!(
+            "// The file's bytes, streamed:\nlet mut file = connector.{accessor}().download(/* ids */).await?;\nwhile let Some(chunk) = file.try_next().await? {{ /* write chunk */ }}\n"
+        ),
         Action::Create | Action::Update | Action::Delete => {
             let action = op.action.as_str();
             format!(
@@ -200,6 +203,7 @@ fn execute_example(entity: &Entity, op: &Operation) -> String {
         Action::Create | Action::Update | Action::Delete => {
             "{ /* ids and body properties */ }".to_string()
         }
+        Action::Download => "{ /* ids; range_header for the next chunk */ }".to_string(),
     };
     format!(
         "connector.execute(\"{}\", \"{}\", json!({params})).await?",

@@ -23,6 +23,8 @@ pub enum Action {
     Update,
     /// Delete a record (a write; `DELETE` or `POST`).
     Delete,
+    /// A file's bytes (`GET` or `POST`), streamed.
+    Download,
 }
 
 impl Action {
@@ -35,6 +37,7 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Download => "download",
         }
     }
 
@@ -258,6 +261,8 @@ pub struct Operation {
     pub no_pagination: Option<String>,
     /// The GraphQL template, for operations whose body is one (`x-airbyte-body-type`).
     pub graphql: Option<Graphql>,
+    /// A two-step download's `x-airbyte-file-url`.
+    pub file_url: Option<String>,
     /// `x-airbyte-preferred-for-check`.
     pub preferred_for_check: bool,
     /// JSON pointer of the operation in the spec.
@@ -487,7 +492,7 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
             let action_name = text(op_node, "x-airbyte-action");
             let read = matches!(
                 action_name.as_str(),
-                "list" | "get" | "search" | "api_search"
+                "list" | "get" | "search" | "api_search" | "download"
             );
             let write = matches!(action_name.as_str(), "create" | "update" | "delete");
             match method {
@@ -698,6 +703,7 @@ fn build_operation(
         "create" => Action::Create,
         "update" => Action::Update,
         "delete" => Action::Delete,
+        "download" => Action::Download,
         "" => {
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
@@ -708,7 +714,7 @@ fn build_operation(
             return Err(SpecError::new(
                 ptr(at, "x-airbyte-action"),
                 format!(
-                "unsupported construct: action `{other}`; supported actions are `list`, `get`, `search`, `create`, `update` and `delete`"
+                "unsupported construct: action `{other}`; supported actions are `list`, `get`, `search`, `create`, `update`, `delete` and `download`"
             ),
             ))
         }
@@ -794,7 +800,25 @@ fn build_operation(
 
     // Response envelope and extractors. A read answers `200` with JSON; a write answers
     // with its lowest declared 2xx, with a JSON record or with no body at all (`204`).
-    let resp_ptr = if action.is_write() {
+    let file_url = node
+        .get("x-airbyte-file-url")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if action == Action::Download {
+        if let Some(f) = &file_url {
+            check_file_url(f, &params, &ptr(at, "x-airbyte-file-url"))?;
+        }
+    } else if file_url.is_some() {
+        return Err(SpecError::new(
+            ptr(at, "x-airbyte-file-url"),
+            "only a `download` has a file URL",
+        ));
+    }
+    // A download's answer is bytes (one step) or metadata JSON that is read untyped (two
+    // steps): no record type either way.
+    let resp_ptr = if action == Action::Download {
+        None
+    } else if action.is_write() {
         write_response(doc, at)
     } else {
         Some(format!(
@@ -803,7 +827,7 @@ fn build_operation(
         ))
     };
     let resp = resp_ptr.as_ref().and_then(|p| resolve_pointer(doc, p));
-    if resp.is_none() && !action.is_write() {
+    if resp.is_none() && !action.is_write() && action != Action::Download {
         return Err(SpecError::new(
             ptr(at, "responses"),
             "unsupported construct: no `200` response with `application/json` content; each operation needs one",
@@ -839,7 +863,7 @@ fn build_operation(
     // names nothing the typed answer carries, so it is documentation only.
     let meta_extractor = node
         .get("x-airbyte-meta-extractor")
-        .filter(|_| !action.is_write());
+        .filter(|_| !action.is_write() && action != Action::Download);
     if let Some(meta) = meta_extractor {
         let meta_ptr = ptr(at, "x-airbyte-meta-extractor");
         let Value::Mapping(m) = meta else {
@@ -1024,6 +1048,7 @@ fn build_operation(
         pagination,
         no_pagination,
         graphql,
+        file_url,
         preferred_for_check: node
             .get("x-airbyte-preferred-for-check")
             .and_then(Value::as_bool)
@@ -1042,6 +1067,48 @@ enum RecordSchema {
     Inline { pointer: String, title: String },
     /// No response body (a write answering `204 No Content`).
     Nothing,
+}
+
+/// Checks an `x-airbyte-file-url` (not JSONPath): dotted fields, each with `[N]` or
+/// `[{param}]` indexes, or a root `[N]`; every `{param}` names a parameter.
+fn check_file_url(path: &str, params: &[Param], at: &str) -> Result<(), SpecError> {
+    let bad = |why: String| {
+        SpecError::new(
+            at,
+            format!("`{path}` {why}; write dotted fields with `[0]` or `[{{param}}]` indexes, like `files[{{file_index}}].href`"),
+        )
+    };
+    if path.trim().is_empty() {
+        return Err(bad("is empty".into()));
+    }
+    for segment in path.split('.') {
+        let (name, mut rest) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if name.is_empty() && rest.is_empty() {
+            return Err(bad("has an empty segment".into()));
+        }
+        while let Some(after) = rest.strip_prefix('[') {
+            let Some(end) = after.find(']') else {
+                return Err(bad(format!("has an unclosed `[` in `{segment}`")));
+            };
+            let index = &after[..end];
+            match index.strip_prefix('{').and_then(|i| i.strip_suffix('}')) {
+                Some(param) if params.iter().any(|p| p.name == param) => {}
+                Some(param) => {
+                    return Err(bad(format!("names `{{{param}}}`, which is no parameter")))
+                }
+                None if index.parse::<usize>().is_ok() => {}
+                None => return Err(bad(format!("has the index `[{index}]`, not a number"))),
+            }
+            rest = &after[end + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(bad(format!("has `{rest}` after an index")));
+        }
+    }
+    Ok(())
 }
 
 /// The schema of an operation with no response body.

@@ -22,6 +22,7 @@ const ACCEPTED: &[&str] = &[
     "auth-bearer.yaml",
     "auth-multi.yaml",
     "auth-oauth2.yaml",
+    "downloads.yaml",
     "extractors-quirks.yaml",
     "extractors.yaml",
     "graphql.yaml",
@@ -70,11 +71,6 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "record-transforms.yaml",
         "/paths/~1boards~1refs/get/x-airbyte-record-transform",
         "unsupported construct: `x-airbyte-record-transform`",
-    ),
-    (
-        "downloads.yaml",
-        "/paths/~1files~1{file_id}~1download/get/x-airbyte-action",
-        "unsupported construct: action `download`",
     ),
     (
         "writes.yaml",

@@ -158,11 +158,11 @@ fn extractor_naming_no_field() {
 
 #[test]
 fn unsupported_constructs() {
-    let e = err(&GOOD.replace("x-airbyte-action: get", "x-airbyte-action: download"));
+    let e = err(&GOOD.replace("x-airbyte-action: get", "x-airbyte-action: archive"));
     assert_err(
         &e,
         "/paths/~1v2~1things~1{id}/get/x-airbyte-action",
-        "unsupported construct: action `download`",
+        "unsupported construct: action `archive`",
     );
 
     let e = err(&GOOD.replace(

@@ -442,7 +442,23 @@ impl Client {
                 params.insert(name.to_string(), Value::from(n));
             }
         }
-        let params = crate::params::check_untyped(op, params)?;
+        // A download's chunk options are not the spec's params: checked here, passed on.
+        let mut chunking = serde_json::Map::new();
+        if op.action == meta::Action::Download {
+            for name in crate::download::EXTRA_PARAMS {
+                if let Some(v) = params.remove(*name) {
+                    if !v.is_string() {
+                        return Err(Error::invalid(
+                            *name,
+                            format!("must be a string (`{name}: \"bytes=0-65535\"`), got {v}"),
+                        ));
+                    }
+                    chunking.insert(name.to_string(), v);
+                }
+            }
+        }
+        let mut params = crate::params::check_untyped(op, params)?;
+        params.extend(chunking);
         let extras = crate::transport::CallExtras {
             next_url: next_url.as_deref(),
             ..extras

@@ -509,6 +509,11 @@ pub(crate) fn list_envelope(
 /// The value at `paths.records`, as sent (a `get`'s record).
 impl RawOutput {
     /// A single value whose text is the whole of `text` (valid JSON).
+    pub(crate) fn from_json_text(text: String) -> RawOutput {
+        RawOutput::value_text(text)
+    }
+
+    /// A single value whose text is the whole of `text` (valid JSON).
     fn value_text(text: String) -> RawOutput {
         let len = text.len();
         RawOutput {

@@ -322,6 +322,7 @@ mod tests {
             param("source", Some("\"agent\"")),
         ],
         graphql: Some(&G),
+        file_url: None,
     };
 
     fn map(v: Value) -> Map<String, Value> {

@@ -21,6 +21,7 @@
 pub mod auth;
 mod client;
 mod decode;
+pub mod download;
 mod error;
 mod extract;
 #[doc(hidden)]
@@ -47,6 +48,7 @@ mod transport;
 pub use auth::{AirbyteAuthConfig, Credentials};
 pub use client::{AuthChoice, CheckResult, CheckStatus, Client, ClientBuilder, CreateConnector};
 pub use decode::{RawOutput, RawRecords};
+pub use download::Download;
 pub use error::{ApiError, ApiErrorDetail, Error, Hints};
 pub use http::DEFAULT_MAX_RESPONSE_BYTES;
 pub use output::{ExecuteOptions, DEFAULT_MAX_OUTPUT_CHARS};

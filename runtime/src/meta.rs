@@ -28,6 +28,8 @@ pub enum Action {
     Update,
     /// Delete a record (a write).
     Delete,
+    /// A file's bytes, streamed.
+    Download,
 }
 
 impl Action {
@@ -40,6 +42,7 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Download => "download",
         }
     }
 
@@ -52,6 +55,7 @@ impl Action {
             "create" => Action::Create,
             "update" => Action::Update,
             "delete" => Action::Delete,
+            "download" => Action::Download,
             _ => return None,
         })
     }
@@ -277,6 +281,9 @@ pub struct OperationMeta {
     pub params: &'static [ParamMeta],
     /// The GraphQL template, for operations whose body is one (`x-airbyte-body-type`).
     pub graphql: Option<&'static GraphqlMeta>,
+    /// For a two-step download, where the file's URL sits in the JSON answer
+    /// (`x-airbyte-file-url`: dotted fields, `name[0]`, `name[{param}]`, a root `[0]`).
+    pub file_url: Option<&'static str>,
 }
 
 /// A GraphQL body (`x-airbyte-body-type: {type: graphql}`): the request's JSON body is

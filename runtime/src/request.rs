@@ -309,6 +309,7 @@ mod tests {
             param("after", ParamLocation::Query),
         ],
         graphql: None,
+        file_url: None,
     };
 
     fn map(v: Value) -> Map<String, Value> {

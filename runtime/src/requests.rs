@@ -257,6 +257,90 @@ where
 /// A write request (`create`, `update`, `delete`): the same machinery as a get.
 pub type WriteRequest<P, T> = GetRequest<P, T>;
 
+/// A download request: awaited, it opens the file and returns a [`crate::Download`], a
+/// stream of its bytes (see [`crate::download`]).
+pub struct DownloadRequest<P> {
+    client: Client,
+    op: &'static OperationMeta,
+    params: P,
+    range: Option<String>,
+}
+
+impl<P: Clone> Clone for DownloadRequest<P> {
+    fn clone(&self) -> Self {
+        DownloadRequest {
+            client: self.client.clone(),
+            op: self.op,
+            params: self.params.clone(),
+            range: self.range.clone(),
+        }
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for DownloadRequest<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DownloadRequest")
+            .field(
+                "operation",
+                &format_args!("{}.{}", self.op.entity, self.op.action),
+            )
+            .field("params", &self.params)
+            .field("range", &self.range)
+            .finish()
+    }
+}
+
+impl<P> DownloadRequest<P>
+where
+    P: Serialize + Send + Sync + 'static,
+{
+    /// A request for `op` with `params` (built by generated code).
+    #[doc(hidden)]
+    pub fn new(client: Client, op: &'static OperationMeta, params: P) -> Self {
+        DownloadRequest {
+            client,
+            op,
+            params,
+            range: None,
+        }
+    }
+
+    /// The parameters this request will send.
+    pub fn params(&self) -> &P {
+        &self.params
+    }
+
+    /// The parameters, for the generated setters.
+    #[doc(hidden)]
+    pub fn params_mut(&mut self) -> &mut P {
+        &mut self.params
+    }
+
+    /// Asks for part of the file: an HTTP `Range` value such as `bytes=0-1023` (one-step
+    /// downloads; in hosted mode, where the first chunk starts).
+    pub fn range(mut self, range: impl Into<String>) -> Self {
+        self.range = Some(range.into());
+        self
+    }
+
+    /// Opens the download: checks the answer's status and returns the byte stream.
+    pub async fn send(self) -> Result<crate::Download, Error> {
+        let params = params::to_map(self.op, &self.params)?;
+        crate::download::open(&self.client, self.op, params, self.range).await
+    }
+}
+
+impl<P> std::future::IntoFuture for DownloadRequest<P>
+where
+    P: Serialize + Send + Sync + 'static,
+{
+    type Output = Result<crate::Download, Error>;
+    type IntoFuture = crate::BoxFuture<Self::Output>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
 /// A pending search of one entity; await it for one page, or [`stream`](Self::stream) every
 /// match.
 #[derive(Debug)]

@@ -66,6 +66,7 @@ static LIST: OperationMeta = OperationMeta {
         pattern: None,
     }],
     graphql: None,
+    file_url: None,
 };
 
 static ENTITIES: &[EntityMeta] = &[EntityMeta {

@@ -471,3 +471,177 @@ async fn a_graphql_mutation_binds_its_typed_body_into_nested_variables_once() {
     // A mutation over POST is not idempotent: sent once.
     assert_eq!(requests(&server).await.len(), 1);
 }
+
+/// A repeatable file of `n` bytes.
+fn file_bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+async fn collect(download: connector_conformance_writes::Download) -> Vec<u8> {
+    use futures::TryStreamExt;
+    let chunks: Vec<_> = download.try_collect().await.expect("the whole file");
+    chunks.concat()
+}
+
+#[tokio::test]
+async fn a_one_step_download_streams_the_bytes_with_accept_any_and_an_optional_range() {
+    let server = MockServer::start().await;
+    let file = file_bytes(300_000);
+    Mock::given(method("GET"))
+        .and(path("/attachments/a%201/content"))
+        .and(header("accept", "*/*"))
+        .and(header("authorization", "Bearer key_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(file.clone(), "application/pdf"))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let download = c.attachments().download("a 1").await.expect("opened");
+    assert_eq!(download.content_type(), Some("application/pdf"));
+    assert_eq!(download.content_length(), Some(300_000));
+    assert_eq!(collect(download).await, file);
+    // A range travels as the Range header.
+    c.attachments()
+        .download("a 1")
+        .range("bytes=0-9")
+        .await
+        .expect("opened");
+    let sent = requests(&server).await;
+    assert_eq!(
+        sent[1].headers.get("range").and_then(|v| v.to_str().ok()),
+        Some("bytes=0-9")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_download_is_an_error_before_any_bytes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/attachments/gone/content"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "no such file"})))
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let err = c.attachments().download("gone").await.expect_err("404");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_two_step_download_reads_the_url_and_sends_credentials_only_under_the_base_url() {
+    let api = MockServer::start().await;
+    let storage = MockServer::start().await;
+    let file = file_bytes(70_000);
+    // The metadata names two links: one under the API, one pre-signed elsewhere.
+    Mock::given(method("GET"))
+        .and(path("/attachments/a1/export"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"export": {"links": [
+                {"href": format!("{}/files/a1.bin", api.uri())},
+                {"href": format!("{}/signed/a1.bin?sig=abc", storage.uri())},
+            ]}})),
+        )
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/files/a1.bin"))
+        .and(header("authorization", "Bearer key_1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(file.clone(), "application/octet-stream"),
+        )
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/signed/a1.bin"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(file.clone(), "application/octet-stream"),
+        )
+        .expect(1)
+        .mount(&storage)
+        .await;
+    let c = connector(&api).await;
+    // `link_index` defaults to 0: the API's own link, with credentials.
+    let ours = c.exports().download("a1").await.expect("opened");
+    assert_eq!(collect(ours).await, file);
+    let signed = c
+        .exports()
+        .download("a1")
+        .link_index(1)
+        .await
+        .expect("opened");
+    assert_eq!(collect(signed).await, file);
+    let at_storage = requests(&storage).await;
+    assert_eq!(at_storage.len(), 1);
+    assert!(
+        at_storage[0].headers.get("authorization").is_none(),
+        "a pre-signed URL on another host gets no credentials"
+    );
+}
+
+#[tokio::test]
+async fn execute_returns_a_download_in_base64_chunks() {
+    use base64::Engine as _;
+    let server = MockServer::start().await;
+    let file = file_bytes(100_000);
+    // The server ignores the range and sends the whole file: the first chunk is cut at
+    // 64 KiB and says where the next starts.
+    Mock::given(method("GET"))
+        .and(path("/attachments/a1/content"))
+        .and(header("range", "bytes=0-65535"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(file.clone(), "image/png"))
+        .mount(&server)
+        .await;
+    // A server that honours ranges answers 206 with the total.
+    Mock::given(method("GET"))
+        .and(path("/attachments/a1/content"))
+        .and(header("range", "bytes=65536-131071"))
+        .respond_with(
+            ResponseTemplate::new(206)
+                .insert_header("content-range", "bytes 65536-99999/100000")
+                .set_body_raw(file[65_536..].to_vec(), "image/png"),
+        )
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let first = c
+        .execute("attachments", "download", json!({"attachment_id": "a1"}))
+        .await
+        .expect("the first chunk");
+    assert_eq!(first["bytes_returned"], 65_536);
+    assert_eq!(first["has_more"], true);
+    assert_eq!(first["encoding"], "base64");
+    assert_eq!(first["content_type"], "image/png");
+    let next = first["next_range_header"]
+        .as_str()
+        .expect("a next range")
+        .to_string();
+    assert_eq!(next, "bytes=65536-131071");
+    let second = c
+        .execute(
+            "attachments",
+            "download",
+            json!({"attachment_id": "a1", "range_header": next}),
+        )
+        .await
+        .expect("the second chunk");
+    assert_eq!(second["has_more"], false);
+    assert_eq!(second["next_range_header"], Value::Null);
+    let mut got = base64::engine::general_purpose::STANDARD
+        .decode(first["content"].as_str().unwrap())
+        .unwrap();
+    got.extend(
+        base64::engine::general_purpose::STANDARD
+            .decode(second["content"].as_str().unwrap())
+            .unwrap(),
+    );
+    assert_eq!(got, file);
+    // An undeclared param is still refused.
+    let err = c
+        .execute(
+            "attachments",
+            "download",
+            json!({"attachment_id": "a1", "rnage": "x"}),
+        )
+        .await
+        .expect_err("a typo");
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+}

@@ -22,6 +22,8 @@ use crate::Error;
 pub(crate) struct DirectTransport {
     http: reqwest::Client,
     http_with_body: reqwest::Client,
+    /// No credentials at all: for a download's file on another host (a pre-signed URL).
+    http_plain: reqwest::Client,
     /// OAuth 2 access tokens, sent (and refreshed) per request.
     oauth2: Option<Box<OAuth2>>,
     base_url: String,
@@ -104,6 +106,7 @@ impl DirectTransport {
         }
         // Reads with a body (POST) go through a client that never turns them into a GET.
         let http_with_body = crate::http::http_client_with(settings, headers.clone(), false)?;
+        let http_plain = http_client(settings, HeaderMap::new())?;
         let http = http_client(settings, headers)?;
         let oauth2 = match scheme.kind {
             AuthKind::OAuth2 => Some(Box::new(OAuth2::new(
@@ -120,6 +123,7 @@ impl DirectTransport {
         Ok(DirectTransport {
             http,
             http_with_body,
+            http_plain,
             oauth2,
             base_url: base_url.trim_end_matches('/').to_string(),
             sender: settings.sender.clone(),
@@ -142,6 +146,125 @@ impl DirectTransport {
         next_url: Option<&str>,
         decode: impl Fn(&Context, Body) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        let max = self.max_response_bytes;
+        let decode = &decode;
+        self.exchange(op, params, intent, next_url, None, |ctx, resp| {
+            let next = next_from_headers(op, resp.headers()).map(|n| {
+                // A relative link is relative to the request that returned it (a cursor
+                // header is a token, not a URL).
+                if !matches!(op.next_page, NextPage::LinkHeader(_)) {
+                    return n;
+                }
+                url::Url::parse(resp.url().as_str())
+                    .and_then(|u| u.join(&n))
+                    .map(String::from)
+                    .unwrap_or(n)
+            });
+            async move {
+                let mut body = read_ok(&ctx, resp, max).await?;
+                if let Some(check) = self.meta.error_check {
+                    crate::decode::check_error_field(&ctx, &body, check)?;
+                }
+                if op.graphql.is_some() {
+                    crate::graphql::check_errors(&ctx, &body)?;
+                }
+                body.next = next;
+                decode(&ctx, body)
+            }
+        })
+        .await
+    }
+
+    /// Opens a download: the operation's response once its status is a success, its body
+    /// not read (the caller streams it). Retried like a read until then.
+    pub(crate) async fn open(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, Error> {
+        self.exchange(op, params, None, None, range, |ctx, resp| async move {
+            if resp.status().is_success() {
+                Ok(resp)
+            } else {
+                Err(crate::http::error_response(&ctx, resp).await)
+            }
+        })
+        .await
+    }
+
+    /// Fetches a two-step download's file at `url` (from the metadata). The credentials go
+    /// along only when `url` lies under the base URL (same origin, path inside the base
+    /// path); anywhere else (a pre-signed storage URL) the request carries none.
+    pub(crate) async fn fetch_file(
+        &self,
+        op: &'static OperationMeta,
+        url: &str,
+    ) -> Result<crate::Download, Error> {
+        let ctx = Context::new(op.entity, op.action.as_str()).with_hints(self.hints);
+        let parsed = url::Url::parse(url).map_err(|e| {
+            Error::decode(
+                &ctx,
+                format!("the file URL `{url}` is not an absolute URL ({e})"),
+                b"",
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::decode(
+                &ctx,
+                format!("the file URL `{url}` is not http or https"),
+                b"",
+            ));
+        }
+        let ours = under_base(&self.base_url, &parsed);
+        let mut target = parsed.to_string();
+        if ours {
+            if let Some((name, key)) = &self.query_key {
+                crate::request::append_query(&mut target, name, key.expose_secret());
+            }
+        }
+        self.sender
+            .run(crate::retry::should_retry, |_| async {
+                let mut req = if ours {
+                    self.http.get(&target)
+                } else {
+                    self.http_plain.get(&target)
+                }
+                .header(reqwest::header::ACCEPT, "*/*");
+                if ours {
+                    if let Some(o) = &self.oauth2 {
+                        let token = o.token().await?;
+                        let (name, value) = o.header(&token)?;
+                        req = req.header(name, value);
+                    }
+                }
+                let resp = req.send().await.map_err(|e| from_reqwest(&ctx, e))?;
+                if resp.status().is_success() {
+                    Ok(crate::Download::from_response(ctx.clone(), resp))
+                } else {
+                    Err(crate::http::error_response(&ctx, resp).await)
+                }
+            })
+            .await
+    }
+
+    /// Sends `op` (built from `params`, or a next-page URL) with retries, the OAuth 2 token
+    /// and its one replay after a 401, and hands each response to `finish`, whose error
+    /// decides whether to retry. `range` asks for part of a download (`Range`, and
+    /// `Accept: */*`).
+    async fn exchange<R, F, Fut>(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        intent: Option<&str>,
+        next_url: Option<&str>,
+        range: Option<&str>,
+        finish: F,
+    ) -> Result<R, Error>
+    where
+        F: Fn(Context, reqwest::Response) -> Fut,
+        Fut: std::future::Future<Output = Result<R, Error>>,
+    {
         let filled;
         let params = match self.fill_from_config(op, params)? {
             Some(map) => {
@@ -184,6 +307,18 @@ impl DirectTransport {
                 )
             })?;
             param_headers.insert(header, value);
+        }
+        if op.action == crate::meta::Action::Download {
+            param_headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        if let Some(range) = range {
+            let value = HeaderValue::from_str(range).map_err(|_| {
+                Error::invalid(
+                    "range_header",
+                    "must be header text such as `bytes=0-65535`",
+                )
+            })?;
+            param_headers.insert(reqwest::header::RANGE, value);
         }
         let method = reqwest::Method::from_bytes(op.method.as_bytes()).map_err(|_| {
             Error::invalid("method", format!("`{}` is not an HTTP method", op.method))
@@ -234,26 +369,7 @@ impl DirectTransport {
                                 }
                             }
                         }
-                        let next = next_from_headers(op, resp.headers()).map(|n| {
-                            // A relative link is relative to the request that returned it
-                            // (a cursor header is a token, not a URL).
-                            if !matches!(op.next_page, NextPage::LinkHeader(_)) {
-                                return n;
-                            }
-                            url::Url::parse(resp.url().as_str())
-                                .and_then(|u| u.join(&n))
-                                .map(String::from)
-                                .unwrap_or(n)
-                        });
-                        let mut body = read_ok(&ctx, resp, self.max_response_bytes).await?;
-                        if let Some(check) = self.meta.error_check {
-                            crate::decode::check_error_field(&ctx, &body, check)?;
-                        }
-                        if op.graphql.is_some() {
-                            crate::graphql::check_errors(&ctx, &body)?;
-                        }
-                        body.next = next;
-                        return decode(&ctx, body);
+                        return finish(ctx.clone(), resp).await;
                     }
                 })
                 .await;
@@ -267,6 +383,18 @@ impl DirectTransport {
         .instrument(span)
         .await
     }
+}
+
+/// Whether `url` lies under `base` (same scheme, host and port; path inside the base path).
+fn under_base(base: &str, url: &url::Url) -> bool {
+    let Ok(base) = url::Url::parse(base) else {
+        return false;
+    };
+    let prefix = base.path().trim_end_matches('/');
+    base.origin() == url.origin()
+        && (url.path() == prefix
+            || url.path().starts_with(&format!("{prefix}/"))
+            || prefix.is_empty())
 }
 
 /// Adds a header whose value is a credential: marked sensitive, so it never shows in logs.

@@ -164,6 +164,71 @@ impl Transport {
         .await
     }
 
+    /// Opens a download (params already checked; `range` asks for part of the file). See
+    /// [`crate::download`].
+    pub(crate) async fn download(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        range: Option<&str>,
+    ) -> Result<crate::Download, Error> {
+        let ctx = Context::new(op.entity, op.action.as_str());
+        match self {
+            Transport::Direct(d) => match op.file_url {
+                None => {
+                    let resp = d.open(op, params, range).await?;
+                    Ok(crate::Download::from_response(ctx, resp))
+                }
+                Some(path) => {
+                    let meta: Value = d
+                        .call(op, params, None, None, |ctx, body| {
+                            serde_json::from_slice(&body.bytes)
+                                .map_err(|e| Error::decode_json(ctx, &e, &body.bytes))
+                        })
+                        .await?;
+                    let url =
+                        crate::download::locate_file_url(&ctx, Some(op), path, &meta, params)?;
+                    d.fetch_file(op, &url).await
+                }
+            },
+            Transport::Hosted(_) => Err(Error::invalid(
+                "transport",
+                "hosted downloads stream through the client (`Client::download`)",
+            )),
+        }
+    }
+
+    /// One chunk of a hosted download: Airbyte's `/execute` with the range and the base64
+    /// chunk format.
+    pub(crate) async fn hosted_chunk(
+        &self,
+        op: &'static OperationMeta,
+        params: &Map<String, Value>,
+        range: &str,
+    ) -> Result<crate::download::Chunk, Error> {
+        let Transport::Hosted(h) = self else {
+            return Err(Error::invalid(
+                "transport",
+                "hosted chunks are asked of Airbyte only",
+            ));
+        };
+        let mut params = params.clone();
+        params.insert(
+            crate::download::RANGE_PARAM.into(),
+            Value::String(range.to_string()),
+        );
+        params.insert("_airbyte_response_type".into(), Value::from("json"));
+        params.insert("_airbyte_response_format".into(), Value::from("base64"));
+        h.execute(
+            op.entity,
+            op.action.as_str(),
+            &params,
+            CallExtras::default(),
+            |ctx, body| decode::one(ctx, body, hosted::RESULT_PATHS),
+        )
+        .await
+    }
+
     /// Runs an operation for `execute` (params already checked): the reference's envelope,
     /// spliced from the server's bytes.
     pub(crate) async fn execute(
@@ -183,6 +248,65 @@ impl Transport {
                 Ok(out)
             }
             Action::Get => self.call(op, params, extras, decode::raw_value).await,
+            // One chunk of the file, as JSON (see `crate::download`).
+            Action::Download => {
+                let range = params
+                    .get(crate::download::RANGE_PARAM)
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Transport::Hosted(h) = self {
+                    let mut params = params.clone();
+                    params
+                        .entry("_airbyte_response_type")
+                        .or_insert_with(|| Value::from("json"));
+                    params
+                        .entry("_airbyte_response_format")
+                        .or_insert_with(|| Value::from("base64"));
+                    return h
+                        .execute(
+                            op.entity,
+                            op.action.as_str(),
+                            &params,
+                            extras,
+                            |ctx, body| decode::raw_value(ctx, body, hosted::RESULT_PATHS),
+                        )
+                        .await;
+                }
+                let mut spec_params = params.clone();
+                for p in crate::download::EXTRA_PARAMS {
+                    spec_params.remove(*p);
+                }
+                let asked = range
+                    .clone()
+                    .unwrap_or_else(|| format!("bytes=0-{}", crate::download::CHUNK_BYTES - 1));
+                let ctx = Context::new(op.entity, op.action.as_str());
+                let (download, total) = match (self, op.file_url) {
+                    (Transport::Direct(d), None) => {
+                        let resp = d.open(op, &spec_params, Some(&asked)).await?;
+                        let total = crate::download::content_range_total(
+                            resp.headers()
+                                .get("content-range")
+                                .and_then(|v| v.to_str().ok()),
+                        );
+                        let partial = resp.status().as_u16() == 206;
+                        (
+                            crate::Download::from_response(ctx.clone(), resp),
+                            total.filter(|_| partial),
+                        )
+                    }
+                    _ => (self.download(op, &spec_params, None).await?, None),
+                };
+                // A server that ignored the range sent the file from its start.
+                let start = if total.is_some() {
+                    crate::download::range_start(Some(&asked))
+                } else {
+                    0
+                };
+                let json =
+                    crate::download::chunk_json(&ctx, download, range.as_deref(), start, total)
+                        .await?;
+                Ok(RawOutput::from_json_text(json))
+            }
             // Writes and any later action: one value, `{}` for an empty answer.
             _ => {
                 let returns_record = op.returns_record() || matches!(self, Transport::Hosted(_));
@@ -294,6 +418,7 @@ mod tests {
             preferred_for_check: false,
             params: &[],
             graphql: None,
+            file_url: None,
         }
     }
 
