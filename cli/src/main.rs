@@ -306,6 +306,68 @@ fn entity_command(e: &'static EntityMeta) -> Command {
         }
         cmd = cmd.subcommand(shaping_args(get.arg(format_arg()).arg(columns_arg())));
     }
+    // Writes (where the spec has them): ids as arguments, everything else as `--data`.
+    for action in ["create", "update", "delete"] {
+        let Some(op) = e.operation(action) else {
+            continue;
+        };
+        let mut write = Command::new(action)
+            .about(op.summary)
+            .long_about(op.description);
+        for p in op
+            .params
+            .iter()
+            .filter(|p| p.location == ParamLocation::Path)
+        {
+            write = write.arg(
+                Arg::new(p.name)
+                    .value_name(leak(p.name.to_uppercase()))
+                    .required(true)
+                    .help(p.description),
+            );
+        }
+        write = write
+            .arg(
+                Arg::new("data")
+                    .long("data")
+                    .value_name("JSON")
+                    .help("The body properties and other params, as a JSON object (`{\"title\": \"New\"}`); checked against the spec before anything is sent"),
+            )
+            .arg(format_arg());
+        cmd = cmd.subcommand(write);
+    }
+    if let Some(op) = e.operation("download") {
+        let mut download = Command::new("download")
+            .about(op.summary)
+            .long_about(op.description);
+        for p in op.params {
+            if p.location == ParamLocation::Path {
+                download = download.arg(
+                    Arg::new(p.name)
+                        .value_name(leak(p.name.to_uppercase()))
+                        .required(true)
+                        .help(p.description),
+                );
+            } else {
+                download = download.arg(param_arg(p));
+            }
+        }
+        download = download
+            .arg(
+                Arg::new("out")
+                    .long("out")
+                    .short('o')
+                    .value_name("FILE")
+                    .help("Write the file here (default: stdout; `-` is stdout too)"),
+            )
+            .arg(
+                Arg::new("range")
+                    .long("range")
+                    .value_name("RANGE")
+                    .help("Only part of the file: an HTTP range such as bytes=0-1023"),
+            );
+        cmd = cmd.subcommand(download);
+    }
     cmd
 }
 
@@ -530,7 +592,9 @@ async fn run(m: &ArgMatches) -> Result<u8, CliError> {
             let s = connect(m).await?;
             match action {
                 "list" => list(&s.connector, e, args).await?,
-                _ => get(&s.connector, e, args).await?,
+                "get" => get(&s.connector, e, args).await?,
+                "download" => download(&s.connector, e, args).await?,
+                write => write_action(&s.connector, e, write, args).await?,
             }
             Ok(EXIT_OK)
         }
@@ -741,6 +805,77 @@ async fn get(
     let mut sink = stdout_sink(e.name, args);
     sink.result(&record)?;
     sink.finish()?;
+    Ok(())
+}
+
+/// `<entity> create|update|delete [IDS] --data JSON`: a write a person asked for, so it is
+/// allowed (unlike the MCP server's, which are off unless `--allow-writes`).
+async fn write_action(
+    conn: &IncidentIoConnector,
+    e: &'static EntityMeta,
+    action: &str,
+    args: &ArgMatches,
+) -> Result<(), CliError> {
+    let op = e
+        .operation(action)
+        .expect("write subcommands come from meta");
+    let mut params = match args.get_one::<String>("data") {
+        Some(text) => parse_json_object(text, "--data")?,
+        None => Map::new(),
+    };
+    params.extend(op_params(op, args));
+    let result = conn
+        .execute_raw(
+            e.name,
+            action,
+            Value::Object(params),
+            unlimited().allow_writes(true),
+        )
+        .await?;
+    let mut sink = stdout_sink(e.name, args);
+    sink.result(&result)?;
+    sink.finish()?;
+    Ok(())
+}
+
+/// `<entity> download [IDS] [--out FILE]`: the file's bytes streamed to a file or stdout,
+/// never held in memory whole.
+async fn download(
+    conn: &IncidentIoConnector,
+    e: &'static EntityMeta,
+    args: &ArgMatches,
+) -> Result<(), CliError> {
+    use futures::TryStreamExt;
+    use tokio::io::AsyncWriteExt;
+    let op = e
+        .operation("download")
+        .expect("download subcommands come from meta");
+    let params = op_params(op, args);
+    let mut file = conn
+        .client()
+        .download(
+            e.name,
+            Value::Object(params),
+            args.get_one::<String>("range").map(String::as_str),
+        )
+        .await?;
+    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> =
+        match args.get_one::<String>("out").map(String::as_str) {
+            None | Some("-") => Box::new(tokio::io::stdout()),
+            Some(path) => Box::new(
+                tokio::fs::File::create(path)
+                    .await
+                    .map_err(|e| CliError::Usage(format!("cannot create {path}: {e}")))?,
+            ),
+        };
+    while let Some(chunk) = file.try_next().await? {
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot write the download: {e}")))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot write the download: {e}")))?;
     Ok(())
 }
 
@@ -959,4 +1094,116 @@ fn describe(args: &ArgMatches) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incident_io_connector::meta::{Action, NextPage, RecordElement};
+
+    const fn op(
+        action: Action,
+        method: &'static str,
+        params: &'static [meta::ParamMeta],
+    ) -> OperationMeta {
+        OperationMeta {
+            entity: "boards",
+            action,
+            method,
+            path: "/boards/{board_id}",
+            summary: "",
+            description: "",
+            record_schema: "Board",
+            record_field: "",
+            record_path: &[],
+            record_element: RecordElement::Whole,
+            next_page: NextPage::None,
+            cursor_path: &[],
+            page_size_param: None,
+            bulk_page_size: None,
+            cursor_param: None,
+            no_pagination: None,
+            preferred_for_check: false,
+            params,
+            graphql: None,
+            file_url: None,
+        }
+    }
+
+    static ID: [meta::ParamMeta; 1] = [meta::ParamMeta {
+        name: "board_id",
+        location: ParamLocation::Path,
+        kind: ParamKind::String { allowed: &[] },
+        required: true,
+        minimum: None,
+        maximum: None,
+        default: None,
+        description: "The board.",
+        pattern: None,
+    }];
+    static UPDATE: OperationMeta = op(Action::Update, "PATCH", &ID);
+    static DOWNLOAD: OperationMeta = op(Action::Download, "GET", &ID);
+    static BOARDS: EntityMeta = EntityMeta {
+        name: "boards",
+        description: "Boards.",
+        record_schema: "Board",
+        operations: &[&UPDATE, &DOWNLOAD],
+        search_fields: &[],
+    };
+
+    /// incident.io's spec has no writes or downloads, so the subcommands are checked on an
+    /// entity of a spec that has them.
+    #[test]
+    fn writes_and_downloads_get_their_subcommands() {
+        let cmd = Command::new("x").subcommand(entity_command(&BOARDS));
+        let m = cmd
+            .clone()
+            .try_get_matches_from([
+                "x",
+                "boards",
+                "update",
+                "b_1",
+                "--data",
+                r#"{"name": "New"}"#,
+            ])
+            .expect("update parses");
+        let (_, boards) = m.subcommand().unwrap();
+        let (action, args) = boards.subcommand().unwrap();
+        assert_eq!(action, "update");
+        assert_eq!(
+            args.get_one::<String>("board_id").map(String::as_str),
+            Some("b_1")
+        );
+        let params = op_params(&UPDATE, args);
+        assert_eq!(params.get("board_id"), Some(&json!("b_1")));
+        assert_eq!(
+            parse_json_object(args.get_one::<String>("data").unwrap(), "--data")
+                .ok()
+                .unwrap()["name"],
+            "New"
+        );
+        let m = cmd
+            .clone()
+            .try_get_matches_from(["x", "boards", "download", "b_1", "-o", "/tmp/f.bin"])
+            .expect("download parses");
+        let (_, boards) = m.subcommand().unwrap();
+        let (action, args) = boards.subcommand().unwrap();
+        assert_eq!(action, "download");
+        assert_eq!(
+            args.get_one::<String>("out").map(String::as_str),
+            Some("/tmp/f.bin")
+        );
+        // No list or get here, and no create: the spec has none.
+        assert!(cmd
+            .try_get_matches_from(["x", "boards", "create", "--data", "{}"])
+            .is_err());
+        // incident.io's entities have neither.
+        for e in meta::entities() {
+            let names: Vec<String> = entity_command(e)
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            assert!(names.iter().all(|n| n == "list" || n == "get"), "{names:?}");
+        }
+    }
 }

@@ -328,6 +328,33 @@ pub fn smoke_test(spec: &Spec) -> String {
                 );
             }
         }
+        // A one-step download by the listed id: its first chunk through `execute`, and the
+        // typed stream.
+        let download = e
+            .operations
+            .iter()
+            .find(|o| o.action == Action::Download && o.file_url.is_none());
+        if let Some(d) = download {
+            let path_params: Vec<_> = d
+                .params
+                .iter()
+                .filter(|p| p.location == ParamLocation::Path)
+                .collect();
+            let others_optional = d
+                .params
+                .iter()
+                .all(|p| p.location == ParamLocation::Path || !p.required || p.default.is_some());
+            if let ([id], true) = (path_params.as_slice(), others_optional) {
+                let _ = writeln!(
+                    body,
+                    "    let file_id = raw[\"data\"][0][\"id\"].clone();
+    let chunk = c.execute(\"{name}\", \"download\", json!({{\"{param}\": file_id.clone()}})).await.expect(\"execute {name}.download\");
+    assert!(chunk[\"bytes_returned\"].as_u64().is_some(), \"{{chunk}}\");",
+                    name = e.name,
+                    param = id.name
+                );
+            }
+        }
     }
     for e in &spec.entities {
         smoke_writes(&mut body, e);

@@ -18,7 +18,8 @@
 //!   through the same [`Backend`](super::backend::Backend) (and write store) as the
 //!   incident.io routes, so both transports see the same records, cursors and validation
 //!   (a write's `params` hold its path parameters and body properties flat; the result is
-//!   the record, or `{}` when the API answers without a body); `context_store_search` is
+//!   the record, or `{}` when the API answers without a body); `download` answers the file
+//!   (or one chunk of it as JSON, see `downloads.rs`); `context_store_search` is
 //!   evaluated by `context_store`. incident.io errors keep their status and become
 //!   `{"message": <incident.io message>, "errors": [<messages>]}`. A connector whose stored
 //!   api_key is not the emulator's incident.io key answers 401, like a failed upstream auth.

@@ -1,7 +1,8 @@
 //! The Airbyte API's routes (see [`Airbyte`](super::airbyte::Airbyte) for what they serve):
-//! token exchange, connector lookup and creation, and `/execute`, which runs `list`, `get`
-//! and the writes (`create`, `update`, `delete`, against the same write store) through the
-//! same backend as the API routes and `context_store_search` through `context_store`.
+//! token exchange, connector lookup and creation, and `/execute`, which runs `list`, `get`,
+//! the writes (`create`, `update`, `delete`, against the same write store) and `download`
+//! through the same backend as the API routes and `context_store_search` through
+//! `context_store`.
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use super::airbyte::{
 };
 use super::backend::Params;
 use super::context_store;
+use super::downloads;
 use super::spec::{mix, parse_query};
 use super::state::Shared;
 
@@ -279,6 +281,9 @@ async fn execute(
                 .into_response()
         }
     };
+    if action == DOWNLOAD_ACTION {
+        return download(&shared, entity, &params);
+    }
     let options = match super::shaping::Options::read(&body, action) {
         Ok(o) => o,
         Err(message) => return AbError::invalid(message).into_response(),
@@ -352,6 +357,9 @@ fn run(
             if op.is_some() {
                 actions.push(name);
             }
+        }
+        if shared.backend.download_of(entity).is_some() {
+            actions.push(DOWNLOAD_ACTION);
         }
         if shared.airbyte.search_fields.contains_key(entity) {
             actions.push(SEARCH_ACTION);
@@ -430,6 +438,57 @@ fn run(
 
 /// The context store's SQL action.
 const SQL_ACTION: &str = "context_store_sql_query";
+/// The download action.
+const DOWNLOAD_ACTION: &str = "download";
+
+/// A hosted download (see `downloads.rs`): the same file the API serves (both steps run
+/// inside), as the bytes themselves (`range_header` as the `Range`), or with
+/// `_airbyte_response_type: "json"` as one chunk of at most 64 KiB in `result`
+/// (`_airbyte_response_format`: `base64`, the default, or `text`).
+fn download(shared: &Shared, entity: &str, params: &Map<String, Value>) -> Response {
+    let backend = &shared.backend;
+    let Some(d) = backend.download_of(entity) else {
+        let message = if backend.catalog().entity_index(entity).is_some() {
+            format!("Entity `{entity}` does not support action `download`")
+        } else {
+            format!("Unknown entity `{entity}` (no download serves it)")
+        };
+        return AbError::invalid(message).into_response();
+    };
+    let def = &backend.catalog().downloads[d];
+    let file = downloads::execute_params(def, params).and_then(|(p, _)| {
+        let id = backend.download_id(d, &p);
+        let part = backend.download_part(d, &p)?;
+        backend.download_file(d, &id, part)
+    });
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return AbError::from_api(&e).into_response(),
+    };
+    let range = match params.get("range_header") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(r.as_str()),
+        Some(_) => return AbError::invalid("range_header must be a string").into_response(),
+    };
+    let text = match params.get("_airbyte_response_format") {
+        None | Some(Value::Null) => false,
+        Some(v) if v == "base64" => false,
+        Some(v) if v == "text" => true,
+        Some(other) => {
+            return AbError::invalid(format!(
+                "_airbyte_response_format must be base64 or text, got {other}"
+            ))
+            .into_response()
+        }
+    };
+    if params.get("_airbyte_response_type").and_then(Value::as_str) != Some("json") {
+        return downloads::file_response(&file, range, HeaderMap::new());
+    }
+    match downloads::chunk(&file, range, text) {
+        Ok(result) => json_response(200, &json!({"result": result, "connector_metadata": {}})),
+        Err((status, message)) => AbError::new(status, message).into_response(),
+    }
+}
 
 /// Runs the incident.io operation on the backend, answered in the `/execute` envelope.
 fn call(shared: &Shared, entity: &str, action: &str, params: Params) -> Result<String, AbError> {

@@ -218,7 +218,17 @@ impl Backend {
         })
     }
 
-    fn writes(&self) -> RwLockReadGuard<'_, Vec<EntityWrites>> {
+    /// The seed of the data set.
+    pub(crate) fn seed(&self) -> u64 {
+        self.synth.seed()
+    }
+
+    /// The record generator.
+    pub(crate) fn synth(&self) -> &Synth {
+        &self.synth
+    }
+
+    pub(crate) fn writes(&self) -> RwLockReadGuard<'_, Vec<EntityWrites>> {
         self.writes.read().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -442,10 +452,13 @@ impl Backend {
         };
         // The body properties that change the record: the declared ones but the id and
         // the one naming the record.
+        // A GraphQL mutation's inputs that name no record property (`state_id`, an audit
+        // note) are arguments, not fields: they are not stored.
         let body_fields: Vec<&str> = o
             .params
             .iter()
             .filter(|p| p.loc == Loc::Body && p.name != "id" && o.body_id.as_ref() != Some(&p.name))
+            .filter(|p| o.graphql.is_none() || record_props.iter().any(|r| r.name == p.name))
             .map(|p| p.name.as_str())
             .collect();
         let mut guard = self.writes_mut();
@@ -539,7 +552,7 @@ impl Backend {
             self.render_with(node, envelope, &mut |_, out| out.push_str(&answer))
         } else {
             let node = match envelope {
-                Envelope::Api => o.tpl.build(Fill::One(i)),
+                Envelope::Api => decorate(o, o.tpl.build(Fill::One(i))),
                 Envelope::Execute => execute_one(i),
             };
             self.render(op, node, envelope, w)
@@ -685,7 +698,7 @@ impl Backend {
         let Some(pg) = &o.paging else {
             let all: Vec<usize> = (0..total).map(nth).collect();
             let node = match envelope {
-                Envelope::Api => o.tpl.build(Fill::List(&all)),
+                Envelope::Api => decorate(o, o.tpl.build(Fill::List(&all))),
                 Envelope::Execute => Node::Obj(vec![
                     ("result".into(), Node::Records(all)),
                     (
@@ -765,18 +778,29 @@ impl Backend {
             });
         }
 
-        let mut node = o.tpl.build(Fill::List(&positions));
+        let mut node = decorate(o, o.tpl.build(Fill::List(&positions)));
         let mut headers = Vec::new();
+        let graphql = o.graphql.is_some();
         for m in &pg.meta {
             match &m.src {
                 MetaSrc::Body(segs) => {
                     let v = value_of(m.role, &m.src);
                     let cursor = m.role == Role::Cursor && pg.carrier == Carrier::Body;
-                    // A body cursor is absent on the last page (incident.io's `after`).
-                    if let Some(v) = v.filter(|v| !(cursor && v.is_null())) {
+                    // A body cursor is absent on the last page (incident.io's `after`); a
+                    // GraphQL `endCursor` is `null` there.
+                    let v = match v {
+                        None if cursor && graphql => Some(Value::Null),
+                        v if graphql => v,
+                        v => v.filter(|v| !(cursor && v.is_null())),
+                    };
+                    if let Some(v) = v {
                         node.insert(segs, v);
                     }
-                    if cursor && matches!(pg.state, State::Cursor { .. }) && segs.len() > 1 {
+                    if cursor
+                        && !graphql
+                        && matches!(pg.state, State::Cursor { .. })
+                        && segs.len() > 1
+                    {
                         // Beside a nested cursor: `page_size` and `total_record_count`
                         // (incident.io's `pagination_meta`).
                         let parent = &segs[..segs.len() - 1];
@@ -913,7 +937,7 @@ impl Backend {
     /// The position of the existing record a `get` (or an update or delete) names: by the
     /// entity's key (id, integer id, or a property such as `slug`), or the numeric part of
     /// a `reference`; created records included, deleted ones not.
-    fn locate(&self, e: usize, id: &str, w: &EntityWrites) -> Option<usize> {
+    pub(crate) fn locate(&self, e: usize, id: &str, w: &EntityWrites) -> Option<usize> {
         let def = &self.synth.catalog.entities[e];
         let count = self.synth.counts[e];
         let limit = w.limit(count);
@@ -962,7 +986,7 @@ impl Backend {
             ))
         };
         let node = match (found, envelope) {
-            (Some(i), Envelope::Api) => o.tpl.build(Fill::One(i)),
+            (Some(i), Envelope::Api) => decorate(o, o.tpl.build(Fill::One(i))),
             (Some(i), Envelope::Execute) => execute_one(i),
             // `$.data[0]` of a lookup that matched nothing: `{"data": []}`.
             (None, Envelope::Api) if o.id_param.is_none() && has_index(&o.tpl) => {
@@ -976,6 +1000,16 @@ impl Backend {
             headers: Vec::new(),
         })
     }
+}
+
+/// Adds what a GraphQL operation answers beside its records (`success: true`).
+fn decorate(o: &spec::OpDef, mut node: Node) -> Node {
+    if let Some(g) = &o.graphql {
+        for (segs, v) in &g.extras {
+            node.insert(segs, v.clone());
+        }
+    }
+    node
 }
 
 /// The `/execute` envelope of one record: `{"result": <record>, "connector_metadata": {}}`.

@@ -177,6 +177,34 @@ impl Synth {
         }
     }
 
+    /// The seed of the data set.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Appends a value of `shape` that belongs to no record (a download's metadata), named
+    /// by `names` and seeded by `seed`.
+    pub(crate) fn write_free(&self, shape: &Shape, names: &Names, seed: u64, out: &mut String) {
+        let index = (seed % 997) as usize;
+        let rc = RecCtx {
+            index,
+            created_us: T0_US + (seed % (365 * DAY_US as u64)) as i64,
+        };
+        let oc = ObjCtx {
+            top: true,
+            base_us: rc.created_us,
+            ordinal: index as u64 + 1,
+            id: IdSrc::Pooled(names.salt ^ seed, 0),
+            names,
+            person: false,
+            topic: false,
+        };
+        match &shape.kind {
+            Kind::Object(obj) => self.write_object(obj, seed, &rc, &oc, 0, out),
+            _ => self.write_value(shape, "value", seed, &rc, &oc, 0, out),
+        }
+    }
+
     /// `created_at` of record `i` (strictly increasing with `i`).
     pub(crate) fn created_us(&self, e: usize, i: usize) -> i64 {
         let jitter = (mix(self.salts[e] ^ 0xC0FF_EE00 ^ i as u64) % STEP_US as u64) as i64;

@@ -21,9 +21,12 @@
 //!   with an `application/json` `requestBody` whose schema is an object with `properties`
 //!   (POST reads, below); and writes (below): `create` on `POST`, `PUT` or `PATCH`,
 //!   `update` on `PATCH`, `PUT` or `POST`, `delete` on `DELETE` or `POST`, with such a
-//!   JSON body or none. Other methods and actions (downloads, uploads, GraphQL bodies with
-//!   `x-airbyte-body-type`, form, multipart or array bodies) are skipped, so specs with them
-//!   start fine; an entity with no served read is not served (nor are its writes).
+//!   JSON body or none; GraphQL operations (`POST` with `x-airbyte-body-type: {type:
+//!   graphql}`, any of those actions; see [GraphQL](#graphql)); and downloads (`download`
+//!   on `GET`, or `POST` with such a body or none; see [Downloads](#downloads)). Other
+//!   methods and actions (uploads, form, multipart or array bodies) are skipped, so specs
+//!   with them start fine; an entity with no served read is not served (nor are its
+//!   writes), but its downloads are.
 //! - **POST reads**: the body's top-level members are the operation's parameters, read
 //!   exactly like query parameters (page size, cursor/page/offset state, filters, lookups,
 //!   checks); a body that is empty is `{}`, one that is not a JSON object (or not valid
@@ -137,6 +140,68 @@
 //!   the store untouched; one that serves the request first (delay, stall, truncated body)
 //!   lets the write happen.
 //!
+//! # GraphQL
+//!
+//! Operations whose `requestBody` has `x-airbyte-body-type: {type: graphql, query,
+//! variables?, ...}` are served on their real path (the `x-airbyte-path-override`, such as
+//! `POST /graphql`), where several share one endpoint:
+//!
+//! - **Routing**: the operation whose query template equals the body's `query` once both
+//!   are normalized (whitespace and commas are insignificant, except one space between two
+//!   name characters); the exact text `{{ fields }}` of a template matches any selection
+//!   set, nested braces included. The most literal template wins, then spec order.
+//! - **Parameters**: the request's `variables` are read back through the template's
+//!   `variables`: each exact `"{{ name }}"` (at any depth, `input.title`) gives parameter
+//!   `name` its JSON value; a placeholder inside text (`"Edited via {{ source }}"`) gives
+//!   the text between. Query parameters given that way act as if sent in the URL (they are
+//!   usually in the URL too; URL values fill in the rest); a mutation's body-schema
+//!   properties are its body. They are checked like any operation's.
+//! - **Answers** are the operation's, built as for other operations from the record
+//!   extractor (`$.data.team.issues.nodes`): every record field, whatever the query selects;
+//!   lists page with their size parameter (`first` included) and cursor (`after`, the last
+//!   node's id), the meta extractor's `has_next_page` (`hasNextPage`) `true` while more
+//!   follow and `end_cursor` (`endCursor`) the next cursor, `false` and `null` on the last
+//!   page (no other page fields are added); filter variables naming object-valued record
+//!   properties are ignored. Boolean properties beside the records' path in the 200 schema
+//!   are `true` (a mutation's `success`). A mutation changes the write store like any
+//!   update (or create, delete), storing only the inputs that name record properties.
+//! - **Errors** follow GraphQL: HTTP 200 with `{"data": null, "errors": [{"message",
+//!   "extensions": {"code"}}]}` for a query matching no operation
+//!   (`GRAPHQL_VALIDATION_FAILED`) and for parameters failing their checks (a missing
+//!   required variable, a bad cursor, a wrong input type: `BAD_USER_INPUT`, with
+//!   `extensions.field`); an unknown id nulls the root field instead (`{"data": {"issue":
+//!   null}, "errors": [{..., "path": ["issue"], "extensions": {"code": "NOT_FOUND"}}]}`).
+//!   Auth failures keep the API's 401; a body without a `query` string, or not JSON, is a
+//!   400 `{"errors": [{"message"}]}`. Faults apply as everywhere
+//!   (`Fault::Status { status: 200, body: Some(..) }` sends a GraphQL error body).
+//!
+//! # Downloads
+//!
+//! Operations with `x-airbyte-action: download` serve files whose bytes depend only on the
+//! seed, the entity, the file's id (the last path parameter) and its part
+//! ([`Emulator::download_bytes`], [`Emulator::download_part_bytes`]): 1 KiB to 256 KiB, a
+//! first line naming them, then pseudo-random bytes. When the entity also has records (a
+//! served list or get), the id must be one of them, else 404; otherwise any id has a file.
+//!
+//! - **One step**: the operation answers the bytes with its declared media type
+//!   (`application/octet-stream`), `Content-Length`, `Accept-Ranges: bytes` and a
+//!   `Content-Disposition` file name. A download shares its path with a get when its
+//!   optional query default (`alt=media`) is sent, which a client does for downloads.
+//! - **Two steps** (`x-airbyte-file-url`): the operation answers JSON metadata synthesized
+//!   from its 200 schema (the record's values when the entity has records), the error-check
+//!   field at its success value, and an absolute file URL where the file URL says:
+//!   `revision.export_links[0].href`, `[0].url`, or `files[{file_index}].href`, whose array
+//!   lists max(3, index + 1) files (file `k` at index `k`; sizes and media types beside the
+//!   URL are filled in). URLs the spec calls pre-signed (or on another host, a CDN, a
+//!   storage URL: in the operation, its response, the field's description, or a sentence of
+//!   `info.description` naming the entity) point at a second listener, the storage host
+//!   ([`Emulator::storage_url`], another origin): `/__files/<token>?sig=<signature>`, served
+//!   without auth (a wrong `sig` is a 403). Other URLs sit under the API's base URL as the
+//!   request reached it (`/v1/__downloads/<token>`) and need the API's auth.
+//! - **Ranges**: every file answer honours one `Range: bytes=a-b` (`a-`, `-n`) with a 206
+//!   and `Content-Range`, 416 past the end; several ranges get the whole file.
+//! - **Hosted**: Airbyte's `/execute` with action `download` (below) runs both steps inside.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use connector_sdk_emulator::{Emulator, Fault};
@@ -172,8 +237,19 @@
 //!   `context_store_search`. A write's `params` hold its path parameters and body
 //!   properties flat (`id` may stand for the parameter naming the record); the body is the
 //!   params named as body properties plus the body defaults for those not given, checked
-//!   as on the API route; it runs against the same write store, and `result` is the record
+//!   as on the API route; it runs against the same write store (GraphQL operations are run
+//!   like the others), and `result` is the record
 //!   (unwrapped from the record extractor), or `{}` when the API answers without a body.
+//!   `download` takes the download's path and query parameters (and body properties)
+//!   flat, `id` standing for the one naming the file, and runs both steps of a two-step
+//!   download inside. With `_airbyte_response_type: "json"` it answers one chunk,
+//!   `{"result": {content, encoding, bytes_returned, range_requested, next_range_header,
+//!   has_more, content_type}, "connector_metadata": {}}`: at most 65,536 bytes from
+//!   `range_header` (`bytes=a-b` or `bytes=a-`, default `bytes=0-65535`), base64 (or lossy
+//!   text with `_airbyte_response_format: "text"`), `next_range_header` the next 64 KiB
+//!   while `has_more`, `range_requested` the `range_header` given (`null` without one); a
+//!   start past the end is a 416, a malformed range a 400. Without it, the file's bytes
+//!   themselves (`range_header` read as a `Range`).
 //!
 //! Every route but the token exchange needs `Authorization: Bearer <issued, unexpired
 //! token>` (else 401) and, if [`EmulatorBuilder::airbyte_organization_id`] is set, a matching
@@ -222,7 +298,8 @@
 //! pagination form; `routes` matches request paths (templates, server prefix, shared
 //! paths); `envelope` places records and meta values in a body; `data` generates records;
 //! `backend` answers an operation with JSON and headers (shared by every transport) and
-//! runs writes against the write store in `writes`;
+//! runs writes against the write store in `writes`; `graphql` matches GraphQL queries and
+//! reads their variables; `downloads` makes files, their metadata, URLs and ranges;
 //! `server` holds the router, middleware and listener; `airbyte` serves the Airbyte API and
 //! `context_store` its search; `faults` and `log` own fault injection and the request log.
 
@@ -231,8 +308,10 @@ mod airbyte_routes;
 mod backend;
 mod context_store;
 mod data;
+mod downloads;
 mod envelope;
 mod faults;
+mod graphql;
 mod inspect;
 mod listener;
 mod log;
@@ -252,7 +331,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use std::future::IntoFuture;
+
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use data::RecordShape;
@@ -271,7 +352,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    storage_addr: SocketAddr,
+    stop: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -430,26 +512,45 @@ impl EmulatorBuilder {
             .map_err(|e| invalid(format!("spec is not valid JSON: {e}")))?;
         let airbyte = Airbyte::new(self.airbyte, &root, &self.api_key, self.seed);
         let auth = state::auth_checks(&root);
-        let shared = Arc::new(Shared::new(backend, self.api_key, auth, self.seed, airbyte));
-
         let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let app = server::router(shared.clone())
-            .into_make_service_with_connect_info::<listener::ConnHandle>();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serve =
-            axum::serve(KillableListener(listener), app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
+        // The "storage host" of pre-signed download URLs: another origin, same routes.
+        let storage = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
+        let storage_addr = storage.local_addr()?;
+        let shared = Arc::new(Shared::new(
+            backend,
+            self.api_key,
+            auth,
+            self.seed,
+            airbyte,
+            format!("http://{storage_addr}"),
+        ));
+
+        let router = server::router(shared.clone());
+        let (stop, stopped) = watch::channel(false);
+        let serve = |listener: tokio::net::TcpListener, mut stopped: watch::Receiver<bool>| {
+            let app = router
+                .clone()
+                .into_make_service_with_connect_info::<listener::ConnHandle>();
+            axum::serve(KillableListener(listener), app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.changed().await;
+                })
+                .into_future()
+        };
+        let api = serve(listener, stopped.clone());
+        let files = serve(storage, stopped);
         let task = tokio::spawn(async move {
-            if let Err(e) = serve.await {
+            let (a, b) = tokio::join!(api, files);
+            if let Err(e) = a.and(b) {
                 tracing::warn!(error = %e, "emulator server stopped with an error");
             }
         });
-        tracing::debug!(%addr, "emulator listening");
+        tracing::debug!(%addr, %storage_addr, "emulator listening");
         Ok(Emulator {
             shared,
             addr,
+            storage_addr,
             stop: Some(stop),
             task: Some(task),
         })
@@ -478,6 +579,29 @@ impl Emulator {
     /// The socket address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` of the emulator's second listener, the "storage host" that
+    /// pre-signed download URLs point at (another origin than [`base_url`](Self::base_url),
+    /// so a client sends them no credentials). It serves the same routes.
+    pub fn storage_url(&self) -> String {
+        format!("http://{}", self.storage_addr)
+    }
+
+    /// The bytes a download of `entity` serves for the file `id` (file part 0: the one-step
+    /// answer, or the file behind a two-step download's URL at a literal `[N]`, or at
+    /// index 0 of a `[{param}]`), exactly as sent without a `Range`. `None` when the spec
+    /// has no download for `entity`, or when `entity` has records and none has this id
+    /// (deleted ones included); an entity with only downloads has a file for any id.
+    /// Lengths vary with the id, from 1 KiB to 256 KiB.
+    pub fn download_bytes(&self, entity: &str, id: &str) -> Option<Vec<u8>> {
+        self.shared.backend.download_bytes(entity, id, 0)
+    }
+
+    /// Like [`download_bytes`](Self::download_bytes), for file `part` of a two-step
+    /// download whose file URL has a `[{param}]` index (the element at index `part`).
+    pub fn download_part_bytes(&self, entity: &str, id: &str, part: usize) -> Option<Vec<u8>> {
+        self.shared.backend.download_bytes(entity, id, part)
     }
 
     /// The API key the server accepts.
@@ -599,7 +723,7 @@ impl Emulator {
     /// Stops accepting connections, lets open ones finish (up to 2 s), then stops.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(mut task) = self.task.take() {
             if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
@@ -615,7 +739,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
     }
 }

@@ -14,7 +14,8 @@
 //! - **state**: where the position travels in the request: a declared cursor parameter
 //!   (`after`, `cursor`, `starting_after`, `page_token`, `pageToken`, `page[cursor]`, ...)
 //!   carrying a token, a page-number parameter (`page`, `page[number]`, ...) or an offset
-//!   parameter (`offset`, `start`, `skip`, ...);
+//!   parameter (`offset`, `start`, `skip`, ...); the page size is a size parameter
+//!   (`page_size`, `limit`, ..., or a GraphQL connection's `first`);
 //! - **carrier**: how the next position is announced: body values at the meta extractor's
 //!   paths, an RFC 8288 `Link` header (`@link.next`), a response header (`@header.X`), or a
 //!   next-page URL in the body (a meta key naming a URL, such as `next_page_url`).
@@ -549,6 +550,8 @@ const SIZE_PARAMS: &[&str] = &[
     "size",
     "max_results",
     "maxResults",
+    // GraphQL connections (Relay): `first` with `after`.
+    "first",
 ];
 /// Page size when the list declares no page-size parameter (or it has no default).
 pub(crate) const DEFAULT_PAGE_SIZE: i64 = 25;

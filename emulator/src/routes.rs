@@ -9,8 +9,9 @@
 //! variable in the prefix matches any one segment.
 //!
 //! Routes are per method: `GET` operations, `POST` reads (list, get and search with a
-//! JSON body), and writes on `POST`, `PUT`, `PATCH` and `DELETE`; a path served only for
-//! some methods is a 404 for the others.
+//! JSON body), writes on `POST`, `PUT`, `PATCH` and `DELETE`, GraphQL operations on `POST`,
+//! and downloads on `GET` or `POST`; a path served only for some methods is a 404 for the
+//! others.
 //!
 //! Several operations can share one template and method (virtual keys over one real
 //! path). Then the most literal template wins; among equals, the operations whose constants
@@ -19,8 +20,12 @@
 //! properties with a default (or a single-value enum) compared with the JSON body's
 //! top-level members (a generated client always sends body defaults). The one with the
 //! most constants present in the request wins, and on a tie (or when none agrees) the
-//! first in spec order.
+//! first in spec order. A download always sends its optional query defaults too, so those
+//! count among its constants (`alt=media` picks the download of `GET /files/{id}` over the
+//! get). GraphQL operations sharing an endpoint are told apart by the body's `query`
+//! instead (see `graphql.rs`); a query matching none reaches [`Target::GraphqlUnmatched`].
 
+use super::graphql::Pattern;
 use super::spec::percent_decode;
 
 /// A piece of a template segment.
@@ -169,6 +174,18 @@ impl Verb {
     }
 }
 
+/// What a route reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// An operation (index into the catalog's operations).
+    Op(usize),
+    /// A download (index into the catalog's downloads).
+    Download(usize),
+    /// A GraphQL endpoint whose operations all have other query texts (or the request
+    /// carries no `query`).
+    GraphqlUnmatched,
+}
+
 /// One served route.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
@@ -176,11 +193,25 @@ pub(crate) struct Route {
     pub method: Verb,
     /// The template.
     pub template: Template,
-    /// Index into the catalog's operations.
-    pub op: usize,
+    /// What it reaches.
+    pub target: Target,
     /// `(name, value)` pairs a request (its query pairs, plus its body pairs for `POST`)
     /// must not contradict to pick this route among routes sharing its template.
     pub constants: Vec<(String, String)>,
+    /// The query template of a GraphQL operation: routes with one are picked by the
+    /// request body's `query` (see `graphql.rs`), not by constants.
+    pub graphql: Option<Pattern>,
+}
+
+/// A matched request.
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    /// What it reaches.
+    pub target: Target,
+    /// The decoded path parameters.
+    pub params: Vec<(String, String)>,
+    /// The server prefix the request path carried (`/api/v2`), or empty.
+    pub prefix: String,
 }
 
 /// The routes, in spec order, plus the server prefix.
@@ -193,32 +224,46 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// The operation a `method` request to a raw (still percent-encoded) path reaches,
-    /// with its decoded path parameters. `query` holds the decoded query pairs, and for a
-    /// `POST` the body's pairs too (for shared templates).
+    /// The operation (or download) a `method` request to a raw (still percent-encoded)
+    /// path reaches, with its decoded path parameters. `query` holds the decoded query
+    /// pairs, and for a `POST` the body's pairs too (for shared templates); `graphql` the
+    /// body's GraphQL `query`, if any (for GraphQL endpoints).
     pub(crate) fn find(
         &self,
         method: Verb,
         raw_path: &str,
         query: &[(String, String)],
-    ) -> Option<(usize, Vec<(String, String)>)> {
+        graphql: Option<&str>,
+    ) -> Option<Hit> {
         let rest = raw_path.strip_prefix('/')?;
         let parts: Vec<&str> = rest.split('/').collect();
-        if let Some(m) = self.find_parts(method, &parts, query) {
-            return Some(m);
+        if let Some((target, params)) = self.find_parts(method, &parts, query, graphql) {
+            return Some(Hit {
+                target,
+                params,
+                prefix: String::new(),
+            });
         }
         let n = self.prefix.len();
-        if n > 0
-            && parts.len() > n
+        if n > 0 && parts.len() > n && self.is_prefix(&parts[..n]) {
+            let (target, params) = self.find_parts(method, &parts[n..], query, graphql)?;
+            return Some(Hit {
+                target,
+                params,
+                prefix: format!("/{}", parts[..n].join("/")),
+            });
+        }
+        None
+    }
+
+    /// True when these raw segments are the server prefix (a variable matching any one).
+    pub(crate) fn is_prefix(&self, parts: &[&str]) -> bool {
+        parts.len() == self.prefix.len()
             && self
                 .prefix
                 .iter()
-                .zip(&parts)
+                .zip(parts)
                 .all(|(p, part)| p.as_deref().is_none_or(|lit| lit == *part) && !part.is_empty())
-        {
-            return self.find_parts(method, &parts[n..], query);
-        }
-        None
     }
 
     fn find_parts(
@@ -226,7 +271,8 @@ impl Router {
         method: Verb,
         parts: &[&str],
         query: &[(String, String)],
-    ) -> Option<(usize, Vec<(String, String)>)> {
+        graphql: Option<&str>,
+    ) -> Option<(Target, Vec<(String, String)>)> {
         let mut hits: Vec<(&Route, Vec<(String, String)>)> = self
             .routes
             .iter()
@@ -235,6 +281,24 @@ impl Router {
             .collect();
         let best = hits.iter().map(|(r, _)| r.template.weight).max()?;
         hits.retain(|(r, _)| r.template.weight == best);
+        if hits.iter().any(|(r, _)| r.graphql.is_some()) {
+            // A GraphQL endpoint: the operation whose query template the body's query
+            // matches, the most literal first.
+            let params = hits[0].1.clone();
+            let found = graphql.and_then(|q| {
+                hits.iter()
+                    .filter_map(|(r, _)| Some((r, r.graphql.as_ref()?)))
+                    .filter(|(_, pat)| pat.matches(q))
+                    .fold(None, |best: Option<(&Route, usize)>, (r, pat)| match best {
+                        Some((_, w)) if w >= pat.weight() => best,
+                        _ => Some((r, pat.weight())),
+                    })
+            });
+            return Some(match found {
+                Some((r, _)) => (r.target, params),
+                None => (Target::GraphqlUnmatched, params),
+            });
+        }
         if hits.len() > 1 {
             let score = |r: &Route| -> Option<usize> {
                 let mut n = 0;
@@ -257,9 +321,9 @@ impl Router {
                 }
             }
             let (r, p) = hits.swap_remove(pick);
-            return Some((r.op, p));
+            return Some((r.target, p));
         }
-        hits.pop().map(|(r, p)| (r.op, p))
+        hits.pop().map(|(r, p)| (r.target, p))
     }
 }
 

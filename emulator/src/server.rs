@@ -1,6 +1,8 @@
 //! The HTTP side: the axum [`router`], the wire middleware (request log, latency, faults),
-//! the spec-driven API handler, and a TCP listener whose connections a
-//! [`Fault::ResetConnection`](super::Fault::ResetConnection) can kill.
+//! the spec-driven API handler (operations, GraphQL, downloads and their file URLs), and a
+//! TCP listener whose connections a [`Fault::ResetConnection`](super::Fault::ResetConnection)
+//! can kill. The router serves both listeners (the API's and the storage host of
+//! pre-signed download URLs), so faults and the request log cover file fetches too.
 //!
 //! # Adding routes
 //!
@@ -22,12 +24,16 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{Map, Value};
 
+use axum::http::request::Parts;
+
 use super::airbyte_routes;
 use super::backend::{ApiError, Envelope, Params, Wire};
+use super::downloads::{self, DOWNLOADS_PATH, FILES_PATH};
 use super::faults;
+use super::graphql;
 use super::log::RecordedRequest;
-use super::ops::{body_pairs, Loc};
-use super::routes::Verb;
+use super::ops::{body_pairs, Loc, ParamDef};
+use super::routes::{Hit, Target, Verb};
 use super::spec::parse_query;
 use super::state::{AuthCheck, Shared};
 
@@ -82,9 +88,10 @@ fn empty_404() -> Response {
 }
 
 /// Serves every spec route: the `GET` list, get and search operations, the `POST` reads
-/// (JSON body), and the writes (`POST`, `PUT`, `PATCH`, `DELETE`; see `backend.rs`),
-/// authenticated as the spec's schemes say, their parameters and bodies checked (see
-/// [`check_request`]).
+/// (JSON body), the writes (`POST`, `PUT`, `PATCH`, `DELETE`; see `backend.rs`), the
+/// GraphQL operations ([`serve_graphql`]) and the downloads with their file URLs
+/// (`downloads.rs`), authenticated as the spec's schemes say, their parameters and bodies
+/// checked (see [`check_request`]).
 async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = match *req.method() {
         Method::GET => Verb::Get,
@@ -97,6 +104,11 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     let catalog = shared.backend.catalog();
     let query = parse_query(req.uri().query());
     let (parts, body) = req.into_parts();
+    if method == Verb::Get {
+        if let Some(resp) = serve_file_url(&shared, &parts, &query) {
+            return resp;
+        }
+    }
     // A POST read's or a write's JSON body: its members take part in choosing among
     // operations that share a path (body defaults), then act as parameters (or the record's
     // fields).
@@ -110,10 +122,26 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     let body_pairs = body.as_ref().map(body_pairs).unwrap_or_default();
     let mut route_pairs = query.clone();
     route_pairs.extend(body_pairs.iter().cloned());
-    let Some((op, path_params)) = catalog.router.find(method, parts.uri.path(), &route_pairs)
+    let gql_query = body
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("query"))
+        .and_then(Value::as_str);
+    let Some(hit) = catalog
+        .router
+        .find(method, parts.uri.path(), &route_pairs, gql_query)
     else {
         return empty_404();
     };
+    let op = match hit.target {
+        Target::Download(d) => return serve_download(&shared, d, hit, &parts, query, body),
+        Target::GraphqlUnmatched => return serve_graphql(&shared, None, hit, &parts, query, body),
+        Target::Op(op) if catalog.ops[op].graphql.is_some() => {
+            return serve_graphql(&shared, Some(op), hit, &parts, query, body)
+        }
+        Target::Op(op) => op,
+    };
+    let path_params = hit.params;
     let o = &catalog.ops[op];
     let write = o.action.is_write();
     // A write that declares no body ignores whatever came with it.
@@ -123,16 +151,7 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     };
     let result = shared.authorize(&parts.headers, &query).and_then(|()| {
         let body = body?;
-        // An API key sent in the query is the credential, not a parameter of the operation.
-        let query: Vec<(String, String)> = query
-            .into_iter()
-            .filter(|(k, _)| {
-                !shared
-                    .auth
-                    .iter()
-                    .any(|c| matches!(c, AuthCheck::Query { name } if name == k))
-            })
-            .collect();
+        let query = without_credentials(&shared, query);
         check_request(&shared, op, &parts.headers, &query, &body)?;
         let mut params = path_params;
         params.extend(query.iter().cloned());
@@ -154,16 +173,7 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
             .backend
             .answer(op, &Params(params), Some(&wire), Envelope::Api)
     });
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert("x-ratelimit-limit", HeaderValue::from_static("1200"));
-    headers.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(shared.rate_remaining()),
-    );
+    let mut headers = api_headers(&shared);
     match result {
         Ok(answer) => {
             if answer.body.is_empty() {
@@ -184,12 +194,291 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
             }
             (status, headers, axum::body::Bytes::from(answer.body)).into_response()
         }
-        Err(e) => {
-            let status =
-                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, headers, e.to_json(&shared.request_id())).into_response()
-        }
+        Err(e) => error_response(&shared, headers, &e),
     }
+}
+
+/// The headers of every API answer: JSON, and the informational rate limit.
+fn api_headers(shared: &Shared) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert("x-ratelimit-limit", HeaderValue::from_static("1200"));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(shared.rate_remaining()),
+    );
+    headers
+}
+
+/// An [`ApiError`] in the API's error envelope.
+fn error_response(shared: &Shared, headers: HeaderMap, e: &ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, headers, e.to_json(&shared.request_id())).into_response()
+}
+
+/// The query without an API key sent in it (the credential, not a parameter).
+fn without_credentials(shared: &Shared, query: Vec<(String, String)>) -> Vec<(String, String)> {
+    query
+        .into_iter()
+        .filter(|(k, _)| {
+            !shared
+                .auth
+                .iter()
+                .any(|c| matches!(c, AuthCheck::Query { name } if name == k))
+        })
+        .collect()
+}
+
+/// Serves a GraphQL operation (`op`; `None` when the body's query matches no operation
+/// of the endpoint). Auth failures are the API's 401; a body that is not a JSON object is a
+/// 400 (415 for another `Content-Type`) and one without a string `query` a 400, each with
+/// `{"errors": [{"message"}]}`; everything else is HTTP 200 as GraphQL answers: the data, or
+/// `{"data": null, "errors": [...]}` for a query matching no operation
+/// (`GRAPHQL_VALIDATION_FAILED`) or parameters that fail their checks (`BAD_USER_INPUT`,
+/// naming the parameter in `extensions.field`), or the root field `null` with a
+/// `NOT_FOUND` error for an unknown id. Parameters: those the request's `variables` carry
+/// (see `graphql.rs`), then the URL's query parameters for the rest.
+fn serve_graphql(
+    shared: &Shared,
+    op: Option<usize>,
+    hit: Hit,
+    parts: &Parts,
+    query: Vec<(String, String)>,
+    body: Result<Map<String, Value>, ApiError>,
+) -> Response {
+    let headers = api_headers(shared);
+    let respond =
+        |status: StatusCode, body: String| (status, headers.clone(), body).into_response();
+    let request_error = |status: u16, message: &str| {
+        respond(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            serde_json::json!({"errors": [{"message": message}]}).to_string(),
+        )
+    };
+    if let Err(e) = shared.authorize(&parts.headers, &query) {
+        return error_response(shared, headers.clone(), &e);
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return request_error(e.status, &e.message),
+    };
+    if !body.get("query").is_some_and(Value::is_string) {
+        return request_error(
+            400,
+            "The request body must carry the GraphQL query in `query`",
+        );
+    }
+    let Some(op) = op else {
+        return respond(
+            StatusCode::OK,
+            graphql::error_body(
+                "The query matches no operation of this API",
+                "GRAPHQL_VALIDATION_FAILED",
+                None,
+            ),
+        );
+    };
+    let catalog = shared.backend.catalog();
+    let o = &catalog.ops[op];
+    let Some(g) = &o.graphql else {
+        return empty_404();
+    };
+    let variables = match body.get("variables") {
+        // Some clients send the variables as a JSON string.
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    let (mut pairs, inputs) = g.extract(&variables, &o.params);
+    let named: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
+    let query = without_credentials(shared, query);
+    pairs.extend(query.into_iter().filter(|(k, _)| !named.contains(k)));
+    let result = check_request(shared, op, &parts.headers, &pairs, &inputs).and_then(|()| {
+        let mut params = hit.params;
+        params.extend(pairs.iter().cloned());
+        if o.action.is_write() {
+            return shared
+                .backend
+                .write(op, &Params(params), &inputs, Envelope::Api);
+        }
+        let wire = Wire {
+            host: parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok()),
+            path: parts.uri.path(),
+            query: &pairs,
+        };
+        shared
+            .backend
+            .answer(op, &Params(params), Some(&wire), Envelope::Api)
+    });
+    match result {
+        Ok(answer) => {
+            let mut headers = headers.clone();
+            for (k, v) in &answer.headers {
+                if let (Ok(k), Ok(v)) = (
+                    HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(v),
+                ) {
+                    headers.append(k, v);
+                }
+            }
+            (StatusCode::OK, headers, answer.body).into_response()
+        }
+        Err(e) if e.status == 404 => respond(
+            StatusCode::OK,
+            graphql::not_found_body(g.root_field.as_deref(), &e.message),
+        ),
+        Err(e) => respond(
+            StatusCode::OK,
+            graphql::error_body(&e.message, "BAD_USER_INPUT", e.field.as_deref()),
+        ),
+    }
+}
+
+/// Serves a download (see `downloads.rs`): authenticated and checked like any operation,
+/// then the bytes (one step) or the metadata holding the file URL (two steps).
+fn serve_download(
+    shared: &Shared,
+    d: usize,
+    hit: Hit,
+    parts: &Parts,
+    query: Vec<(String, String)>,
+    body: Result<Map<String, Value>, ApiError>,
+) -> Response {
+    let headers = api_headers(shared);
+    let fail = |e: ApiError| error_response(shared, headers.clone(), &e);
+    if let Err(e) = shared.authorize(&parts.headers, &query) {
+        return fail(e);
+    }
+    let backend = &shared.backend;
+    let def = &backend.catalog().downloads[d];
+    let body = match body {
+        Err(_) if !def.params.iter().any(|p| p.loc == Loc::Body) => Ok(Map::new()),
+        body => body,
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let query = without_credentials(shared, query);
+    if let Err(e) = check_params(shared, &def.params, &[], &parts.headers, &query, &body) {
+        return fail(e);
+    }
+    let mut params = hit.params;
+    params.extend(query);
+    params.extend(body_pairs(&body));
+    let params = Params(params);
+    let id = backend.download_id(d, &params);
+    let Some(two) = &def.two_step else {
+        return match backend.download_file(d, &id, 0) {
+            Ok(file) => {
+                let mut extra = headers.clone();
+                extra.remove(header::CONTENT_TYPE);
+                downloads::file_response(&file, range_of(&parts.headers), extra)
+            }
+            Err(e) => fail(e),
+        };
+    };
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let seed = backend.seed();
+    let url = |part: usize| {
+        let t = downloads::token(d, part, &id);
+        if two.presigned {
+            format!(
+                "{}{FILES_PATH}{t}?sig={}",
+                shared.storage_origin,
+                downloads::signature(seed, &t)
+            )
+        } else {
+            format!("http://{host}{}{DOWNLOADS_PATH}{t}", hit.prefix)
+        }
+    };
+    match backend.download_metadata(d, &id, &params, &url) {
+        Ok(v) => (StatusCode::OK, headers.clone(), v.to_string()).into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+/// The `Range` header, if any.
+fn range_of(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::RANGE).and_then(|v| v.to_str().ok())
+}
+
+/// Serves the file URLs of two-step downloads (`None` for other paths): pre-signed
+/// `/__files/<token>?sig=..` without auth (403 for a wrong signature), and
+/// `[<server prefix>]/__downloads/<token>` with the API's auth; an unknown token or a file
+/// that no longer exists is a 404.
+fn serve_file_url(shared: &Shared, parts: &Parts, query: &[(String, String)]) -> Option<Response> {
+    let path = parts.uri.path();
+    let backend = &shared.backend;
+    let (token, presigned) = if let Some(t) = path.strip_prefix(FILES_PATH) {
+        (t, true)
+    } else {
+        let (head, t) = path.rsplit_once(DOWNLOADS_PATH)?;
+        let segs: Vec<&str> = head.split('/').filter(|s| !s.is_empty()).collect();
+        if !head.is_empty() && !backend.catalog().router.is_prefix(&segs) {
+            return None;
+        }
+        (t, false)
+    };
+    let headers = api_headers(shared);
+    if presigned {
+        let sig = query
+            .iter()
+            .find(|(k, _)| k == "sig")
+            .map(|(_, v)| v.as_str());
+        if sig != Some(downloads::signature(backend.seed(), token).as_str()) {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/xml"),
+            );
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature does not match.</Message></Error>";
+            return Some((StatusCode::FORBIDDEN, h, body).into_response());
+        }
+    } else if let Err(e) = shared.authorize(&parts.headers, query) {
+        return Some(error_response(shared, headers, &e));
+    }
+    let not_found = || {
+        error_response(
+            shared,
+            headers.clone(),
+            &ApiError::not_found("No such file".into()),
+        )
+    };
+    let Some((d, part, id)) = downloads::read_token(token) else {
+        return Some(not_found());
+    };
+    let ok = backend
+        .catalog()
+        .downloads
+        .get(d)
+        .and_then(|def| def.two_step.as_ref())
+        .is_some_and(|two| two.presigned == presigned);
+    if !ok {
+        return Some(not_found());
+    }
+    Some(match backend.download_file(d, &id, part) {
+        Ok(file) => {
+            let mut extra = if presigned {
+                HeaderMap::new()
+            } else {
+                headers.clone()
+            };
+            extra.remove(header::CONTENT_TYPE);
+            downloads::file_response(&file, range_of(&parts.headers), extra)
+        }
+        Err(e) => error_response(shared, headers.clone(), &e),
+    })
 }
 
 /// Reads a POST read's or a write's request body: empty (or only whitespace) is `{}`;
@@ -261,8 +550,19 @@ fn check_request(
     body: &Map<String, Value>,
 ) -> Result<(), ApiError> {
     let o = &shared.backend.catalog().ops[op];
-    let paging = o.paging_params();
-    for p in &o.params {
+    check_params(shared, &o.params, &o.paging_params(), headers, query, body)
+}
+
+/// Checks `params` as [`check_request`] does, but those named in `paging`.
+fn check_params(
+    shared: &Shared,
+    params: &[ParamDef],
+    paging: &[&str],
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    for p in params {
         if paging.contains(&p.name.as_str()) {
             continue;
         }

@@ -17,19 +17,28 @@
 //! served only for entities that also have a served read (a write-only entity is not
 //! served), so the set of served entities is the one reads give.
 //!
-//! Other methods and actions are skipped, and so are GraphQL bodies
-//! (`x-airbyte-body-type`) and other body kinds (form, multipart, array bodies; an entity
-//! with no served read is not served), so a spec with downloads, uploads or GraphQL still
-//! loads. Everything is derived from the spec, so an entity added to the spec is served
-//! without code changes.
+//! GraphQL operations (`x-airbyte-body-type: {type: graphql}`, on `POST`, any of those
+//! actions) are served too: their inputs are the query parameters (reads) or the
+//! properties of the request body's schema (mutations, as parameters `in: body`), their
+//! query template goes on the route (see `graphql.rs`). Downloads (`x-airbyte-action:
+//! download`, on `GET` or on `POST` with a JSON object body or none) are compiled apart
+//! into [`DownloadDef`]s (their entity need not have reads; see `downloads.rs`), their
+//! routes among the others in spec order.
+//!
+//! Other methods and actions are skipped, and so are other body kinds (form, multipart,
+//! array bodies; an entity with no served read is not served), so a spec with uploads
+//! still loads. Everything is derived from the spec, so an entity added to the spec is
+//! served without code changes.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::downloads::{self, DownloadDef, TwoStep};
 use super::envelope::Tpl;
+use super::graphql::{self, GqlDef, Pattern};
 use super::ops::{self, Loc, PKind, Paging, ParamDef, Seg, State};
-use super::routes::{self, Route, Router, Template, Verb};
+use super::routes::{self, Route, Router, Target, Template, Verb};
 
 /// Objects nested deeper than this are emitted empty (`{}`), which also breaks cycles.
 const MAX_OBJECT_DEPTH: usize = 6;
@@ -91,8 +100,13 @@ pub(crate) struct Catalog {
     /// Request paths to operations.
     pub router: Router,
     /// `info.x-airbyte-response-error-check`: the field and the value a successful body
-    /// carries in it (the opposite of a boolean `on_value`).
+    /// carries in it (the opposite of a boolean `on_value`; for a string `on_value`,
+    /// `"success"`, or `"ok"` when `on_value` is `"success"`).
     pub ok_flag: Option<(String, Value)>,
+    /// `info.x-airbyte-response-error-check.message_field`, if any.
+    pub error_message_field: Option<String>,
+    /// The downloads (`x-airbyte-action: download`), in spec order.
+    pub downloads: Vec<DownloadDef>,
     /// `info.x-airbyte-connector-name`.
     pub connector_name: String,
 }
@@ -172,6 +186,9 @@ pub(crate) struct OpDef {
     pub body_id: Option<String>,
     /// What a write answers; `None` for reads.
     pub write: Option<WriteDef>,
+    /// For a GraphQL operation (`x-airbyte-body-type: {type: graphql}`), its query and
+    /// variable bindings.
+    pub graphql: Option<GqlDef>,
 }
 
 /// How a write operation answers.
@@ -412,6 +429,8 @@ pub(crate) type SpecError = String;
 
 /// An operation as found in `paths`, before compiling.
 struct RawOp<'a> {
+    /// Position in the spec (routes keep spec order).
+    seq: usize,
     key: &'a str,
     method: Verb,
     /// Body properties as parameter objects (`in: body`), for a POST read or a write.
@@ -420,6 +439,19 @@ struct RawOp<'a> {
     op: &'a Value,
     action: Action,
     extractor: Vec<Seg>,
+    /// A GraphQL body's query and variables template.
+    graphql: Option<(String, Value)>,
+}
+
+/// A download as found in `paths`, before compiling.
+struct RawDownload<'a> {
+    seq: usize,
+    key: &'a str,
+    method: Verb,
+    body: Vec<Value>,
+    item: &'a Value,
+    op: &'a Value,
+    entity: &'a str,
 }
 
 /// Builds the catalog from the spec JSON.
@@ -431,6 +463,8 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
 
     // Phase 1: the served operations, in spec order, grouped by entity.
     let mut raw: Vec<RawOp<'_>> = Vec::new();
+    let mut raw_downloads: Vec<RawDownload<'_>> = Vec::new();
+    let mut seq = 0;
     for (key, item) in paths {
         let Some(item_obj) = item.as_object() else {
             continue;
@@ -439,12 +473,47 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             let Some(entity) = op.get("x-airbyte-entity").and_then(Value::as_str) else {
                 continue;
             };
+            seq += 1;
             let action = op.get("x-airbyte-action").and_then(Value::as_str);
+            let verb = Verb::parse(method);
+            if action == Some("download") {
+                // Downloads on GET, or on POST with a JSON object body (or none).
+                let body = match verb {
+                    Some(Verb::Get) => Some(Vec::new()),
+                    Some(Verb::Post) => write_body(root, op),
+                    _ => None,
+                };
+                match (verb, body) {
+                    (Some(method), Some(body)) => raw_downloads.push(RawDownload {
+                        seq,
+                        key,
+                        method,
+                        body,
+                        item,
+                        op,
+                        entity,
+                    }),
+                    _ => tracing::debug!(
+                        entity,
+                        path = %key,
+                        "emulator: download not served (only on GET, or POST with a JSON \
+                         object body or none)"
+                    ),
+                }
+                continue;
+            }
             let parsed = action
                 .and_then(Action::parse)
                 .filter(|a| a.methods().contains(&method.as_str()));
-            let verb = Verb::parse(method);
+            let request_body = op.get("requestBody").map(|b| resolve(root, b).0);
+            let gql = graphql::body_type(op, request_body);
             let served = match (verb, parsed) {
+                // GraphQL: a POST whose inputs are query parameters (reads) or the
+                // properties of the request body's schema (mutations).
+                (Some(Verb::Post), Some(a)) if gql.is_some() => {
+                    Some((Verb::Post, a, body_props(root, op).unwrap_or_default()))
+                }
+                _ if gql.is_some() => None,
                 (Some(Verb::Get), Some(a)) if !a.is_write() => Some((Verb::Get, a, Vec::new())),
                 (Some(v), Some(a)) if !a.is_write() => body_params(root, op).map(|b| (v, a, b)),
                 (Some(v), Some(a)) => write_body(root, op).map(|b| (v, a, b)),
@@ -457,8 +526,8 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                     action = action.unwrap_or(""),
                     path = %key,
                     "emulator: operation not served (only GET list/get/search are, POST ones \
-                     with a JSON object body, and create/update/delete with a JSON object body \
-                     or none)"
+                     with a JSON object body or a GraphQL body, create/update/delete with a \
+                     JSON object body, a GraphQL body or none, and downloads)"
                 );
                 continue;
             };
@@ -473,6 +542,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 },
             };
             raw.push(RawOp {
+                seq,
                 key,
                 method,
                 body,
@@ -480,6 +550,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 op,
                 action,
                 extractor,
+                graphql: gql,
             });
         }
     }
@@ -504,10 +575,10 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     });
     // Independent of JSON map ordering.
     order.sort();
-    if order.is_empty() {
+    if order.is_empty() && raw_downloads.is_empty() {
         return Err(
-            "spec has no GET (or JSON-body POST) operation with x-airbyte-entity and a \
-             list/get/search action"
+            "spec has no GET (or JSON-body or GraphQL POST) operation with x-airbyte-entity \
+             and a list/get/search action, nor a download"
                 .into(),
         );
     }
@@ -585,6 +656,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     // Phase 3: operations and routes, in spec order.
     let resolve_clone = |v: &Value| resolve(root, v).0.clone();
     let mut op_defs = Vec::new();
+    let mut routes: Vec<(usize, Route)> = Vec::new();
     let mut router = Router {
         routes: Vec::new(),
         prefix: root
@@ -636,6 +708,18 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             Kind::Object(o) => o.props.iter().map(|p| p.name.as_str()).collect(),
             _ => Vec::new(),
         };
+        // A GraphQL filter variable naming an object property (`state` of `filter: {state:
+        // {eq: ...}}` against a `state {name}` object) cannot be compared: only scalar (and
+        // array) properties filter GraphQL reads.
+        let filter_props: Vec<&str> = match (&record_shape.kind, &r.graphql) {
+            (Kind::Object(o), Some(_)) => o
+                .props
+                .iter()
+                .filter(|p| !matches!(p.shape.kind, Kind::Object(_) | Kind::Truncated))
+                .map(|p| p.name.as_str())
+                .collect(),
+            _ => props.clone(),
+        };
         let skip: Vec<String> = paging
             .as_ref()
             .map(|pg| {
@@ -658,7 +742,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 !always_sent
                     && !r.action.is_write()
                     && !skip.contains(&p.name)
-                    && props.contains(&p.name.as_str())
+                    && filter_props.contains(&p.name.as_str())
             })
             .map(|(k, _)| k)
             .collect();
@@ -704,12 +788,24 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         });
         constants.extend(parse_query(key_query));
         let op_index = op_defs.len();
-        router.routes.push(Route {
-            method: r.method,
-            template,
-            op: op_index,
-            constants,
+        let gql = r.graphql.as_ref().map(|(_, variables)| {
+            let resp_schema = resp.clone().unwrap_or(Value::Null);
+            GqlDef::new(
+                variables,
+                graphql_root(&r.extractor),
+                graphql_extras(root, &r.extractor, &resp_schema),
+            )
         });
+        routes.push((
+            r.seq,
+            Route {
+                method: r.method,
+                template,
+                target: Target::Op(op_index),
+                constants,
+                graphql: r.graphql.as_ref().map(|(q, _)| Pattern::new(q)),
+            },
+        ));
         let def = &mut entities[e];
         let slot = match r.action {
             Action::List => {
@@ -736,6 +832,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             id_param,
             body_id,
             write,
+            graphql: gql,
         });
     }
 
@@ -758,24 +855,267 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         }
     }
 
-    let ok_flag = root
-        .pointer("/info/x-airbyte-response-error-check")
-        .and_then(|c| {
-            let field = c.get("field")?.as_str()?.to_string();
-            let on = c.get("on_value")?.as_bool()?;
-            Some((field, Value::Bool(!on)))
-        });
+    // Downloads, and their routes.
+    let mut download_defs = Vec::new();
+    for r in &raw_downloads {
+        let served = order.iter().position(|n| n == r.entity);
+        let Some((def, route)) = download_def(
+            root,
+            r,
+            served,
+            &compiler,
+            &resolve_clone,
+            download_defs.len(),
+        ) else {
+            continue;
+        };
+        download_defs.push(def);
+        routes.push((r.seq, route));
+    }
+    routes.sort_by_key(|(seq, _)| *seq);
+    router.routes = routes.into_iter().map(|(_, r)| r).collect();
+
+    let check = root.pointer("/info/x-airbyte-response-error-check");
+    let ok_flag = check.and_then(|c| {
+        let field = c.get("field")?.as_str()?.to_string();
+        let ok = match c.get("on_value")? {
+            Value::Bool(on) => Value::Bool(!on),
+            Value::String(on) if on == "success" => Value::String("ok".into()),
+            Value::String(_) => Value::String("success".into()),
+            _ => return None,
+        };
+        Some((field, ok))
+    });
+    let error_message_field = check
+        .and_then(|c| c.get("message_field"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(Catalog {
         entities,
         ops: op_defs,
         router,
         ok_flag,
+        error_message_field,
+        downloads: download_defs,
         connector_name: root
             .pointer("/info/x-airbyte-connector-name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
     })
+}
+
+/// The root field of a GraphQL operation: the member of `data` its extractor starts with
+/// (`issue` of `$.data.issue`).
+fn graphql_root(extractor: &[Seg]) -> Option<String> {
+    match extractor {
+        [Seg::Field(d), Seg::Field(root), ..] if d == "data" => Some(root.clone()),
+        _ => None,
+    }
+}
+
+/// The boolean properties beside the records' path in a GraphQL operation's 200 schema
+/// (`success` of `{data: {issueUpdate: {success, issue}}}`), each answered `true`.
+fn graphql_extras(root: &Value, extractor: &[Seg], resp: &Value) -> Vec<(Vec<Seg>, Value)> {
+    let mut out = Vec::new();
+    let mut node = resp.clone();
+    for (k, seg) in extractor.iter().enumerate() {
+        let Seg::Field(next) = seg else { break };
+        let flat_node = flat(root, &node);
+        if let Some(props) = flat_node.get("properties").and_then(Value::as_object) {
+            for (name, schema) in props {
+                if name != next && ops::type_name(&flat(root, schema)).as_deref() == Some("boolean")
+                {
+                    let mut path = extractor[..k].to_vec();
+                    path.push(Seg::Field(name.clone()));
+                    out.push((path, Value::Bool(true)));
+                }
+            }
+        }
+        match child_schema(root, &node, next) {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Compiles one download and its route (`None`, with a warning, when its file URL cannot
+/// be read).
+fn download_def(
+    root: &Value,
+    r: &RawDownload<'_>,
+    served: Option<usize>,
+    compiler: &Compiler<'_>,
+    resolve_clone: &dyn Fn(&Value) -> Value,
+    index: usize,
+) -> Option<(DownloadDef, Route)> {
+    let params: Vec<ParamDef> = collect_params(root, r.item, r.op)
+        .into_iter()
+        .chain(&r.body)
+        .filter_map(|p| ParamDef::read(p, resolve_clone))
+        .collect();
+    let override_path =
+        r.op.get("x-airbyte-path-override")
+            .and_then(|o| o.get("path"))
+            .and_then(Value::as_str);
+    let (route_path, key_query) = match override_path {
+        Some(p) => (p, None),
+        None => match r.key.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (r.key, None),
+        },
+    };
+    let template = Template::parse(route_path);
+    let one = singular(r.entity);
+    let id_param = template.params().pop().or_else(|| {
+        ["id".to_string(), format!("{one}_id"), format!("{one}Id")]
+            .into_iter()
+            .find(|n| params.iter().any(|p| p.name == *n))
+    });
+    let names = Names::new(&humanize(&one), "REF", r.entity);
+    let two_step = match r.op.get("x-airbyte-file-url").and_then(Value::as_str) {
+        None => None,
+        Some(url) => {
+            let Some(path) = downloads::parse_file_url(url) else {
+                tracing::warn!(path = %r.key, file_url = url, "emulator: unreadable x-airbyte-file-url; download skipped");
+                return None;
+            };
+            let schema = response_schema(root, r.op).unwrap_or(Value::Object(Map::new()));
+            let shape = if ops::type_name(&flat(root, &schema)).as_deref() == Some("array") {
+                compiler.compile(&schema, &one, &mut Vec::new(), 0)
+            } else {
+                compiler.record_shape(&schema, r.entity, &names).0
+            };
+            Some(TwoStep {
+                presigned: presigned(root, r, &schema, &path),
+                path,
+                shape,
+            })
+        }
+    };
+    // The one-step answer's media type (the first non-JSON one declared).
+    let content_type =
+        r.op.get("responses")
+            .and_then(Value::as_object)
+            .and_then(|rs| rs.iter().find(|(code, _)| code.starts_with('2')))
+            .and_then(|(_, resp)| resolve(root, resp).0.get("content")?.as_object().cloned())
+            .and_then(|content| {
+                content
+                    .keys()
+                    .find(|k| !k.to_ascii_lowercase().contains("json"))
+                    .cloned()
+            })
+            .unwrap_or_else(|| "application/octet-stream".to_string());
+    // A download always sends its query defaults (and body defaults), optional or not.
+    let mut constants: Vec<(String, String)> = params
+        .iter()
+        .filter(|p| matches!(p.loc, Loc::Query | Loc::Body) && matches!(p.kind, PKind::Scalar(_)))
+        .filter_map(|p| p.default_text().map(|d| (p.name.clone(), d)))
+        .collect();
+    constants.extend(parse_query(key_query));
+    let route = Route {
+        method: r.method,
+        template,
+        target: Target::Download(index),
+        constants,
+        graphql: None,
+    };
+    Some((
+        DownloadDef {
+            entity: r.entity.to_string(),
+            names,
+            served,
+            params,
+            id_param,
+            content_type,
+            two_step,
+        },
+        route,
+    ))
+}
+
+/// Whether a two-step download's file URL is pre-signed on another host (so it needs no
+/// auth), from what the spec says about it: the operation's summary and description, its
+/// 200 response's description and the descriptions along the file-URL path mentioning a
+/// pre-signed URL, another host, a CDN or storage URL (an API URL, or the server's host,
+/// says the opposite); else a sentence of `info.description` naming the entity and saying
+/// so; else not.
+fn presigned(root: &Value, r: &RawDownload<'_>, schema: &Value, path: &[downloads::FSeg]) -> bool {
+    const SIGNED: &[&str] = &[
+        "pre-signed",
+        "presigned",
+        "signed url",
+        "signed link",
+        "another host",
+        "other host",
+        "different host",
+        "cdn",
+        "storage url",
+        "external url",
+    ];
+    let says = |text: &str| {
+        let t = text.to_ascii_lowercase();
+        SIGNED.iter().any(|k| t.contains(k))
+    };
+    let mut texts: Vec<String> = Vec::new();
+    let desc = |v: &Value| {
+        ["summary", "description"]
+            .iter()
+            .filter_map(|k| v.get(*k).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    texts.extend(desc(r.op));
+    if let Some(resp) =
+        r.op.get("responses")
+            .and_then(Value::as_object)
+            .and_then(|rs| rs.iter().find(|(code, _)| code.starts_with('2')))
+    {
+        texts.extend(desc(resolve(root, resp.1).0));
+    }
+    let mut node = Some(schema.clone());
+    for seg in path {
+        let Some(n) = node.take() else { break };
+        let n = flat(root, &n);
+        node = match seg {
+            downloads::FSeg::Field(f) => child_schema(root, &n, f),
+            _ => items_schema(root, &n),
+        };
+        if let Some(child) = &node {
+            texts.extend(desc(&flat(root, child)));
+            texts.extend(desc(child));
+        }
+    }
+    if texts.iter().any(|t| says(t)) {
+        return true;
+    }
+    let host = root
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .and_then(|u| u.split("://").nth(1))
+        .and_then(|rest| rest.split('/').next())
+        .filter(|h| !h.is_empty())
+        .map(str::to_ascii_lowercase);
+    if texts.iter().any(|t| {
+        let t = t.to_ascii_lowercase();
+        t.contains("api url") || host.as_deref().is_some_and(|h| t.contains(h))
+    }) {
+        return false;
+    }
+    let last = r.entity.rsplit(['_', '-']).next().unwrap_or(r.entity);
+    let words = [
+        last.to_ascii_lowercase(),
+        singular(last).to_ascii_lowercase(),
+    ];
+    root.pointer("/info/description")
+        .and_then(Value::as_str)
+        .is_some_and(|d| {
+            d.split(['.', ';', '\n']).any(|sentence| {
+                let low = sentence.to_ascii_lowercase();
+                says(sentence) && words.iter().any(|w| low.contains(w.as_str()))
+            })
+        })
 }
 
 fn entity_of<'a>(r: &RawOp<'a>) -> &'a str {
@@ -823,6 +1163,14 @@ fn body_params(root: &Value, op: &Value) -> Option<Vec<Value>> {
     if body.get("x-airbyte-body-type").is_some() {
         return None;
     }
+    body_props(root, op)
+}
+
+/// The properties of the `application/json` object schema of an operation's
+/// `requestBody` as parameter objects (see [`body_params`]), whatever its body type (the
+/// inputs of a GraphQL mutation); `None` without such a schema.
+fn body_props(root: &Value, op: &Value) -> Option<Vec<Value>> {
+    let body = resolve(root, op.get("requestBody")?).0;
     let content = body.get("content")?.as_object()?;
     let media = content.iter().find_map(|(k, v)| {
         let mime = k.split(';').next().unwrap_or("").trim();

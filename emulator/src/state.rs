@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub auth: Vec<AuthCheck>,
     /// The emulated Airbyte API (credentials, tokens, connectors).
     pub airbyte: Airbyte,
+    /// `http://127.0.0.1:<port>` of the storage listener (pre-signed file URLs).
+    pub storage_origin: String,
     seed: u64,
     seq: AtomicU64,
     bucket: Mutex<(f64, Instant)>,
@@ -45,6 +47,7 @@ impl Shared {
         auth: Vec<AuthCheck>,
         seed: u64,
         airbyte: Airbyte,
+        storage_origin: String,
     ) -> Shared {
         Shared {
             backend,
@@ -53,6 +56,7 @@ impl Shared {
             api_key,
             auth,
             airbyte,
+            storage_origin,
             seed,
             seq: AtomicU64::new(0),
             bucket: Mutex::new((RATE_LIMIT, Instant::now())),

@@ -319,6 +319,45 @@ impl Client {
         Ok(result)
     }
 
+    /// Opens the download of `entity` (its `download` action) with untyped `params`,
+    /// checked against the spec before any request: the untyped twin of the generated
+    /// `connector.<entity>().download(..)`. `range` asks for part of the file (`bytes=0-1023`).
+    pub async fn download(
+        &self,
+        entity: &str,
+        params: Value,
+        range: Option<&str>,
+    ) -> Result<crate::Download, Error> {
+        let meta = self.inner.meta;
+        let op = meta
+            .entity(entity)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "entity",
+                    format!(
+                        "unknown entity `{entity}`; valid entities: {}",
+                        meta.entity_names().join(", ")
+                    ),
+                )
+            })?
+            .operation("download")
+            .ok_or_else(|| {
+                Error::invalid("action", format!("`{entity}` has no `download` action"))
+            })?;
+        let params = match params {
+            Value::Null => serde_json::Map::new(),
+            Value::Object(map) => map,
+            other => {
+                return Err(Error::invalid(
+                    "params",
+                    format!("must be a JSON object, got {other}"),
+                ))
+            }
+        };
+        let params = crate::params::check_untyped(op, params)?;
+        crate::download::open(self, op, params, range.map(str::to_string)).await
+    }
+
     /// A write asked of `execute` without [`ExecuteOptions::allow_writes`]: refused before
     /// any request (unknown entities and actions are left to the usual checks).
     fn refuse_write(&self, entity: &str, action: &str) -> Result<(), Error> {

@@ -42,7 +42,10 @@ pub struct Resp {
     pub status: u16,
     /// Headers, names lower-cased, in order.
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy for bytes that are not UTF-8).
     pub body: String,
+    /// The body's bytes.
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -246,7 +249,8 @@ fn try_blocking_request(
     Ok(Resp {
         status,
         headers,
-        body: String::from_utf8(body).expect("UTF-8 body"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        bytes: body,
     })
 }
 
@@ -343,4 +347,42 @@ pub fn assert_all_once(emu: &Emulator, entity: &str, got: &[Value]) {
             "{entity}: ids are unique"
         );
     }
+}
+
+/// Logs in to the emulated Airbyte; returns the bearer header.
+pub async fn airbyte_auth(emu: &Emulator) -> (String, String) {
+    let url = format!(
+        "{}/api/v1/account/applications/token",
+        emu.airbyte_api_url()
+    );
+    let body = serde_json::json!({
+        "client_id": emu.airbyte_client_id(),
+        "client_secret": emu.airbyte_client_secret(),
+    });
+    let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    let r = request_url("POST", &url, headers, Some(body.to_string().into_bytes())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.json()["access_token"].as_str().unwrap().to_string();
+    ("Authorization".to_string(), format!("Bearer {token}"))
+}
+
+/// Airbyte's `/execute` of the first seeded connector with `{entity, action, params}`.
+pub async fn execute(
+    emu: &Emulator,
+    auth: &(String, String),
+    entity: &str,
+    action: &str,
+    params: Value,
+) -> Resp {
+    let url = format!(
+        "{}/api/v1/integrations/connectors/{}/execute",
+        emu.airbyte_api_url(),
+        emu.airbyte_connector_id()
+    );
+    let body = serde_json::json!({"entity": entity, "action": action, "params": params});
+    let headers = vec![
+        auth.clone(),
+        ("Content-Type".to_string(), "application/json".to_string()),
+    ];
+    request_url("POST", &url, headers, Some(body.to_string().into_bytes())).await
 }

@@ -4,7 +4,9 @@
 //! on 127.0.0.1.
 
 mod common;
+mod downloads;
 mod extractors;
+mod graphql;
 mod pagination;
 mod params;
 mod post_reads;
