@@ -340,7 +340,12 @@ fn entity_command(e: &'static EntityMeta) -> Command {
         let mut download = Command::new("download")
             .about(op.summary)
             .long_about(op.description);
-        for p in op.params {
+        // The subcommand's own flags win over a spec param of the same name.
+        for p in op
+            .params
+            .iter()
+            .filter(|p| !matches!(p.name, "out" | "range"))
+        {
             if p.location == ParamLocation::Path {
                 download = download.arg(
                     Arg::new(p.name)

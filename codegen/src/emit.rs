@@ -157,7 +157,15 @@ fn param_infos(op: &Operation) -> Vec<ParamInfo<'_>> {
             // The request builders' own methods keep their names.
             const BUILDER_METHODS: &[&str] =
                 &["stream", "pages", "send", "params", "prefetch", "validate"];
-            if BUILDER_METHODS.contains(&ident.to_string().as_str()) {
+            // A download's builder has `range`; a write's params hold the body as `body`.
+            let taken_here = match op.action {
+                Action::Download => Some("range"),
+                a if a.is_write() => Some("body"),
+                _ => None,
+            };
+            if BUILDER_METHODS.contains(&ident.to_string().as_str())
+                || taken_here == Some(ident.to_string().as_str())
+            {
                 ident = field_ident(&format!("{}_param", p.name));
             }
             if taken.contains(&ident.to_string()) {

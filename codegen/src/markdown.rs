@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde_yaml_ng::Value;
 
-use crate::model::{Action, Entity, Operation, ParamKind, Spec};
+use crate::model::{Action, Entity, Operation, ParamKind, ParamLocation, Spec};
 
 /// The marker lines around the generated table in the README.
 pub const TABLE_START: &str = "<!-- entity-table:start -->";
@@ -184,11 +184,15 @@ fn example(entity: &Entity, op: &Operation) -> String {
         ),
         Action::Create | Action::Update | Action::Delete => {
             let action = op.action.as_str();
-            format!(
-                "// A write: build its body with `{}{}Body::new(..)`, then\nlet answer = connector.{accessor}().{action}(/* ids, body */).await?;\n",
-                heck::ToUpperCamelCase::to_upper_camel_case(entity.name.as_str()),
-                heck::ToUpperCamelCase::to_upper_camel_case(action),
-            )
+            if op.params.iter().any(|p| p.location == ParamLocation::Body) {
+                format!(
+                    "// A write: build its body with `{}{}Body::new(..)`, then\nlet answer = connector.{accessor}().{action}(/* ids, body */).await?;\n",
+                    heck::ToUpperCamelCase::to_upper_camel_case(entity.name.as_str()),
+                    heck::ToUpperCamelCase::to_upper_camel_case(action),
+                )
+            } else {
+                format!("let answer = connector.{accessor}().{action}(/* ids */).await?;\n")
+            }
         }
     }
 }
@@ -205,6 +209,14 @@ fn execute_example(entity: &Entity, op: &Operation) -> String {
         }
         Action::Download => "{ /* ids; range_header for the next chunk */ }".to_string(),
     };
+    if op.action.is_write() {
+        // `execute` runs writes only when allowed.
+        return format!(
+            "connector.execute_with(\"{}\", \"{}\", json!({params}), ExecuteOptions::new().allow_writes(true)).await?",
+            entity.name,
+            op.action.as_str()
+        );
+    }
     format!(
         "connector.execute(\"{}\", \"{}\", json!({params})).await?",
         entity.name,

@@ -411,15 +411,7 @@ fn text(node: &Value, key: &str) -> String {
 }
 
 /// Names of the query parameter that sets a page's size, in order of preference.
-const PAGE_SIZE_PARAMS: &[&str] = &[
-    "page_size",
-    "limit",
-    "per_page",
-    "pageSize",
-    "page[size]",
-    // Relay-style GraphQL connections.
-    "first",
-];
+const PAGE_SIZE_PARAMS: &[&str] = &["page_size", "limit", "per_page", "pageSize", "page[size]"];
 
 /// Builds the IR from a parsed document (refs already checked).
 pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
@@ -784,6 +776,13 @@ fn build_operation(
             params.push(p);
         }
     }
+    if let Some(g) = &graphql {
+        check_graphql_placeholders(
+            g,
+            &params,
+            &ptr(&ptr(at, "requestBody"), "x-airbyte-body-type"),
+        )?;
+    }
     for name in placeholders(&path) {
         if !params
             .iter()
@@ -984,17 +983,23 @@ fn build_operation(
             _ => {}
         }
     }
+    // GraphQL connections take their page size as `first` (in REST APIs `first` may be an
+    // offset, so only there).
+    let graphql_sizes: &[&str] = if graphql.is_some() { &["first"] } else { &[] };
     let page_size_param = pagination.as_ref().and_then(|_| {
-        PAGE_SIZE_PARAMS.iter().find_map(|name| {
-            params
-                .iter()
-                .find(|p| {
-                    p.name == *name
-                        && matches!(p.location, ParamLocation::Query | ParamLocation::Body)
-                        && p.kind == ParamKind::Integer
-                })
-                .map(|p| p.name.clone())
-        })
+        PAGE_SIZE_PARAMS
+            .iter()
+            .chain(graphql_sizes)
+            .find_map(|name| {
+                params
+                    .iter()
+                    .find(|p| {
+                        p.name == *name
+                            && matches!(p.location, ParamLocation::Query | ParamLocation::Body)
+                            && p.kind == ParamKind::Integer
+                    })
+                    .map(|p| p.name.clone())
+            })
     });
     let bulk_ptr = ptr(at, "x-sdk-bulk-page-size");
     let bulk_page_size = match node.get("x-sdk-bulk-page-size") {
@@ -1137,10 +1142,10 @@ fn write_response(doc: &Value, at: &str) -> Option<String> {
         .collect();
     codes.sort();
     let code = codes.first()?;
-    let schema = format!(
-        "{}/content/application~1json/schema",
-        ptr(&responses_at, code)
-    );
+    // The response itself may be a `$ref` to `components/responses`.
+    let code_at = ptr(&responses_at, code);
+    let (_, response_at) = deref(doc, resolve_pointer(doc, &code_at)?, &code_at);
+    let schema = format!("{}/content/application~1json/schema", response_at);
     resolve_pointer(doc, &schema).map(|_| schema)
 }
 
@@ -2399,7 +2404,8 @@ fn graphql_body(doc: &Value, node: &Value, at: &str) -> Result<Graphql, SpecErro
             ))
         }
     };
-    if query.contains("{{ fields }}") && default_fields.is_empty() {
+    if (query.contains("{{ fields }}") || query.contains("{{fields}}")) && default_fields.is_empty()
+    {
         return Err(SpecError::new(
             ptr(at, "default_fields"),
             "the query selects `{{ fields }}` but there are no `default_fields` to use when the caller gives none",
@@ -2425,6 +2431,39 @@ fn graphql_body(doc: &Value, node: &Value, at: &str) -> Result<Graphql, SpecErro
             .and_then(Value::as_str)
             .map(str::to_string),
     })
+}
+
+/// Every `{{ name }}` in a GraphQL variables template names a parameter of the operation (a
+/// typo would otherwise send `null` and be dropped without a word).
+fn check_graphql_placeholders(g: &Graphql, params: &[Param], at: &str) -> Result<(), SpecError> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                let mut rest = s.as_str();
+                while let Some(start) = rest.find("{{") {
+                    let Some(end) = rest[start..].find("}}") else {
+                        break;
+                    };
+                    out.push(rest[start + 2..start + end].trim().to_string());
+                    rest = &rest[start + end + 2..];
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    walk(&g.variables, &mut names);
+    for name in names {
+        if !params.iter().any(|p| p.name == name) {
+            return Err(SpecError::new(
+                ptr(at, "variables"),
+                format!("`{{{{ {name} }}}}` names no parameter of the operation; declare `{name}` (a query parameter or a body property) or fix the name"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The top-level properties of a JSON body (a POST read's or a write's), as parameters

@@ -333,3 +333,67 @@ components:
         "a write must be sent as",
     );
 }
+
+#[test]
+fn graphql_placeholders_must_name_parameters_and_reserved_names_are_suffixed() {
+    let gql = BASE.replacen(
+        "components:\n",
+        r##"  /graphql:docks:get:
+    post:
+      operationId: getDock
+      x-airbyte-entity: docks
+      x-airbyte-action: get
+      x-airbyte-path-override: {path: /graphql}
+      x-airbyte-record-extractor: $.data.dock
+      parameters:
+        - {name: id, in: query, required: true, schema: {type: string}}
+      requestBody:
+        x-airbyte-body-type:
+          type: graphql
+          query: "query($id: ID!) { dock(id: $id) { id } }"
+          variables: {id: "{{ id }}", note: "for {{ idd }}"}
+        content: {application/json: {schema: {type: object}}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  data: {type: object, properties: {dock: {$ref: "#/components/schemas/Dock"}}}
+  /docks/{dock_id}/notes:
+    post:
+      operationId: addNote
+      x-airbyte-entity: notes
+      x-airbyte-action: create
+      parameters:
+        - {name: dock_id, in: path, required: true, schema: {type: string}}
+        - {name: body, in: query, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, required: [text], properties: {text: {type: string}}}
+      responses:
+        "201":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Dock"}
+components:
+"##,
+        1,
+    );
+    refused(
+        &gql,
+        "/paths/~1graphql:docks:get/post/requestBody/x-airbyte-body-type/variables",
+        "`{{ idd }}` names no parameter",
+    );
+    // A query param named `body` beside a write's body struct gets a suffix.
+    let fixed = gql.replace("for {{ idd }}", "for {{ id }}");
+    let code = code(&fixed);
+    let flat: String = code.split_whitespace().collect();
+    assert!(flat.contains("pubbody_param:"), "{code}");
+    assert!(flat.contains("pubbody:NotesCreateBody"), "{code}");
+    syn::parse_file(&code).unwrap();
+}

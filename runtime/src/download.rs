@@ -12,7 +12,11 @@
 //!
 //! The status is checked before the stream is handed over (an error answer is an
 //! [`Error`]); a failure while streaming ends the stream with its error. Retries cover
-//! reaching a successful answer, not a stream cut halfway (ask again with a `Range`).
+//! reaching a successful answer, not a stream cut halfway: ask again with a `Range` (a
+//! server may ignore it and answer with the whole file: [`Download::content_range`] says
+//! which). A download has no overall deadline, only the client's timeout between reads, so
+//! a large file is not cut off. A redirect to another host (pre-signed storage) is followed
+//! without credentials. Downloads are reads, retried like them, whatever their method.
 //!
 //! `execute(entity, "download", params)` returns one chunk as JSON, like the reference:
 //! `{content (base64), encoding, bytes_returned, range_requested, next_range_header,
@@ -57,6 +61,7 @@ pub(crate) const EXTRA_PARAMS: &[&str] = &[
 pub struct Download {
     content_type: Option<String>,
     content_length: Option<u64>,
+    content_range: Option<String>,
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>,
 }
 
@@ -65,6 +70,7 @@ impl std::fmt::Debug for Download {
         f.debug_struct("Download")
             .field("content_type", &self.content_type)
             .field("content_length", &self.content_length)
+            .field("content_range", &self.content_range)
             .finish_non_exhaustive()
     }
 }
@@ -75,16 +81,26 @@ impl Download {
         self.content_type.as_deref()
     }
 
-    /// The number of bytes to come, when the server declared it (one-step and two-step
-    /// downloads; not hosted ones).
+    /// The number of bytes to come, when the server declared it (direct downloads; hosted
+    /// ones arrive in chunks of unknown total).
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
+    }
+
+    /// The part of the file this is (`bytes 0-1023/146515`), when the server answered a
+    /// [`range`](crate::requests::DownloadRequest::range) with `206 Partial Content`. `None`
+    /// with a range asked means the server ignored it and sends the whole file.
+    pub fn content_range(&self) -> Option<&str> {
+        self.content_range.as_deref()
     }
 
     /// Streams a successful response's body.
     pub(crate) fn from_response(ctx: Context, resp: reqwest::Response) -> Download {
         let content_type = crate::http::header_text(resp.headers(), "content-type");
         let content_length = resp.content_length();
+        let content_range = (resp.status().as_u16() == 206)
+            .then(|| crate::http::header_text(resp.headers(), "content-range"))
+            .flatten();
         let stream = futures::stream::unfold(Some(resp), move |state| {
             let ctx = ctx.clone();
             async move {
@@ -100,6 +116,7 @@ impl Download {
         Download {
             content_type,
             content_length,
+            content_range,
             inner: Box::pin(stream),
         }
     }
@@ -112,6 +129,7 @@ impl Download {
         Download {
             content_type,
             content_length: None,
+            content_range: None,
             inner: Box::pin(stream),
         }
     }
@@ -139,6 +157,8 @@ pub(crate) async fn open(
             .download(op, &params, range.as_deref())
             .await;
     }
+    // Where an explicit range ends (the stream stops there, not at the end of the file).
+    let last = range.as_deref().and_then(range_end);
     let first = range.unwrap_or_else(|| format!("bytes=0-{}", CHUNK_BYTES - 1));
     let client = client.clone();
     let stream = futures::stream::unfold(Some(first), move |next| {
@@ -150,11 +170,7 @@ pub(crate) async fn open(
             let step = async {
                 let chunk = client.transport().hosted_chunk(op, &params, &range).await?;
                 let bytes = chunk.bytes(&ctx)?;
-                let next = if chunk.has_more {
-                    chunk.next_range_header.clone()
-                } else {
-                    None
-                };
+                let next = next_hosted_range(&ctx, &range, &chunk, bytes.len(), last)?;
                 Ok::<_, Error>((bytes, next))
             };
             match step.await {
@@ -164,6 +180,36 @@ pub(crate) async fn open(
         }
     });
     Ok(Download::from_stream(None, stream))
+}
+
+/// The range to ask for after a hosted chunk of `got` bytes answered `asked`: none when the
+/// file (or the asked range, ending at `last`) is done. A chunk that makes no progress (no
+/// bytes, or a next range that does not start where this one ended) or says there is more
+/// without saying where is an error, never an endless or silently short stream.
+fn next_hosted_range(
+    ctx: &Context,
+    asked: &str,
+    chunk: &Chunk,
+    got: usize,
+    last: Option<u64>,
+) -> Result<Option<String>, Error> {
+    if !chunk.has_more {
+        return Ok(None);
+    }
+    let bad = |why: String| Error::decode(ctx, format!("a download chunk {why}"), b"");
+    let Some(next) = chunk.next_range_header.clone() else {
+        return Err(bad("says has_more but gives no next_range_header".into()));
+    };
+    let expected = range_start(Some(asked)).saturating_add(got as u64);
+    if got == 0 || range_start(Some(&next)) != expected {
+        return Err(bad(format!(
+            "asked as `{asked}` brought {got} bytes and then `{next}`: no progress"
+        )));
+    }
+    if last.is_some_and(|end| expected > end) {
+        return Ok(None);
+    }
+    Ok(Some(next))
 }
 
 /// One hosted chunk, as Airbyte's `/execute` returns it.
@@ -262,44 +308,54 @@ pub(crate) fn locate_file_url(
         .ok_or_else(|| missing("the value there is not a URL string".to_string()))
 }
 
-/// The JSON chunk `execute` returns for up to [`CHUNK_BYTES`] of a download that starts at
-/// `start` (`range` is the `Range` asked for, if any).
+/// The JSON chunk `execute` returns for up to [`CHUNK_BYTES`] of a download whose stream
+/// starts at byte `start` of the file (read from a `206`'s `Content-Range`, else 0: a server
+/// that ignored the range sends the whole file, and the `skip` bytes before the range asked
+/// are dropped). `total` is the file's size when known; without it, a full chunk is taken to
+/// have more after it.
 pub(crate) async fn chunk_json(
-    ctx: &Context,
-    mut download: Download,
+    download: Download,
     range: Option<&str>,
     start: u64,
+    skip: u64,
     total: Option<u64>,
 ) -> Result<String, Error> {
     use base64::Engine as _;
     use futures::StreamExt;
+    let mut download = download;
     let mut buf: Vec<u8> = Vec::new();
-    let mut more = false;
+    let mut to_skip = skip;
+    let mut ended = true;
     while let Some(chunk) = download.next().await {
-        let chunk = chunk?;
+        let mut chunk = chunk?;
+        if to_skip > 0 {
+            let drop = usize::try_from(to_skip)
+                .unwrap_or(usize::MAX)
+                .min(chunk.len());
+            to_skip -= drop as u64;
+            chunk = chunk.slice(drop..);
+        }
         let room = (CHUNK_BYTES as usize).saturating_sub(buf.len());
-        if chunk.len() > room {
+        if chunk.len() >= room {
             buf.extend_from_slice(&chunk[..room]);
-            more = true;
+            // Full: whatever is left of this piece, or the next one, is more.
+            ended = chunk.len() == room && download.next().await.is_none();
             break;
         }
         buf.extend_from_slice(&chunk);
-        if buf.len() as u64 >= CHUNK_BYTES {
-            // Full: more only if the server has bytes left.
-            more = match total {
-                Some(t) => start.saturating_add(buf.len() as u64) < t,
-                None => download.next().await.is_some(),
-            };
-            break;
-        }
     }
-    let _ = ctx;
+    let at = start.saturating_add(skip);
     let got = buf.len() as u64;
+    let end = at.saturating_add(got);
+    let more = match total {
+        Some(t) => end < t,
+        // No total: a full chunk may have more after it (a 206 of exactly the range asked).
+        None => got == CHUNK_BYTES || !ended,
+    };
     let next = more.then(|| {
-        let from = start.saturating_add(got);
         format!(
-            "bytes={from}-{}",
-            from.saturating_add(CHUNK_BYTES).saturating_sub(1)
+            "bytes={end}-{}",
+            end.saturating_add(CHUNK_BYTES).saturating_sub(1)
         )
     });
     let out = serde_json::json!({
@@ -324,9 +380,25 @@ pub(crate) fn range_start(range: Option<&str>) -> u64 {
         .unwrap_or(0)
 }
 
-/// The total size in a `Content-Range` header.
-pub(crate) fn content_range_total(header: Option<&str>) -> Option<u64> {
-    header?.rsplit('/').next()?.trim().parse().ok()
+/// Where a `Range: bytes=a-b` ends (`None` for `a-` or a suffix range).
+fn range_end(range: &str) -> Option<u64> {
+    range
+        .trim()
+        .strip_prefix("bytes=")?
+        .split_once('-')?
+        .1
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The first byte and the total size in a `Content-Range: bytes a-b/total` header (`None`
+/// total for `*`).
+pub(crate) fn content_range(header: &str) -> Option<(u64, Option<u64>)> {
+    let rest = header.trim().strip_prefix("bytes")?.trim();
+    let (span, total) = rest.split_once('/')?;
+    let start = span.split_once('-')?.0.trim().parse().ok()?;
+    Some((start, total.trim().parse().ok()))
 }
 
 #[cfg(test)]
@@ -390,11 +462,65 @@ mod tests {
     }
 
     #[test]
+    fn hosted_chunks_must_make_progress() {
+        let ctx = Context::new("files", "download");
+        let chunk = |has_more: bool, next: Option<&str>| Chunk {
+            content: String::new(),
+            encoding: None,
+            has_more,
+            next_range_header: next.map(str::to_string),
+        };
+        let next = |asked: &str, c: &Chunk, got: usize, last: Option<u64>| {
+            next_hosted_range(&ctx, asked, c, got, last)
+        };
+        assert_eq!(
+            next(
+                "bytes=0-65535",
+                &chunk(true, Some("bytes=65536-131071")),
+                65_536,
+                None
+            )
+            .unwrap(),
+            Some("bytes=65536-131071".to_string())
+        );
+        assert_eq!(
+            next("bytes=0-65535", &chunk(false, None), 10, None).unwrap(),
+            None
+        );
+        // The same range again, no bytes, or more with nowhere to go: errors, not loops.
+        for (c, got) in [
+            (chunk(true, Some("bytes=0-65535")), 65_536),
+            (chunk(true, Some("bytes=0-65535")), 0),
+            (chunk(true, None), 65_536),
+        ] {
+            assert!(matches!(
+                next("bytes=0-65535", &c, got, None),
+                Err(Error::Decode { .. })
+            ));
+        }
+        // An explicit range ends the stream at its end.
+        assert_eq!(
+            next(
+                "bytes=0-99",
+                &chunk(true, Some("bytes=100-65635")),
+                100,
+                Some(99)
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn ranges_and_totals() {
         assert_eq!(range_start(Some("bytes=65536-131071")), 65_536);
         assert_eq!(range_start(None), 0);
         assert_eq!(range_start(Some("items=3-4")), 0);
-        assert_eq!(content_range_total(Some("bytes 0-99/1234")), Some(1234));
-        assert_eq!(content_range_total(Some("bytes 0-99/*")), None);
+        assert_eq!(content_range("bytes 100-199/1234"), Some((100, Some(1234))));
+        assert_eq!(content_range("bytes 0-99/*"), Some((0, None)));
+        assert_eq!(content_range("bytes */1234"), None);
+        assert_eq!(content_range("bytes 99999999999999999999-1/2"), None);
+        assert_eq!(range_end("bytes=0-9"), Some(9));
+        assert_eq!(range_end("bytes=10-"), None);
     }
 }

@@ -8,7 +8,8 @@
 //!   inject query text.
 //! - In the variables template, a string that is exactly `{{ name }}` takes the param's typed
 //!   JSON value (a number stays a number), else the param's default, else `null`; a string
-//!   with `{{ name }}` inside other text gets the value as text. `null`s are then dropped
+//!   with `{{ name }}` inside other text gets the value as text (and is `null` when a value
+//!   it names is missing). `null`s are then dropped
 //!   (an object left empty by that goes too), except variables the spec lists in
 //!   `x-airbyte-nullable-variables`.
 //!
@@ -184,7 +185,9 @@ fn render(
                 };
                 let name = rest[start + 2..start + end].trim();
                 match lookup(op, params, name) {
-                    Value::Null => {}
+                    // Text around a missing value means nothing: the whole value is null
+                    // (and dropped), as the reference runtime does.
+                    Value::Null => return Some(Value::Null),
                     Value::String(v) => out.push_str(&v),
                     other => out.push_str(&other.to_string()),
                 }

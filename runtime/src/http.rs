@@ -96,6 +96,9 @@ pub(crate) fn http_client_with(
         }))
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.timeout)
+        // Between reads too: a download (whose request has no overall deadline) that
+        // stalls still fails.
+        .read_timeout(settings.timeout)
         .user_agent(settings.user_agent.clone())
         .pool_idle_timeout(Duration::from_secs(90))
         .build()

@@ -121,9 +121,13 @@ pub(crate) fn finish(
     map.retain(|_, v| !v.is_null());
     // Defaults travel for required parameters, for every header (API versions and the like
     // are declared as defaulted headers) and for every body property (defaults tell apart
-    // operations that share an endpoint).
+    // operations that share an endpoint), except an `update`'s optional body properties: a
+    // partial update sends only what the caller changes, never a default that would reset
+    // a field.
     for p in op.params {
-        if (p.required || matches!(p.location, ParamLocation::Header | ParamLocation::Body))
+        let body_default = p.location == ParamLocation::Body
+            && (p.required || op.action != crate::meta::Action::Update);
+        if (p.required || p.location == ParamLocation::Header || body_default)
             && !map.contains_key(p.name)
         {
             if let Some(d) = p.default.and_then(|d| serde_json::from_str(d).ok()) {

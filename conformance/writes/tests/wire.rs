@@ -645,3 +645,77 @@ async fn execute_returns_a_download_in_base64_chunks() {
         .expect_err("a typo");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn chunks_follow_the_servers_answer_when_it_ignores_a_range_or_redirects() {
+    use base64::Engine as _;
+    let api = MockServer::start().await;
+    let storage = MockServer::start().await;
+    let file = file_bytes(150_000);
+    // The API ignores ranges (200, the whole file) and, for the export, redirects to
+    // storage on another host, which honours them (206 with the total).
+    Mock::given(method("GET"))
+        .and(path("/attachments/a1/content"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(file.clone(), "image/png"))
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/attachments/a2/content"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("{}/blob/a2?sig=s", storage.uri()).as_str(),
+        ))
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/blob/a2"))
+        .and(header("range", "bytes=65536-131071"))
+        .respond_with(
+            ResponseTemplate::new(206)
+                .insert_header("content-range", "bytes 65536-131071/150000")
+                .set_body_raw(file[65_536..131_072].to_vec(), "image/png"),
+        )
+        .mount(&storage)
+        .await;
+    let c = connector(&api).await;
+    let decode = |v: &Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v["content"].as_str().unwrap())
+            .unwrap()
+    };
+    // The second chunk of a server that ignores the range: the bytes before it are
+    // dropped, so the chunk is the right part of the file.
+    let second = c
+        .execute(
+            "attachments",
+            "download",
+            json!({"attachment_id": "a1", "range_header": "bytes=65536-131071"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decode(&second), file[65_536..131_072].to_vec());
+    assert_eq!(second["has_more"], true);
+    assert_eq!(second["next_range_header"], "bytes=131072-196607");
+    // Through a cross-origin redirect: followed without credentials, the 206 read.
+    let part = c
+        .execute(
+            "attachments",
+            "download",
+            json!({"attachment_id": "a2", "range_header": "bytes=65536-131071"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decode(&part), file[65_536..131_072].to_vec());
+    assert_eq!(part["has_more"], true);
+    let at_storage = requests(&storage).await;
+    assert_eq!(at_storage.len(), 1);
+    assert!(at_storage[0].headers.get("authorization").is_none());
+    // The typed stream says whether the range was honoured.
+    let whole = c
+        .attachments()
+        .download("a1")
+        .range("bytes=0-9")
+        .await
+        .unwrap();
+    assert_eq!(whole.content_range(), None, "the API ignored the range");
+}

@@ -175,22 +175,42 @@ impl DirectTransport {
         .await
     }
 
-    /// Opens a download: the operation's response once its status is a success, its body
-    /// not read (the caller streams it). Retried like a read until then.
+    /// Opens a one-step download: the operation's response once its status is a success,
+    /// its body not read (the caller streams it). Retried like a read until then. A redirect
+    /// to another origin (pre-signed storage) is followed without credentials.
     pub(crate) async fn open(
         &self,
         op: &'static OperationMeta,
         params: &Map<String, Value>,
         range: Option<&str>,
-    ) -> Result<reqwest::Response, Error> {
-        self.exchange(op, params, None, None, range, |ctx, resp| async move {
-            if resp.status().is_success() {
-                Ok(resp)
-            } else {
-                Err(crate::http::error_response(&ctx, resp).await)
-            }
-        })
-        .await
+    ) -> Result<crate::Download, Error> {
+        let resp = self
+            .exchange(op, params, None, None, range, |ctx, resp| async move {
+                if resp.status().is_success() || resp.status().is_redirection() {
+                    Ok(resp)
+                } else {
+                    Err(crate::http::error_response(&ctx, resp).await)
+                }
+            })
+            .await?;
+        let ctx = Context::new(op.entity, op.action.as_str()).with_hints(self.hints);
+        if resp.status().is_redirection() {
+            // Same-origin redirects were followed by the client; this one leaves it.
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| resp.url().join(l).ok())
+                .ok_or_else(|| {
+                    Error::decode(
+                        &ctx,
+                        format!("a {} redirect without a usable Location", resp.status()),
+                        b"",
+                    )
+                })?;
+            return self.fetch_file(op, location.as_str(), range).await;
+        }
+        Ok(crate::Download::from_response(ctx, resp))
     }
 
     /// Fetches a two-step download's file at `url` (from the metadata). The credentials go
@@ -200,6 +220,7 @@ impl DirectTransport {
         &self,
         op: &'static OperationMeta,
         url: &str,
+        range: Option<&str>,
     ) -> Result<crate::Download, Error> {
         let ctx = Context::new(op.entity, op.action.as_str()).with_hints(self.hints);
         let parsed = url::Url::parse(url).map_err(|e| {
@@ -230,7 +251,12 @@ impl DirectTransport {
                 } else {
                     self.http_plain.get(&target)
                 }
-                .header(reqwest::header::ACCEPT, "*/*");
+                .header(reqwest::header::ACCEPT, "*/*")
+                // No overall deadline for a file: the client's timeout between reads stays.
+                .timeout(DOWNLOAD_DEADLINE);
+                if let Some(r) = range {
+                    req = req.header(reqwest::header::RANGE, r);
+                }
                 if ours {
                     if let Some(o) = &self.oauth2 {
                         let token = o.token().await?;
@@ -346,6 +372,11 @@ impl DirectTransport {
                         let mut req = client
                             .request(method.clone(), &url)
                             .headers(param_headers.clone());
+                        if op.action == crate::meta::Action::Download {
+                            // No overall deadline for a file (the time between reads is
+                            // still bounded).
+                            req = req.timeout(DOWNLOAD_DEADLINE);
+                        }
                         if let Some(body) = &json_body {
                             req = req.json(body);
                         }
@@ -384,6 +415,9 @@ impl DirectTransport {
         .await
     }
 }
+
+/// The whole-request deadline of a download (the client's timeout still bounds each read).
+const DOWNLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// Whether `url` lies under `base` (same scheme, host and port; path inside the base path).
 fn under_base(base: &str, url: &url::Url) -> bool {

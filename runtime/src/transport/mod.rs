@@ -175,10 +175,7 @@ impl Transport {
         let ctx = Context::new(op.entity, op.action.as_str());
         match self {
             Transport::Direct(d) => match op.file_url {
-                None => {
-                    let resp = d.open(op, params, range).await?;
-                    Ok(crate::Download::from_response(ctx, resp))
-                }
+                None => d.open(op, params, range).await,
                 Some(path) => {
                     let meta: Value = d
                         .call(op, params, None, None, |ctx, body| {
@@ -188,7 +185,7 @@ impl Transport {
                         .await?;
                     let url =
                         crate::download::locate_file_url(&ctx, Some(op), path, &meta, params)?;
-                    d.fetch_file(op, &url).await
+                    d.fetch_file(op, &url, range).await
                 }
             },
             Transport::Hosted(_) => Err(Error::invalid(
@@ -279,31 +276,23 @@ impl Transport {
                 let asked = range
                     .clone()
                     .unwrap_or_else(|| format!("bytes=0-{}", crate::download::CHUNK_BYTES - 1));
-                let ctx = Context::new(op.entity, op.action.as_str());
-                let (download, total) = match (self, op.file_url) {
-                    (Transport::Direct(d), None) => {
-                        let resp = d.open(op, &spec_params, Some(&asked)).await?;
-                        let total = crate::download::content_range_total(
-                            resp.headers()
-                                .get("content-range")
-                                .and_then(|v| v.to_str().ok()),
-                        );
-                        let partial = resp.status().as_u16() == 206;
-                        (
-                            crate::Download::from_response(ctx.clone(), resp),
-                            total.filter(|_| partial),
-                        )
-                    }
-                    _ => (self.download(op, &spec_params, None).await?, None),
-                };
-                // A server that ignored the range sent the file from its start.
-                let start = if total.is_some() {
-                    crate::download::range_start(Some(&asked))
-                } else {
-                    0
+                let download = self.download(op, &spec_params, Some(&asked)).await?;
+                // A 206 says where its bytes start and how long the file is; a server that
+                // ignored the range sends the whole file, whose bytes before the range are
+                // dropped.
+                let (start, skip, total) = match download
+                    .content_range()
+                    .and_then(crate::download::content_range)
+                {
+                    Some((start, total)) => (start, 0, total),
+                    None => (
+                        0,
+                        crate::download::range_start(Some(&asked)),
+                        download.content_length(),
+                    ),
                 };
                 let json =
-                    crate::download::chunk_json(&ctx, download, range.as_deref(), start, total)
+                    crate::download::chunk_json(download, range.as_deref(), start, skip, total)
                         .await?;
                 Ok(RawOutput::from_json_text(json))
             }
