@@ -2685,6 +2685,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incidents.get` (`GET /v2/incidents/{id}`).
     pub static INCIDENTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2724,6 +2726,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `alerts.list` (`GET /v2/alerts`).
     pub static ALERTS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2772,6 +2776,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `alerts.get` (`GET /v2/alerts/{id}`).
     pub static ALERTS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2811,6 +2817,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `escalations.list` (`GET /v2/escalations`).
     pub static ESCALATIONS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2859,6 +2867,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `escalations.get` (`GET /v2/escalations/{id}`).
     pub static ESCALATIONS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2898,6 +2908,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `users.list` (`GET /v2/users`).
     pub static USERS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2946,6 +2958,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `users.get` (`GET /v2/users/{id}`).
     pub static USERS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -2985,6 +2999,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_updates.list` (`GET /v2/incident_updates`).
     pub static INCIDENT_UPDATES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3046,6 +3062,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.list` (`GET /v1/incident_roles`).
     pub static INCIDENT_ROLES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3071,6 +3089,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_roles.get` (`GET /v1/incident_roles/{id}`).
     pub static INCIDENT_ROLES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3110,6 +3130,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.list` (`GET /v1/incident_statuses`).
     pub static INCIDENT_STATUSES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3135,6 +3157,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_statuses.get` (`GET /v1/incident_statuses/{id}`).
     pub static INCIDENT_STATUSES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3174,6 +3198,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.list` (`GET /v2/incident_timestamps`).
     pub static INCIDENT_TIMESTAMPS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3199,6 +3225,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `incident_timestamps.get` (`GET /v2/incident_timestamps/{id}`).
     pub static INCIDENT_TIMESTAMPS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3238,6 +3266,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `severities.list` (`GET /v1/severities`).
     pub static SEVERITIES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3263,6 +3293,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `severities.get` (`GET /v1/severities/{id}`).
     pub static SEVERITIES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3302,6 +3334,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.list` (`GET /v2/custom_fields`).
     pub static CUSTOM_FIELDS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3327,6 +3361,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `custom_fields.get` (`GET /v2/custom_fields/{id}`).
     pub static CUSTOM_FIELDS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3366,6 +3402,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.list` (`GET /v2/catalog_types`).
     pub static CATALOG_TYPES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3391,6 +3429,8 @@ mod ops {
         params: &[],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `catalog_types.get` (`GET /v2/catalog_types/{id}`).
     pub static CATALOG_TYPES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3430,6 +3470,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `schedules.list` (`GET /v2/schedules`).
     pub static SCHEDULES_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3478,6 +3520,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `schedules.get` (`GET /v2/schedules/{id}`).
     pub static SCHEDULES_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3517,6 +3561,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `teams.list` (`GET /v3/teams`).
     pub static TEAMS_LIST: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3565,6 +3611,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Metadata of `teams.get` (`GET /v3/teams/{id}`).
     pub static TEAMS_GET: ::connector_sdk_runtime::meta::OperationMeta = ::connector_sdk_runtime::meta::OperationMeta {
@@ -3604,6 +3652,8 @@ mod ops {
         ],
         graphql: ::std::option::Option::None,
         file_url: ::std::option::Option::None,
+        body: ::connector_sdk_runtime::meta::BodyKind::Json,
+        transform: ::std::option::Option::None,
     };
     /// Every operation of the spec, entity by entity.
     pub static OPERATIONS: &[&::connector_sdk_runtime::meta::OperationMeta] = &[

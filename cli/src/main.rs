@@ -1132,6 +1132,8 @@ mod tests {
             params,
             graphql: None,
             file_url: None,
+            body: meta::BodyKind::Json,
+            transform: None,
         }
     }
 

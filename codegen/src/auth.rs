@@ -83,6 +83,12 @@ pub struct TokenRefresh {
     pub header: String,
     /// The token prefix (empty: the token alone).
     pub prefix: String,
+    /// `x-airbyte-token-extract`: token-answer fields that set server variables.
+    pub extract: Vec<String>,
+    /// `refresh_token` or `jwt_bearer`.
+    pub grant_type: String,
+    /// The flow's scopes joined by spaces (the claim of a `jwt_bearer` assertion).
+    pub scopes: String,
 }
 
 /// One auth scheme.
@@ -387,10 +393,28 @@ fn oauth2_refresh(node: &Value, at: &str) -> Result<Option<TokenRefresh>, SpecEr
         }
     }
     let grant = get("grant_type", "refresh_token");
-    if grant != "refresh_token" {
+    if grant != "refresh_token" && grant != "jwt_bearer" {
         return Err(SpecError::new(
             ptr(&cfg_at, "grant_type"),
-            format!("unsupported construct: grant_type `{grant}`; only `refresh_token` refreshes are supported (a jwt_bearer grant needs RS256 signing)"),
+            format!(
+                "unsupported construct: grant_type `{grant}`; use `refresh_token` or `jwt_bearer`"
+            ),
+        ));
+    }
+    let scopes: Vec<String> = flow
+        .and_then(|f| f.get("scopes"))
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.keys()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    if grant == "jwt_bearer" && scopes.is_empty() {
+        return Err(SpecError::new(
+            flows_at.clone(),
+            "a jwt_bearer flow needs `scopes`: the assertion asks for them",
         ));
     }
     let auth_style = get("auth_style", "body");
@@ -407,7 +431,30 @@ fn oauth2_refresh(node: &Value, at: &str) -> Result<Option<TokenRefresh>, SpecEr
             format!("`{body_format}` is not a body format; use form or json"),
         ));
     }
+    let extract_at = ptr(at, "x-airbyte-token-extract");
+    let extract: Vec<String> = match node.get("x-airbyte-token-extract") {
+        None => Vec::new(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                SpecError::new(&extract_at, "must be a list of token-answer field names")
+            })?,
+        Some(_) => {
+            return Err(SpecError::new(
+                &extract_at,
+                "must be a list of token-answer field names",
+            ))
+        }
+    };
     if url.is_empty() {
+        if !extract.is_empty() {
+            return Err(SpecError::new(
+                &extract_at,
+                "token values can only be extracted from a refresh: give the flow a `refreshUrl`",
+            ));
+        }
         return Ok(None);
     }
     Ok(Some(TokenRefresh {
@@ -416,6 +463,9 @@ fn oauth2_refresh(node: &Value, at: &str) -> Result<Option<TokenRefresh>, SpecEr
         body_format,
         header: get("header", "Authorization"),
         prefix: get("prefix", "Bearer"),
+        extract,
+        grant_type: grant,
+        scopes: scopes.join(" "),
     }))
 }
 

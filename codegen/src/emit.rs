@@ -13,8 +13,8 @@ use quote::{format_ident, quote};
 
 use crate::docs;
 use crate::model::{
-    Action, ArrayStyle, Entity, Operation, PageForm, Param, ParamKind, ParamLocation,
-    RecordElement, Spec,
+    Action, ArrayStyle, BodyKind, Entity, JExpr, JPart, JRoot, Operation, PageForm, Param,
+    ParamKind, ParamLocation, RecordElement, Spec,
 };
 use crate::normalize::OpenEnum;
 
@@ -258,6 +258,52 @@ fn kind_meta(kind: &ParamKind) -> TokenStream {
     }
 }
 
+/// A template part of a record transform, as a runtime `Part`.
+fn jpart(p: &JPart) -> TokenStream {
+    let rt = rt();
+    match p {
+        JPart::Text(t) => quote!(#rt::transform::Part::Text(#t)),
+        JPart::Expr(e) => {
+            let e = jexpr(e);
+            quote!(#rt::transform::Part::Expr(#e))
+        }
+    }
+}
+
+fn jexpr(e: &JExpr) -> TokenStream {
+    let rt = rt();
+    match e {
+        JExpr::Path(root, path) => {
+            let root = match root {
+                JRoot::Record => quote!(#rt::transform::Root::Record),
+                JRoot::Config => quote!(#rt::transform::Root::Config),
+            };
+            quote!(#rt::transform::Expr::Path(#root, &[#(#path),*]))
+        }
+        JExpr::Lit(s) => quote!(#rt::transform::Expr::Lit(#s)),
+        JExpr::Not(inner) => {
+            let inner = jexpr(inner);
+            quote!(#rt::transform::Expr::Not(&#inner))
+        }
+        JExpr::Replace(inner, from, to) => {
+            let inner = jexpr(inner);
+            quote!(#rt::transform::Expr::Replace(&#inner, #from, #to))
+        }
+        JExpr::Lower(inner) => {
+            let inner = jexpr(inner);
+            quote!(#rt::transform::Expr::Lower(&#inner))
+        }
+        JExpr::Upper(inner) => {
+            let inner = jexpr(inner);
+            quote!(#rt::transform::Expr::Upper(&#inner))
+        }
+        JExpr::Trim(inner) => {
+            let inner = jexpr(inner);
+            quote!(#rt::transform::Expr::Trim(&#inner))
+        }
+    }
+}
+
 /// `OperationMeta` statics.
 fn op_meta(op: &Operation) -> TokenStream {
     let rt = rt();
@@ -342,6 +388,36 @@ fn op_meta(op: &Operation) -> TokenStream {
         }
     });
     let file_url = opt_str(op.file_url.as_deref());
+    let transform = match &op.transform {
+        None => quote!(::std::option::Option::None),
+        Some(t) => {
+            let outputs = t.outputs.iter().map(|(name, parts)| {
+                let parts = parts.iter().map(jpart);
+                quote!((#name, &[#(#parts),*]))
+            });
+            let filter = match &t.filter {
+                None => quote!(::std::option::Option::None),
+                Some(parts) => {
+                    let parts = parts.iter().map(jpart);
+                    quote!(::std::option::Option::Some(&[#(#parts),*]))
+                }
+            };
+            quote!(::std::option::Option::Some(&#rt::transform::RecordTransform {
+                outputs: &[#(#outputs),*],
+                filter: #filter,
+            }))
+        }
+    };
+    let body_kind = match &op.body_kind {
+        BodyKind::Json => quote!(#rt::meta::BodyKind::Json),
+        BodyKind::JsonArray => quote!(#rt::meta::BodyKind::JsonArray),
+        BodyKind::Form => quote!(#rt::meta::BodyKind::Form),
+        BodyKind::FreeForm => quote!(#rt::meta::BodyKind::FreeForm),
+        BodyKind::Related { file, mime } => {
+            let mime = opt_str(mime.as_deref());
+            quote!(#rt::meta::BodyKind::Related { file: #file, mime: #mime })
+        }
+    };
     let graphql = match &op.graphql {
         None => quote!(::std::option::Option::None),
         Some(g) => {
@@ -389,6 +465,8 @@ fn op_meta(op: &Operation) -> TokenStream {
             params: &[#(#params),*],
             graphql: #graphql,
             file_url: #file_url,
+            body: #body_kind,
+            transform: #transform,
         };
     }
 }
@@ -447,7 +525,10 @@ fn operation(op: &Operation) -> TokenStream {
         .iter()
         .partition(|i| op.action.is_write() && i.p.location == ParamLocation::Body);
     let body_ty = body_ident(op);
-    let body_struct = if body_infos.is_empty() {
+    let free_form = free_form_write(op);
+    let body_struct = if free_form {
+        free_form_body_struct(op)
+    } else if body_infos.is_empty() {
         quote!()
     } else {
         body_struct(op, &body_infos)
@@ -492,7 +573,7 @@ fn operation(op: &Operation) -> TokenStream {
     } else {
         quote!(Default,)
     };
-    let (body_field, deny_unknown) = if body_infos.is_empty() {
+    let (body_field, deny_unknown) = if body_infos.is_empty() && !free_form {
         (quote!(), quote!(#[serde(deny_unknown_fields)]))
     } else {
         let doc = format!(" The request body (`{}`).", body_ty);
@@ -693,6 +774,50 @@ fn operation(op: &Operation) -> TokenStream {
             type IntoFuture = #rt::BoxFuture<Self::Output>;
             fn into_future(self) -> Self::IntoFuture {
                 ::std::future::IntoFuture::into_future(self.0)
+            }
+        }
+    }
+}
+
+/// A write whose body is a free-form JSON object.
+fn free_form_write(op: &Operation) -> bool {
+    op.action.is_write() && op.body_kind == BodyKind::FreeForm
+}
+
+/// The body struct of a write with a free-form JSON object body: any fields.
+fn free_form_body_struct(op: &Operation) -> TokenStream {
+    let body_ty = body_ident(op);
+    let doc = docs::raw_attrs(&format!(
+        "The JSON body of `{}.{}` (`{} {}`): a free-form object. Add its fields with\n[`{body_ty}::field`].",
+        op.entity,
+        op.action.as_str(),
+        op.method,
+        op.path
+    ));
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[non_exhaustive]
+        pub struct #body_ty {
+            /// The fields, sent as given.
+            #[serde(flatten)]
+            pub fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+
+        impl #body_ty {
+            /// An empty body.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Sets the field `name` to `value`.
+            pub fn field(
+                mut self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                value: impl ::std::convert::Into<::serde_json::Value>,
+            ) -> Self {
+                self.fields.insert(name.into(), value.into());
+                self
             }
         }
     }
@@ -910,17 +1035,14 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
             .iter()
             .partition(|i| op.action.is_write() && i.p.location == ParamLocation::Body);
         let positional: Vec<&&ParamInfo<'_>> = infos.iter().filter(|i| i.positional).collect();
-        let body_arg = if body_infos.is_empty() {
-            quote!()
-        } else {
+        let has_body = !body_infos.is_empty() || free_form_write(op);
+        let body_arg = if has_body {
             let ty = body_ident(op);
             quote!(body: #ty)
-        };
-        let body_init = if body_infos.is_empty() {
-            quote!()
         } else {
-            quote!(body,)
+            quote!()
         };
+        let body_init = if has_body { quote!(body,) } else { quote!() };
         let args = positional.iter().map(|i| {
             let f = &i.ident;
             match i.p.kind {
@@ -960,7 +1082,7 @@ fn entity_handle(spec: &Spec, entity: &Entity) -> TokenStream {
             }
             Action::Download => quote!(#rt::requests::DownloadRequest),
         };
-        let args = args.chain((!body_infos.is_empty()).then_some(body_arg));
+        let args = args.chain(has_body.then_some(body_arg));
         let doc = docs::attrs(&format!(
             "{}\n\n{}\n\n`{} {}`",
             if op.summary.is_empty() {

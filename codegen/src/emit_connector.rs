@@ -291,6 +291,8 @@ fn auth_scheme_meta(s: &AuthScheme) -> TokenStream {
         Some(r) => {
             let (url, style, format, header, prefix) =
                 (&r.url, &r.auth_style, &r.body_format, &r.header, &r.prefix);
+            let extract = &r.extract;
+            let (grant, scopes) = (&r.grant_type, &r.scopes);
             quote! {
                 ::std::option::Option::Some(#rt::meta::TokenRefreshMeta {
                     url: #url,
@@ -298,6 +300,9 @@ fn auth_scheme_meta(s: &AuthScheme) -> TokenStream {
                     body_format: #format,
                     header: #header,
                     prefix: #prefix,
+                    extract: &[#(#extract),*],
+                    grant_type: #grant,
+                    scopes: #scopes,
                 })
             }
         }

@@ -263,6 +263,10 @@ pub struct Operation {
     pub graphql: Option<Graphql>,
     /// A two-step download's `x-airbyte-file-url`.
     pub file_url: Option<String>,
+    /// How the body properties travel.
+    pub body_kind: BodyKind,
+    /// The record transform and filter.
+    pub transform: Option<Transform>,
     /// `x-airbyte-preferred-for-check`.
     pub preferred_for_check: bool,
     /// JSON pointer of the operation in the spec.
@@ -563,6 +567,13 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     for (pointer, name) in &hoisted {
         hoist_schema(&mut doc, pointer, name);
     }
+    // A transform's outputs are text fields of the record type: added to an object record,
+    // or the whole record for a bare value (which the transform replaces).
+    for (op, _) in &built {
+        if let Some(t) = op.transform.as_ref().filter(|t| !t.outputs.is_empty()) {
+            add_transform_outputs(&mut doc, &op.record_component, t);
+        }
+    }
     for (op, _) in built {
         match entities.iter_mut().find(|e| e.name == op.entity) {
             Some(e) => e.operations.push(op),
@@ -649,6 +660,20 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     let auth = crate::auth::read(&doc, &env_prefix)?;
     check_credential_headers(&entities, &auth)?;
     let (config, config_params) = read_config(&doc, &mut entities)?;
+    // Extracted token values set server variables (the base URL follows them).
+    for scheme in &auth {
+        for name in scheme.refresh.iter().flat_map(|r| &r.extract) {
+            if !config.iter().any(|c| &c.name == name && c.server_variable) {
+                return Err(SpecError::new(
+                    ptr(
+                        &ptr("/components/securitySchemes", &scheme.key),
+                        "x-airbyte-token-extract",
+                    ),
+                    format!("`{name}` is not a server variable; a token value can only set a variable of `servers[0].url`"),
+                ));
+            }
+        }
+    }
     let error_check = read_error_check(info)?;
     crate::extensions::check(&doc, &entities)?;
 
@@ -763,9 +788,11 @@ fn build_operation(
         ));
     }
     let mut graphql = None;
+    let mut body_kind = BodyKind::Json;
     if with_body {
-        let (body, gql) = body_params(doc, at, node)?;
+        let (body, gql, kind) = body_params(doc, at, node)?;
         graphql = gql;
+        body_kind = kind;
         for p in body {
             if params.iter().any(|q| q.name == p.name) {
                 return Err(SpecError::new(
@@ -832,6 +859,7 @@ fn build_operation(
             "unsupported construct: no `200` response with `application/json` content; each operation needs one",
         ));
     }
+    let transform = read_transform(node, at)?;
     let extractor_ptr = ptr(at, "x-airbyte-record-extractor");
     let extractor = text(node, "x-airbyte-record-extractor");
     // A write's record is taken like a `get`'s: one element.
@@ -1054,6 +1082,8 @@ fn build_operation(
         no_pagination,
         graphql,
         file_url,
+        body_kind,
+        transform,
         preferred_for_check: node
             .get("x-airbyte-preferred-for-check")
             .and_then(Value::as_bool)
@@ -1508,7 +1538,8 @@ fn choose_pagination(
         k.contains("cursor")
             || k.contains("token")
             || k == "next"
-            || k == "after"
+            // `after`, `next_after` (HubSpot-style `paging.next.after`)
+            || k.ends_with("after")
             || k == "nextpage"
     };
     let mut best: Option<(u8, Pagination)> = None;
@@ -2338,6 +2369,26 @@ fn check_credential_headers(
     Ok(())
 }
 
+/// How an operation's body properties travel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    /// A JSON object.
+    Json,
+    /// A JSON array of one object (`type: array` bodies).
+    JsonArray,
+    /// `application/x-www-form-urlencoded`, nested values bracket-flattened.
+    Form,
+    /// A free-form JSON object (no properties): every non-path/query/header param.
+    FreeForm,
+    /// `multipart/related`: JSON part, then the file from a base64 param.
+    Related {
+        /// `x-airbyte-upload-file-param`.
+        file: String,
+        /// The `file_mime_type` property, when the body has one.
+        mime: Option<String>,
+    },
+}
+
 /// A GraphQL body (`x-airbyte-body-type: {type: graphql}`): the runtime sends
 /// `{"query", "variables", "operationName"}` built from the operation's params.
 #[derive(Debug, Clone, PartialEq)]
@@ -2474,10 +2525,10 @@ fn body_params(
     doc: &Value,
     at: &str,
     node: &Value,
-) -> Result<(Vec<Param>, Option<Graphql>), SpecError> {
+) -> Result<(Vec<Param>, Option<Graphql>, BodyKind), SpecError> {
     let body_at = ptr(at, "requestBody");
     let Some(body) = node.get("requestBody") else {
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, BodyKind::Json));
     };
     let (body, body_at) = deref(doc, body, &body_at);
     let graphql = match body.get("x-airbyte-body-type") {
@@ -2491,26 +2542,68 @@ fn body_params(
             "a request body needs `content`",
         ));
     };
-    let Some(media) = content.get("application/json") else {
+    let (media_type, mut kind) = if content.contains_key("application/json") {
+        ("application/json", BodyKind::Json)
+    } else if content.contains_key("application/x-www-form-urlencoded") {
+        ("application/x-www-form-urlencoded", BodyKind::Form)
+    } else if content.contains_key("multipart/related") {
+        let Some(file) = node
+            .get("x-airbyte-upload-file-param")
+            .and_then(Value::as_str)
+        else {
+            return Err(SpecError::new(
+                ptr(&content_at, "multipart/related"),
+                "a `multipart/related` body needs `x-airbyte-upload-file-param: <the base64 property holding the file>` on the operation",
+            ));
+        };
+        (
+            "multipart/related",
+            BodyKind::Related {
+                file: file.to_string(),
+                mime: None,
+            },
+        )
+    } else {
         let kinds: Vec<&str> = content.keys().filter_map(Value::as_str).collect();
         return Err(SpecError::new(
             &content_at,
-            format!("unsupported construct: a `{}` request body; only `application/json` bodies are generated", kinds.join("`, `")),
+            format!("unsupported construct: a `{}` request body; `application/json`, `application/x-www-form-urlencoded` and `multipart/related` bodies are generated", kinds.join("`, `")),
         ));
     };
-    let schema_at = ptr(&ptr(&content_at, "application/json"), "schema");
+    let media = &content[media_type];
+    let schema_at = ptr(&ptr(&content_at, media_type), "schema");
     let Some(schema) = media.get("schema") else {
-        return Ok((Vec::new(), graphql));
+        return Ok((Vec::new(), graphql, kind));
     };
-    let (schema, schema_at) = deref(doc, schema, &schema_at);
+    let (mut schema, mut schema_at) = deref(doc, schema, &schema_at);
+    // An array body of one object (`[{...}]`): its fields are the items' properties.
+    if kind == BodyKind::Json && non_null_type(schema).unwrap_or(None).as_deref() == Some("array") {
+        let items_at = ptr(&schema_at, "items");
+        let Some(items) = schema.get("items") else {
+            return Err(SpecError::new(&items_at, "an array body needs `items`"));
+        };
+        let (items, items_at) = deref(doc, items, &items_at);
+        if items.get("properties").is_none() {
+            return Err(SpecError::new(
+                &items_at,
+                "unsupported construct: an array body whose items are not objects with `properties`; name the fields of its elements",
+            ));
+        }
+        (schema, schema_at, kind) = (items, items_at, BodyKind::JsonArray);
+    }
     let Some(Value::Mapping(props)) = schema.get("properties") else {
         // A GraphQL body's schema may be a bare `type: object`: the template is the body.
         if graphql.is_some() {
-            return Ok((Vec::new(), graphql));
+            return Ok((Vec::new(), graphql, kind));
+        }
+        // A free-form object: every param that is not a path, query or header one.
+        let closed = matches!(schema.get("additionalProperties"), Some(Value::Bool(false)));
+        if kind == BodyKind::Json && !closed {
+            return Ok((Vec::new(), graphql, BodyKind::FreeForm));
         }
         return Err(SpecError::new(
             &schema_at,
-            "unsupported construct: a request body that is not an object with `properties` (an array or a free-form object); name its fields",
+            "unsupported construct: a request body that is not an object with `properties`; name its fields",
         ));
     };
     let required: Vec<&str> = schema
@@ -2581,5 +2674,314 @@ fn body_params(
             name,
         });
     }
-    Ok((out, graphql))
+    if let BodyKind::Related { file, mime } = &mut kind {
+        if !out.iter().any(|p| &p.name == file) {
+            return Err(SpecError::new(
+                ptr(at, "x-airbyte-upload-file-param"),
+                format!("`{file}` is no property of the request body; name the base64 property that holds the file"),
+            ));
+        }
+        *mime = out
+            .iter()
+            .any(|p| p.name == "file_mime_type")
+            .then(|| "file_mime_type".to_string());
+    }
+    Ok((out, graphql, kind))
+}
+
+/// The root of a transform path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JRoot {
+    /// `record`.
+    Record,
+    /// `config`.
+    Config,
+}
+
+/// A compiled expression of the Jinja subset transforms and filters use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JExpr {
+    /// `record.a.b` or `config.x`.
+    Path(JRoot, Vec<String>),
+    /// `'text'`.
+    Lit(String),
+    /// `not x`.
+    Not(Box<JExpr>),
+    /// `x | replace('a', 'b')`.
+    Replace(Box<JExpr>, String, String),
+    /// `x | lower`.
+    Lower(Box<JExpr>),
+    /// `x | upper`.
+    Upper(Box<JExpr>),
+    /// `x | trim`.
+    Trim(Box<JExpr>),
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JPart {
+    /// Literal text.
+    Text(String),
+    /// `{{ expr }}`.
+    Expr(JExpr),
+}
+
+/// `x-airbyte-record-transform` and `x-airbyte-record-filter`, compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transform {
+    /// Output field → template.
+    pub outputs: Vec<(String, Vec<JPart>)>,
+    /// The filter, for collections.
+    pub filter: Option<Vec<JPart>>,
+}
+
+const JINJA_HELP: &str = "supported: `{{ record.a.b }}`, `{{ config.x }}`, `'text'`, `not`, and the filters `replace('a', 'b')`, `lower`, `upper`, `trim`";
+
+/// Compiles a template of the Jinja subset (see [`JExpr`]).
+fn compile_template(template: &str, at: &str) -> Result<Vec<JPart>, SpecError> {
+    let bad = |why: String| {
+        SpecError::new(
+            at,
+            format!("unsupported construct: {why} in `{template}`; {JINJA_HELP}"),
+        )
+    };
+    if template.contains("{%") || template.contains("{#") {
+        return Err(bad("a Jinja statement or comment".into()));
+    }
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            parts.push(JPart::Text(rest[..start].to_string()));
+        }
+        let Some(end) = rest[start..].find("}}") else {
+            return Err(bad("an unclosed `{{`".into()));
+        };
+        let inner = &rest[start + 2..start + end];
+        let tokens = tokenize(inner).map_err(&bad)?;
+        let mut pos = 0;
+        let e = parse_jexpr(&tokens, &mut pos).map_err(&bad)?;
+        if pos != tokens.len() {
+            return Err(bad(format!(
+                "`{}` after the expression",
+                tokens[pos..].join(" ")
+            )));
+        }
+        parts.push(JPart::Expr(e));
+        rest = &rest[start + end + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(JPart::Text(rest.to_string()));
+    }
+    Ok(parts)
+}
+
+fn tokenize(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' || c == '"' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != c {
+                j += 1;
+            }
+            if j == chars.len() {
+                return Err("an unclosed string".into());
+            }
+            out.push(chars[i..=j].iter().collect());
+            i = j + 1;
+        } else if c.is_alphanumeric() || c == '_' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            out.push(chars[i..j].iter().collect());
+            i = j;
+        } else if ".|(),".contains(c) {
+            out.push(c.to_string());
+            i += 1;
+        } else {
+            return Err(format!("the character `{c}`"));
+        }
+    }
+    Ok(out)
+}
+
+fn string_lit(t: Option<&String>) -> Option<String> {
+    let t = t?;
+    let q = t.chars().next()?;
+    ((q == '\'' || q == '"') && t.len() >= 2).then(|| t[1..t.len() - 1].to_string())
+}
+
+/// expr := 'not' expr | primary ('|' filter)*
+fn parse_jexpr(t: &[String], pos: &mut usize) -> Result<JExpr, String> {
+    if t.get(*pos).map(String::as_str) == Some("not") {
+        *pos += 1;
+        return Ok(JExpr::Not(Box::new(parse_jexpr(t, pos)?)));
+    }
+    let mut e = parse_primary(t, pos)?;
+    while t.get(*pos).map(String::as_str) == Some("|") {
+        *pos += 1;
+        let name = t
+            .get(*pos)
+            .cloned()
+            .ok_or("a filter name missing after `|`")?;
+        *pos += 1;
+        e = match name.as_str() {
+            "replace" => {
+                let expect = |pos: &mut usize, tok: &str| {
+                    if t.get(*pos).map(String::as_str) == Some(tok) {
+                        *pos += 1;
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "`replace` needs `('from', 'to')` (expected `{tok}`)"
+                        ))
+                    }
+                };
+                expect(pos, "(")?;
+                let from = string_lit(t.get(*pos)).ok_or("`replace` takes two quoted strings")?;
+                *pos += 1;
+                expect(pos, ",")?;
+                let to = string_lit(t.get(*pos)).ok_or("`replace` takes two quoted strings")?;
+                *pos += 1;
+                expect(pos, ")")?;
+                JExpr::Replace(Box::new(e), from, to)
+            }
+            "lower" => JExpr::Lower(Box::new(e)),
+            "upper" => JExpr::Upper(Box::new(e)),
+            "trim" => JExpr::Trim(Box::new(e)),
+            other => return Err(format!("the filter `{other}`")),
+        };
+    }
+    Ok(e)
+}
+
+fn parse_primary(t: &[String], pos: &mut usize) -> Result<JExpr, String> {
+    let tok = t.get(*pos).cloned().ok_or("an empty expression")?;
+    *pos += 1;
+    if let Some(s) = string_lit(Some(&tok)) {
+        return Ok(JExpr::Lit(s));
+    }
+    if tok == "(" {
+        let e = parse_jexpr(t, pos)?;
+        if t.get(*pos).map(String::as_str) != Some(")") {
+            return Err("an unclosed `(`".into());
+        }
+        *pos += 1;
+        return Ok(e);
+    }
+    let root = match tok.as_str() {
+        "record" => JRoot::Record,
+        "config" => JRoot::Config,
+        other => return Err(format!("the name `{other}`")),
+    };
+    let mut path = Vec::new();
+    while t.get(*pos).map(String::as_str) == Some(".") {
+        let field = t
+            .get(*pos + 1)
+            .cloned()
+            .ok_or("a field name missing after `.`")?;
+        if !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(format!("the field `{field}`"));
+        }
+        path.push(field);
+        *pos += 2;
+    }
+    if root == JRoot::Config && path.len() != 1 {
+        return Err("`config` takes one key (`config.region`)".into());
+    }
+    Ok(JExpr::Path(root, path))
+}
+
+/// Reads an operation's `x-airbyte-record-transform` and `x-airbyte-record-filter`.
+fn read_transform(node: &Value, at: &str) -> Result<Option<Transform>, SpecError> {
+    let mut outputs = Vec::new();
+    if let Some(t) = node.get("x-airbyte-record-transform") {
+        let t_at = ptr(at, "x-airbyte-record-transform");
+        let Value::Mapping(m) = t else {
+            return Err(SpecError::new(
+                &t_at,
+                "must be a mapping of output fields to templates",
+            ));
+        };
+        for (k, v) in m {
+            let name = k.as_str().unwrap_or_default().to_string();
+            let here = ptr(&t_at, &name);
+            let Some(template) = v.as_str() else {
+                return Err(SpecError::new(&here, "must be a template string"));
+            };
+            outputs.push((name, compile_template(template, &here)?));
+        }
+    }
+    let filter = match node.get("x-airbyte-record-filter") {
+        None => None,
+        Some(v) => {
+            let f_at = ptr(at, "x-airbyte-record-filter");
+            let template = v
+                .as_str()
+                .ok_or_else(|| SpecError::new(&f_at, "must be a template string"))?;
+            Some(compile_template(template, &f_at)?)
+        }
+    };
+    if outputs.is_empty() && filter.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Transform { outputs, filter }))
+}
+
+/// Adds a transform's outputs to the record schema `component` (see the caller).
+fn add_transform_outputs(doc: &mut Value, component: &str, t: &Transform) {
+    let Some(Value::Mapping(schemas)) =
+        doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+    else {
+        return;
+    };
+    let Some(schema) = schemas.get_mut(component) else {
+        return;
+    };
+    let string = || {
+        let mut m = serde_yaml_ng::Mapping::new();
+        m.insert(Value::from("type"), Value::from("string"));
+        Value::Mapping(m)
+    };
+    let is_object = schema.get("properties").is_some()
+        || schema.get("allOf").is_some()
+        || non_null_type(schema).unwrap_or(None).as_deref() == Some("object");
+    if is_object {
+        if let Value::Mapping(m) = schema {
+            let props = m
+                .entry(Value::from("properties"))
+                .or_insert_with(|| Value::Mapping(Default::default()));
+            if let Value::Mapping(props) = props {
+                for (name, _) in &t.outputs {
+                    props
+                        .entry(Value::from(name.as_str()))
+                        .or_insert_with(string);
+                }
+            }
+        }
+        return;
+    }
+    let mut props = serde_yaml_ng::Mapping::new();
+    for (name, _) in &t.outputs {
+        props.insert(Value::from(name.as_str()), string());
+    }
+    let mut m = serde_yaml_ng::Mapping::new();
+    m.insert(Value::from("type"), Value::from("object"));
+    m.insert(
+        Value::from("required"),
+        Value::Sequence(
+            t.outputs
+                .iter()
+                .map(|(n, _)| Value::from(n.as_str()))
+                .collect(),
+        ),
+    );
+    m.insert(Value::from("properties"), Value::Mapping(props));
+    *schema = Value::Mapping(m);
 }

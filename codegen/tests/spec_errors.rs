@@ -575,10 +575,16 @@ fn auth_schemes_from_the_spec() {
             "/components/securitySchemes/tallyPatAuth/type",
             "unsupported construct",
         ),
+        // A jwt_bearer grant asks for the flow's scopes: a flow without any is refused.
         (
             two.replace("{auth_style: basic}", "{grant_type: jwt_bearer}"),
+            "/components/securitySchemes/tallyOAuth/flows",
+            "a jwt_bearer flow needs `scopes`",
+        ),
+        (
+            two.replace("{auth_style: basic}", "{grant_type: saml2_bearer}"),
             "/components/securitySchemes/tallyOAuth/x-airbyte-token-refresh/grant_type",
-            "jwt_bearer",
+            "grant_type `saml2_bearer`",
         ),
     ] {
         let e = parse("spec/demo.yaml", &edit).unwrap_err();

@@ -766,3 +766,67 @@ async fn configuration_values_are_typed_and_defaults_stand_in_for_them() {
     assert!(e.to_string().contains("page_cap"), "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn record_transforms_and_filters_apply_before_records_are_returned() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ports/refs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "ports": ["ports/rotterdam", "ports/kiel"]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/notices"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true,
+            "notices": [
+                {"id": "n1", "text": "Buoy moved", "retracted": false, "author": {"name": "Ada"}},
+                {"id": "n2", "text": "Wrong", "retracted": true, "author": {"name": "Bo"}},
+            ],
+            "next": "c2",
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/notices"))
+        .and(query_param("cursor", "c2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true,
+            "notices": [{"id": "n3", "text": "Dredging", "author": null}],
+            "next": null,
+        })))
+        .mount(&server)
+        .await;
+    let c = TidewaterConnector::builder()
+        .auth(TidewaterAuthConfig::new("tok_1"))
+        .base_url(&server.uri())
+        .expect("a local base URL")
+        .harbour("kb")
+        .zone("north")
+        .no_retries()
+        .build()
+        .expect("the connector builds");
+    // Bare names become objects of the transform's outputs.
+    let refs = c.port_refs().list().await.expect("the refs");
+    let keys: Vec<&str> = refs.data.iter().map(|r| r.port_key.as_str()).collect();
+    assert_eq!(keys, ["rotterdam", "kiel"]);
+    // Outputs are merged over object records; the retracted notice is gone; paging goes on
+    // from the unfiltered page's cursor.
+    let all: Vec<models::Notice> = c.notices().list().stream().try_collect().await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["n1", "n3"]);
+    assert_eq!(all[0].author_upper.as_deref(), Some("ADA"));
+    assert_eq!(all[0].zone.as_deref(), Some("zone north"));
+    assert_eq!(
+        all[1].author_upper.as_deref(),
+        Some("NONE"),
+        "a missing value renders as None"
+    );
+    // The untyped path returns the same records.
+    let raw = c.execute("notices", "list", json!({})).await.unwrap();
+    assert_eq!(raw["data"].as_array().unwrap().len(), 1);
+    assert_eq!(raw["data"][0]["zone"], "zone north");
+    assert_eq!(raw["meta"]["next_cursor"], "c2");
+}

@@ -28,24 +28,30 @@
 //! the declared body properties sent set on it. An update sets the declared body properties
 //! sent (`PATCH`, `POST`), or for a `PUT` also removes those of the body schema not sent;
 //! the id and fields outside the body schema stay. Body members the operation does not
-//! declare are ignored. The answer has the lowest 2xx status the operation declares: the
-//! record where the record extractor puts it, nothing for a bodiless answer (a 204), and
-//! for a delete that declares its own answer schema (`{archived, id}`) an object of that
-//! schema with `id` the deleted record's id and top-level booleans `true`. Lists scoped by
-//! a parent path parameter (`/boards/{board_id}/cards`) are not filtered by it, created
-//! records included. The store is per emulator, behind a lock, and never changes
-//! [`Backend::record`] (the synthesized data).
+//! declare are ignored; a free-form body's members naming record properties are set, and
+//! an array body sets the array properties its elements speak of (see [`from_elements`]).
+//! A write-only entity's writes each make a fresh record that nothing reads back, once
+//! its parents (`board_id`) are found. The answer has the lowest 2xx status the operation
+//! declares: the record where the record extractor puts it, nothing for a bodiless answer
+//! (a 204), and for a delete that declares its own answer schema (`{archived, id}`) an
+//! object of that schema with `id` the deleted record's id and top-level booleans `true`.
+//! Lists scoped by a parent path parameter (`/boards/{board_id}/cards`) are not filtered
+//! by it, created records included. The store is per emulator, behind a lock, and never
+//! changes [`Backend::record`] (the synthesized data).
 
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{Map, Value};
 
+use super::bodies;
 use super::data::{RecordShape, Synth};
 use super::envelope::{Fill, Node};
 use super::ops::{self, wire_text, Carrier, Loc, MetaSrc, Paging, Role, State};
 use super::routes::Verb;
-use super::spec::{self, percent_encode, Action, Catalog, Key, Kind, Shape};
+use super::spec::{
+    self, percent_encode, Action, BodyDef, BodyKind, Catalog, Items, Key, Kind, Media, Shape,
+};
 use super::writes::{self, EntityWrites};
 
 /// Entities with at most this many records keep every rendered record in memory.
@@ -185,7 +191,10 @@ impl Backend {
             serde_json::from_str(spec_json).map_err(|e| format!("spec is not valid JSON: {e}"))?;
         let catalog: Catalog = spec::load(&root)?;
         for name in counts.keys() {
-            if catalog.entity_index(name).is_none() {
+            if catalog
+                .entity_index(name)
+                .is_none_or(|e| !catalog.entities[e].readable)
+            {
                 tracing::warn!(entity = %name, "emulator: count given for an entity the spec does not serve");
             }
         }
@@ -194,6 +203,10 @@ impl Backend {
                 .entities
                 .iter()
                 .map(|e| {
+                    if !e.readable {
+                        // A write-only entity has no records.
+                        return 0;
+                    }
                     let n = counts.get(&e.name).copied().or(default_count).unwrap_or(
                         if e.paginated() {
                             DEFAULT_PAGINATED_COUNT
@@ -247,7 +260,7 @@ impl Backend {
     /// The records created by writes that still exist, oldest first, as a `get` of the
     /// entity's record schema answers them now.
     pub(crate) fn written(&self, entity: &str) -> Vec<Value> {
-        let Some(e) = self.synth.catalog.entity_index(entity) else {
+        let Some(e) = self.readable_index(entity) else {
             return Vec::new();
         };
         let guard = self.writes();
@@ -263,7 +276,7 @@ impl Backend {
     /// updates, without deleted ones, then the created ones), or `None` for an unknown
     /// entity.
     pub(crate) fn current(&self, entity: &str) -> Option<Vec<Value>> {
-        let e = self.synth.catalog.entity_index(entity)?;
+        let e = self.readable_index(entity)?;
         let guard = self.writes();
         let w = &guard[e];
         let count = self.synth.counts[e];
@@ -285,14 +298,25 @@ impl Backend {
         Some(Value::Object(rec))
     }
 
-    /// Entity names sorted by name.
+    /// The served entity names (those with a read; not the write-only ones), sorted by
+    /// name.
     pub(crate) fn entities(&self) -> Vec<String> {
         self.synth
             .catalog
             .entities
             .iter()
+            .filter(|e| e.readable)
             .map(|e| e.name.clone())
             .collect()
+    }
+
+    /// Index of the entity with this name when it has records to read (not a write-only
+    /// one).
+    fn readable_index(&self, entity: &str) -> Option<usize> {
+        let catalog = &self.synth.catalog;
+        catalog
+            .entity_index(entity)
+            .filter(|&e| catalog.entities[e].readable)
     }
 
     /// The parsed spec.
@@ -302,15 +326,12 @@ impl Backend {
 
     /// Number of records of an entity.
     pub(crate) fn count(&self, entity: &str) -> Option<usize> {
-        self.synth
-            .catalog
-            .entity_index(entity)
-            .map(|e| self.synth.counts[e])
+        self.readable_index(entity).map(|e| self.synth.counts[e])
     }
 
     /// Record `index` of `entity`, exactly as served.
     pub(crate) fn record(&self, entity: &str, index: usize) -> Option<Value> {
-        let e = self.synth.catalog.entity_index(entity)?;
+        let e = self.readable_index(entity)?;
         if index >= self.synth.counts[e] {
             return None;
         }
@@ -322,7 +343,7 @@ impl Backend {
     /// One top-level field of record `index` of `entity`, rendered on its own (cheaper than
     /// the whole record, and equal to the record's value); `None` when the record omits it.
     pub(crate) fn field_value(&self, entity: &str, index: usize, field: &str) -> Option<Value> {
-        let e = self.synth.catalog.entity_index(entity)?;
+        let e = self.readable_index(entity)?;
         if index >= self.synth.counts[e] {
             return None;
         }
@@ -372,9 +393,14 @@ impl Backend {
     /// Runs a write of the Airbyte `/execute` route: `params` hold the path parameters and
     /// the body properties flat (`id` stands for the parameter naming the record when that
     /// one is absent); the body is the params named as body properties, plus the body
-    /// defaults for those not given (a client always sends them). The body is checked as
-    /// the API route checks it; a missing path parameter is a 400. Answers
-    /// `{"result": <record, or {} without an answer body>, "connector_metadata": {}}`.
+    /// defaults for those not given (a client always sends them); for a form body, text
+    /// values are read as the schema's types as on the wire. A free-form body is every
+    /// param but the path, query and header parameters (and `id` standing for the record's
+    /// key); an array body is `params.items` (or `params.body`) when that is an array, else
+    /// one element made of the params named as the items' properties (plus their
+    /// defaults). The body is checked as the API route checks it; a missing path parameter
+    /// is a 400. Answers `{"result": <record, or {} without an answer body>,
+    /// "connector_metadata": {}}`.
     pub(crate) fn execute_write(
         &self,
         op: usize,
@@ -393,6 +419,7 @@ impl Backend {
         };
         let mut pairs = Vec::new();
         let mut body = Map::new();
+        let mut named: Vec<&str> = Vec::new();
         for p in &o.params {
             match p.loc {
                 Loc::Body => {
@@ -401,10 +428,14 @@ impl Backend {
                     }
                 }
                 Loc::Path => match value(&p.name).and_then(wire_text) {
-                    Some(t) => pairs.push((p.name.clone(), t)),
+                    Some(t) => {
+                        named.push(&p.name);
+                        pairs.push((p.name.clone(), t));
+                    }
                     None => return Err(ops::missing(&p.name, "path parameter")),
                 },
                 Loc::Query | Loc::Header => {
+                    named.push(&p.name);
                     pairs.extend(
                         value(&p.name)
                             .and_then(wire_text)
@@ -413,20 +444,78 @@ impl Backend {
                 }
             }
         }
-        for p in o.params.iter().filter(|p| p.loc == Loc::Body) {
-            p.check_body(&body)?;
+        let body = match &o.body {
+            Some(BodyDef {
+                kind: BodyKind::Free,
+                ..
+            }) => Value::Object(
+                params
+                    .iter()
+                    .filter(|(k, v)| {
+                        let key_alias = key.is_some() && *k == "id";
+                        !(v.is_null() || named.contains(&k.as_str()) || key_alias)
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            Some(BodyDef {
+                kind: BodyKind::Array(items),
+                ..
+            }) => match ["items", "body"]
+                .iter()
+                .find_map(|k| params.get(*k).filter(|v| v.is_array()))
+            {
+                Some(given) => given.clone(),
+                None => {
+                    let element = match items {
+                        Items::Object(props) => {
+                            let mut element = Map::new();
+                            for p in props {
+                                if let Some(v) = value(&p.name).or(p.default.as_ref()) {
+                                    element.insert(p.name.clone(), v.clone());
+                                }
+                            }
+                            Value::Object(element)
+                        }
+                        Items::Value(p) => value(&p.name)
+                            .cloned()
+                            .ok_or_else(|| ops::missing("items", "body property"))?,
+                    };
+                    Value::Array(vec![element])
+                }
+            },
+            Some(def) if !def.media.contains(&Media::Json) => {
+                Value::Object(bodies::coerce_form(&body, &def.schema)?)
+            }
+            _ => Value::Object(body),
+        };
+        if let Value::Object(members) = &body {
+            for p in o.params.iter().filter(|p| p.loc == Loc::Body) {
+                p.check_body(members)?;
+            }
+        }
+        if let (
+            Some(BodyDef {
+                kind: BodyKind::Array(items),
+                ..
+            }),
+            Value::Array(elements),
+        ) = (&o.body, &body)
+        {
+            bodies::check_items(elements, items)?;
         }
         self.write(op, &Params(pairs), &body, Envelope::Execute)
             .map(|a| a.body)
     }
 
     /// Runs write operation `op` (see the module docs): `params` hold the path (and query)
-    /// parameters, `body` the request body, already checked.
+    /// parameters, `body` the request body (an object, or an array for an array body),
+    /// already checked.
     pub(crate) fn write(
         &self,
         op: usize,
         params: &Params,
-        body: &Map<String, Value>,
+        body: &Value,
         envelope: Envelope,
     ) -> Result<Answer, ApiError> {
         let catalog = &self.synth.catalog;
@@ -446,24 +535,68 @@ impl Backend {
             )));
         };
         let count = self.synth.counts[e];
-        let record_props: &[spec::Prop] = match &def.shape.kind {
+        // The fields a write may set: the entity's record properties, or for a write-only
+        // entity those of the operation's answer.
+        let target = match (&o.shape, def.readable) {
+            (Some(shape), false) => shape,
+            _ => &def.shape,
+        };
+        let record_props: &[spec::Prop] = match &target.kind {
             Kind::Object(obj) => &obj.props,
             _ => &[],
         };
+        let empty = Map::new();
+        let members = body.as_object().unwrap_or(&empty);
         // The body properties that change the record: the declared ones but the id and
         // the one naming the record.
         // A GraphQL mutation's inputs that name no record property (`state_id`, an audit
         // note) are arguments, not fields: they are not stored.
-        let body_fields: Vec<&str> = o
+        let declared: Vec<&str> = o
             .params
             .iter()
             .filter(|p| p.loc == Loc::Body && p.name != "id" && o.body_id.as_ref() != Some(&p.name))
             .filter(|p| o.graphql.is_none() || record_props.iter().any(|r| r.name == p.name))
             .map(|p| p.name.as_str())
             .collect();
+        // What the body sets: the declared properties sent; a free-form body's members
+        // naming record properties; what an array body's elements say of the record's
+        // array properties (see [`from_elements`]).
+        let sent: Vec<(String, Value)> = match (o.body.as_ref().map(|b| &b.kind), body) {
+            (Some(BodyKind::Free), _) => members
+                .iter()
+                .filter(|(k, _)| *k != "id" && o.body_id.as_ref() != Some(*k))
+                .filter(|(k, _)| record_props.iter().any(|r| r.name == **k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            (Some(BodyKind::Array(_)), Value::Array(elements)) => {
+                from_elements(elements, record_props)
+            }
+            _ => declared
+                .iter()
+                .filter_map(|n| members.get(*n).map(|v| (n.to_string(), v.clone())))
+                .collect(),
+        };
+        // A write-only entity's parents (`board_id`) must exist.
+        if !def.readable {
+            let guard = self.writes();
+            for (param, pe) in &wd.parents {
+                let parent = &catalog.entities[*pe];
+                let Some(id) = params.get(param) else {
+                    continue;
+                };
+                if parent.key != Key::None && self.locate(*pe, id, &guard[*pe]).is_none() {
+                    return Err(ApiError::not_found(format!(
+                        "We couldn't find a {} with that ID",
+                        parent.names.noun_lower
+                    )));
+                }
+            }
+        }
         let mut guard = self.writes_mut();
         let (i, id_text) = match o.action {
-            Action::Create => {
+            Action::Create | Action::Update | Action::Delete
+                if o.action == Action::Create || !def.readable =>
+            {
                 if guard[e].limit(count) >= u32::MAX as usize {
                     return Err(ApiError {
                         status: 507,
@@ -473,6 +606,8 @@ impl Backend {
                         field: None,
                     });
                 }
+                // A create, or any write of a write-only entity: a fresh record (of a
+                // write-only entity, never read back).
                 let w = &mut guard[e];
                 let i = w.create(count);
                 for name in wd.path_params.iter().filter(|n| *n != "id") {
@@ -481,17 +616,28 @@ impl Backend {
                         w.set(i, name, Some(typed(&prop.shape, text)));
                     }
                 }
-                for name in &body_fields {
-                    if let Some(v) = body.get(*name) {
-                        w.set(i, name, Some(v.clone()));
-                    }
+                // A write-only entity's update or delete names its record by the path id.
+                let own_id = o
+                    .id_param
+                    .as_ref()
+                    .filter(|p| {
+                        o.action != Action::Create && !wd.parents.iter().any(|(n, _)| n == *p)
+                    })
+                    .and_then(|p| params.get(p));
+                if let (Some(id), Some(prop)) =
+                    (own_id, record_props.iter().find(|p| p.name == "id"))
+                {
+                    w.set(i, "id", Some(typed(&prop.shape, id)));
                 }
-                (i, None)
+                for (name, v) in &sent {
+                    w.set(i, name, Some(v.clone()));
+                }
+                (i, own_id.map(str::to_string))
             }
             Action::Update | Action::Delete => {
                 let id = match (&o.id_param, &o.body_id) {
                     (Some(p), _) => params.get(p).map(str::to_string),
-                    (None, Some(b)) => body.get(b).and_then(wire_text),
+                    (None, Some(b)) => members.get(b).and_then(wire_text),
                     (None, None) => None,
                 };
                 let named = o.id_param.is_some() || o.body_id.is_some();
@@ -503,19 +649,24 @@ impl Backend {
                 };
                 let i = found.ok_or_else(not_found)?;
                 if o.action == Action::Update {
-                    let replace = wd.method == Verb::Put;
                     let w = &mut guard[e];
-                    for name in &body_fields {
-                        match body.get(*name) {
-                            Some(v) => w.set(i, name, Some(v.clone())),
-                            None if replace => w.set(i, name, None),
-                            None => {}
+                    for (name, v) in &sent {
+                        w.set(i, name, Some(v.clone()));
+                    }
+                    // A `PUT` removes the declared properties not sent.
+                    if wd.method == Verb::Put {
+                        for name in &declared {
+                            if !sent.iter().any(|(k, _)| k == name) {
+                                w.set(i, name, None);
+                            }
                         }
                     }
                 }
                 (i, id)
             }
-            Action::List | Action::Get | Action::Search => unreachable!("a read has no WriteDef"),
+            Action::Create | Action::List | Action::Get | Action::Search => {
+                unreachable!("a create is handled above, and a read has no WriteDef")
+            }
         };
         let w = &guard[e];
         let record_id = self.field_of(e, i, "id", w);
@@ -523,17 +674,24 @@ impl Backend {
             .clone()
             .or_else(|| id_text.clone().map(Value::String));
         let deleting = o.action == Action::Delete;
+        // A delete's own answer schema (`{archived, id}`): its operation's, or a write-only
+        // entity's.
+        let own_answer = match (&o.shape, def.readable) {
+            (Some(shape), _) => Some(shape),
+            (None, false) => Some(&def.shape),
+            (None, true) => None,
+        };
         let body = if !wd.has_body {
             match envelope {
                 Envelope::Api => String::new(),
                 Envelope::Execute => r#"{"result":{},"connector_metadata":{}}"#.to_string(),
             }
-        } else if deleting && o.shape.is_some() {
+        } else if let (true, Some(answer_shape)) = (deleting, own_answer) {
             // Its own answer schema: what was deleted.
             let mut text = String::new();
             self.push_op_record(op, i, &mut text);
             let mut answer: Map<String, Value> = serde_json::from_str(&text).unwrap_or_default();
-            if let Some(Kind::Object(obj)) = o.shape.as_ref().map(|s| &s.kind) {
+            if let Kind::Object(obj) = &answer_shape.kind {
                 for p in &obj.props {
                     if p.name == "id" {
                         if let Some(id) = &id_value {
@@ -593,7 +751,7 @@ impl Backend {
     ) -> Result<Answer, ApiError> {
         let o = &self.synth.catalog.ops[op];
         if o.action.is_write() {
-            return self.write(op, params, &Map::new(), envelope);
+            return self.write(op, params, &Value::Object(Map::new()), envelope);
         }
         let guard = self.writes();
         let w = &guard[o.entity];
@@ -1018,6 +1176,44 @@ fn execute_one(i: usize) -> Node {
         ("result".into(), Node::Record(i)),
         ("connector_metadata".into(), Node::Obj(Vec::new())),
     ])
+}
+
+/// What the elements of an array body say of a record's array properties: for an array of
+/// scalars, the elements' member named as its singular or itself (`tags` ← each element's
+/// `tag`), or the elements themselves when they are scalars; for an array of objects, the
+/// object elements as sent; an integer `count`, `added` or `total` is the number of
+/// elements. Properties no element speaks of are left out.
+fn from_elements(elements: &[Value], props: &[spec::Prop]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for p in props {
+        let value = match &p.shape.kind {
+            Kind::Array(item) => {
+                let one = spec::singular(&p.name);
+                let got: Vec<Value> = match item.kind {
+                    Kind::Object(_) => elements.iter().filter(|v| v.is_object()).cloned().collect(),
+                    _ => elements
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::Object(m) => m.get(&one).or_else(|| m.get(&p.name)).cloned(),
+                            Value::Array(_) | Value::Null => None,
+                            scalar => Some(scalar.clone()),
+                        })
+                        .filter(|v| !v.is_object() && !v.is_array() && !v.is_null())
+                        .collect(),
+                };
+                if got.is_empty() {
+                    continue;
+                }
+                Value::Array(got)
+            }
+            Kind::Int if matches!(p.name.as_str(), "count" | "added" | "total") => {
+                Value::from(elements.len())
+            }
+            _ => continue,
+        };
+        out.push((p.name.clone(), value));
+    }
+    out
 }
 
 /// A path parameter's text as the JSON type of the record property it sets (text that is

@@ -20,13 +20,16 @@
 //!   `list`, `get` or `search` (`api_search`; answered like a list), on `GET`, or on `POST`
 //!   with an `application/json` `requestBody` whose schema is an object with `properties`
 //!   (POST reads, below); and writes (below): `create` on `POST`, `PUT` or `PATCH`,
-//!   `update` on `PATCH`, `PUT` or `POST`, `delete` on `DELETE` or `POST`, with such a
-//!   JSON body or none; GraphQL operations (`POST` with `x-airbyte-body-type: {type:
-//!   graphql}`, any of those actions; see [GraphQL](#graphql)); and downloads (`download`
-//!   on `GET`, or `POST` with such a body or none; see [Downloads](#downloads)). Other
-//!   methods and actions (uploads, form, multipart or array bodies) are skipped, so specs
-//!   with them start fine; an entity with no served read is not served (nor are its
-//!   writes), but its downloads are.
+//!   `update` on `PATCH`, `PUT` or `POST`, `delete` on `DELETE` or `POST`, with a JSON or
+//!   form (`application/x-www-form-urlencoded`) object body, a JSON array body, a
+//!   free-form JSON object body, or none; GraphQL operations (`POST` with
+//!   `x-airbyte-body-type: {type: graphql}`, any of those actions; see
+//!   [GraphQL](#graphql)); and downloads (`download` on `GET`, or `POST` with a JSON
+//!   object body or none; see [Downloads](#downloads)). Other methods and actions
+//!   (uploads, multipart bodies) are skipped, so specs with them start fine. An entity
+//!   with no served read is not a served entity ([`Emulator::entities`] leaves it out, it
+//!   has no records), but its writes and downloads are served (see
+//!   [Writes](#writes)).
 //! - **POST reads**: the body's top-level members are the operation's parameters, read
 //!   exactly like query parameters (page size, cursor/page/offset state, filters, lookups,
 //!   checks); a body that is empty is `{}`, one that is not a JSON object (or not valid
@@ -123,9 +126,36 @@
 //!   store's search and SQL see the synthesized records only.
 //! - **Bodies** are checked like POST reads' (400 `missing_parameter` naming a required
 //!   property absent or `null`, 400 `invalid_value` for a wrong JSON type or enum member,
-//!   400 for a body that is not a JSON object, 415 for a non-JSON `Content-Type`); members
-//!   the body schema does not declare are ignored (not stored). A write that declares no
-//!   body ignores any it gets.
+//!   400 `invalid_body` for a body that is not a JSON object, 415 for a non-JSON
+//!   `Content-Type`); members the body schema does not declare are ignored (not stored).
+//!   A write that declares no body ignores any it gets. Other body kinds:
+//!   - a **form** (`application/x-www-form-urlencoded`): percent-decoded (`+` a space),
+//!     bracket keys un-flattened into the object they stand for (`meta[owner]=ops` →
+//!     `{"meta": {"owner": "ops"}}`, `aliases[0]=a&aliases[1]=b`, `aliases[]=a` or a
+//!     repeated `aliases=a` → an array), its text values read as the schema's integers,
+//!     numbers and booleans at any depth (an empty one is absent; text that does not
+//!     parse is a 400 `invalid_value` naming the field, `meta[level]`), then treated as
+//!     a JSON object body (checked and stored alike). JSON sent to an operation that only
+//!     takes a form, or a form to one that only takes JSON, is a 415 naming the type
+//!     expected; a body without a `Content-Type` is read as what the operation takes.
+//!   - an **array** (`type: array`, JSON): each element checked against `items` like an
+//!     object body (errors name the element: `[0].tag`); not an array is a 400
+//!     `invalid_body`. It sets the record's array properties the elements speak of:
+//!     `tags` of strings from each element's `tag` (the singular; scalar elements
+//!     themselves), an array of objects from the elements as sent, and an integer
+//!     `count`, `added` or `total` is the number of elements.
+//!   - a **free-form** object (`type: object` without properties,
+//!     `additionalProperties: true`): any JSON object; its members naming record
+//!     properties are stored (not `id`).
+//! - **Write-only entities** (no list, get or search) have their writes served, but no
+//!   records: [`Emulator::entities`], [`Emulator::record_count`],
+//!   [`Emulator::current_records`] and [`Emulator::written`] know nothing of them, and
+//!   nothing a write does is read back. Every write of one (update and delete included)
+//!   answers like a create: a fresh record of its answer's schema, with the path
+//!   parameters, the path id (as `id`, for an update or delete) and the body's fields set.
+//!   A path parameter naming a record of a readable entity (`board_id` of
+//!   `/boards/{board_id}/tags` → `boards`, by `<singular>_id`) must name one that exists,
+//!   else 404 (writes of readable entities do not check their parents).
 //! - **Answers** have the lowest 2xx status the operation declares: the record where the
 //!   record extractor puts it (`{"board": {...}}` for `$.board`, the record itself without
 //!   one); an empty body when the status has no JSON content (a 204); for a delete whose
@@ -236,9 +266,13 @@
 //!   incident.io's `pagination_meta.after`), `get`, `create`, `update`, `delete` and
 //!   `context_store_search`. A write's `params` hold its path parameters and body
 //!   properties flat (`id` may stand for the parameter naming the record); the body is the
-//!   params named as body properties plus the body defaults for those not given, checked
-//!   as on the API route; it runs against the same write store (GraphQL operations are run
-//!   like the others), and `result` is the record
+//!   params named as body properties plus the body defaults for those not given (a form
+//!   operation's text values read as the schema's types), checked as on the API route; a
+//!   free-form body is every param but the path, query and header ones (and `id` standing
+//!   for the record); an array body is `params.items` (or `params.body`) when an array,
+//!   else one element of the params named as the items' properties (plus their
+//!   defaults). It runs against the same write store (GraphQL operations are run like the
+//!   others; write-only entities' writes too), and `result` is the record
 //!   (unwrapped from the record extractor), or `{}` when the API answers without a body.
 //!   `download` takes the download's path and query parameters (and body properties)
 //!   flat, `id` standing for the one naming the file, and runs both steps of a two-step
@@ -296,7 +330,8 @@
 //! Module layout: `spec` reads the spec into entities, operations and compiled record
 //! shapes; `ops` reads an operation's extractors, parameters (wire forms and checks) and
 //! pagination form; `routes` matches request paths (templates, server prefix, shared
-//! paths); `envelope` places records and meta values in a body; `data` generates records;
+//! paths); `envelope` places records and meta values in a body; `bodies` reads request
+//! bodies (JSON, forms) and checks them against a write's body kind; `data` generates records;
 //! `backend` answers an operation with JSON and headers (shared by every transport) and
 //! runs writes against the write store in `writes`; `graphql` matches GraphQL queries and
 //! reads their variables; `downloads` makes files, their metadata, URLs and ranges;
@@ -306,6 +341,7 @@
 mod airbyte;
 mod airbyte_routes;
 mod backend;
+mod bodies;
 mod context_store;
 mod data;
 mod downloads;
@@ -629,8 +665,9 @@ impl Emulator {
         self.shared.log.clear();
     }
 
-    /// Number of synthesized records of `entity`, or `None` if the spec has no such entity.
-    /// Writes do not change it (see [`current_records`](Self::current_records)).
+    /// Number of synthesized records of `entity`, or `None` if the spec has no such entity
+    /// (or only writes of it: a write-only entity has no records). Writes do not change it
+    /// (see [`current_records`](Self::current_records)).
     pub fn record_count(&self, entity: &str) -> Option<usize> {
         self.shared.backend.count(entity)
     }
@@ -642,22 +679,25 @@ impl Emulator {
         self.shared.backend.record(entity, index)
     }
 
-    /// The served entity names, sorted by name.
+    /// The served entity names (those with a list, get or search), sorted by name.
+    /// Write-only entities, whose writes are served too, are not listed (see
+    /// [Writes](crate#writes)).
     pub fn entities(&self) -> Vec<String> {
         self.shared.backend.entities()
     }
 
     /// The records of `entity` created through write operations (either transport) that
     /// still exist, oldest first, as a `get` answers them now (later updates included), in
-    /// the entity's record schema. Empty for an unknown entity or when nothing was created.
+    /// the entity's record schema. Empty for an unknown or write-only entity or when
+    /// nothing was created.
     pub fn written(&self, entity: &str) -> Vec<serde_json::Value> {
         self.shared.backend.written(entity)
     }
 
     /// Every record of `entity` as its list serves it now, in server order: the
     /// synthesized records with their updates, without the deleted ones, then the created
-    /// ones. `None` if the spec has no such entity. Without writes this is
-    /// [`record`](Self::record) `0..`[`record_count`](Self::record_count).
+    /// ones. `None` if the spec has no such entity (or a write-only one). Without writes
+    /// this is [`record`](Self::record) `0..`[`record_count`](Self::record_count).
     pub fn current_records(&self, entity: &str) -> Option<Vec<serde_json::Value>> {
         self.shared.backend.current(entity)
     }

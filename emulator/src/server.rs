@@ -28,13 +28,14 @@ use axum::http::request::Parts;
 
 use super::airbyte_routes;
 use super::backend::{ApiError, Envelope, Params, Wire};
+use super::bodies::{check_items, Received};
 use super::downloads::{self, DOWNLOADS_PATH, FILES_PATH};
 use super::faults;
 use super::graphql;
 use super::log::RecordedRequest;
 use super::ops::{body_pairs, Loc, ParamDef};
 use super::routes::{Hit, Target, Verb};
-use super::spec::parse_query;
+use super::spec::{parse_query, BodyKind};
 use super::state::{AuthCheck, Shared};
 
 /// Paths under this prefix are the emulator's own: never logged, faulted or authenticated.
@@ -88,10 +89,11 @@ fn empty_404() -> Response {
 }
 
 /// Serves every spec route: the `GET` list, get and search operations, the `POST` reads
-/// (JSON body), the writes (`POST`, `PUT`, `PATCH`, `DELETE`; see `backend.rs`), the
-/// GraphQL operations ([`serve_graphql`]) and the downloads with their file URLs
-/// (`downloads.rs`), authenticated as the spec's schemes say, their parameters and bodies
-/// checked (see [`check_request`]).
+/// (JSON body), the writes (`POST`, `PUT`, `PATCH`, `DELETE`, with a JSON, form, array or
+/// free-form body read as `bodies.rs` says; see `backend.rs`), the GraphQL operations
+/// ([`serve_graphql`]) and the downloads with their file URLs (`downloads.rs`),
+/// authenticated as the spec's schemes say, their parameters and bodies checked (see
+/// [`check_request`], and `check_items` for an array body's elements).
 async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let method = match *req.method() {
         Method::GET => Verb::Get,
@@ -109,17 +111,18 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
             return resp;
         }
     }
-    // A POST read's or a write's JSON body: its members take part in choosing among
-    // operations that share a path (body defaults), then act as parameters (or the record's
-    // fields).
-    let body = match method {
-        Verb::Get => Ok(Map::new()),
+    // A POST read's or a write's body (JSON, or a write's form): its members take part in
+    // choosing among operations that share a path (body defaults), then act as parameters
+    // (or the record's fields).
+    let received = match method {
+        Verb::Get => Received::Empty,
         _ => match axum::body::to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => read_body(&parts.headers, &bytes),
+            Ok(bytes) => Received::read(&parts.headers, bytes),
             Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         },
     };
-    let body_pairs = body.as_ref().map(body_pairs).unwrap_or_default();
+    let body = received.json_object();
+    let body_pairs = received.members().map(body_pairs).unwrap_or_default();
     let mut route_pairs = query.clone();
     route_pairs.extend(body_pairs.iter().cloned());
     let gql_query = body
@@ -144,15 +147,29 @@ async fn spec_routes(State(shared): State<Arc<Shared>>, req: Request) -> Respons
     let path_params = hit.params;
     let o = &catalog.ops[op];
     let write = o.action.is_write();
-    // A write that declares no body ignores whatever came with it.
-    let body = match body {
-        Err(_) if write && !o.params.iter().any(|p| p.loc == Loc::Body) => Ok(Map::new()),
-        body => body,
+    // A write reads its body as it declares it (a form, an array, ...); one that declares
+    // no body ignores whatever came with it.
+    let body = match (&o.body, write) {
+        (Some(def), true) => received.for_write(def),
+        (None, true) => Ok(Value::Object(Map::new())),
+        (_, false) => body.map(Value::Object),
     };
     let result = shared.authorize(&parts.headers, &query).and_then(|()| {
         let body = body?;
         let query = without_credentials(&shared, query);
-        check_request(&shared, op, &parts.headers, &query, &body)?;
+        let empty = Map::new();
+        check_request(
+            &shared,
+            op,
+            &parts.headers,
+            &query,
+            body.as_object().unwrap_or(&empty),
+        )?;
+        if let (Some(BodyKind::Array(items)), Value::Array(elements)) =
+            (o.body.as_ref().map(|b| &b.kind), &body)
+        {
+            check_items(elements, items)?;
+        }
         let mut params = path_params;
         params.extend(query.iter().cloned());
         if write {
@@ -300,9 +317,12 @@ fn serve_graphql(
         let mut params = hit.params;
         params.extend(pairs.iter().cloned());
         if o.action.is_write() {
-            return shared
-                .backend
-                .write(op, &Params(params), &inputs, Envelope::Api);
+            return shared.backend.write(
+                op,
+                &Params(params),
+                &Value::Object(inputs.clone()),
+                Envelope::Api,
+            );
         }
         let wire = Wire {
             host: parts
@@ -479,60 +499,6 @@ fn serve_file_url(shared: &Shared, parts: &Parts, query: &[(String, String)]) ->
         }
         Err(e) => error_response(shared, headers.clone(), &e),
     })
-}
-
-/// Reads a POST read's or a write's request body: empty (or only whitespace) is `{}`;
-/// otherwise a JSON object. A `Content-Type` other than JSON is a 415; invalid JSON or a
-/// JSON value other than an object is a 400 (`invalid_body`).
-fn read_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    let body_error = |status: u16, code: &'static str, message: String| ApiError {
-        status,
-        error_type: "validation_error",
-        code,
-        message,
-        field: None,
-    };
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let ct = String::from_utf8_lossy(ct.as_bytes()).into_owned();
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if mime != "application/json" && !mime.ends_with("+json") {
-            return Err(body_error(
-                415,
-                "unsupported_media_type",
-                format!("The request body must be application/json, got Content-Type {ct:?}"),
-            ));
-        }
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => {
-            let kind = match other {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            };
-            Err(body_error(
-                400,
-                "invalid_body",
-                format!("The request body must be a JSON object, got {kind}"),
-            ))
-        }
-        Err(e) => Err(body_error(
-            400,
-            "invalid_body",
-            format!("The request body is not valid JSON: {e}"),
-        )),
-    }
 }
 
 /// Checks the declared query and header parameters and body properties of operation `op`

@@ -10,12 +10,16 @@
 //! Served writes: `create` on `POST`, `PUT` or `PATCH`; `update` on `PATCH`, `PUT` or
 //! `POST`; `delete` on `DELETE` or `POST` (through a virtual key and
 //! `x-airbyte-path-override` too). Their `requestBody`, when there is one, must be
-//! `application/json` with an object schema with `properties` (the properties become
-//! parameters `in: body`); without one the write takes no body. The success answer is the
-//! lowest 2xx declared ([`WriteDef`]): its `application/json` schema and the record
-//! extractor say where the record goes; no content (a 204) is an empty body. Writes are
-//! served only for entities that also have a served read (a write-only entity is not
-//! served), so the set of served entities is the one reads give.
+//! `application/json` (or `+json`) or `application/x-www-form-urlencoded`, with a schema
+//! that is an object with `properties` (they become parameters `in: body`), an object
+//! without (free-form), or, in JSON, an array ([`BodyDef`]); without one the write takes
+//! no body. The success answer is the lowest 2xx declared ([`WriteDef`]): its
+//! `application/json` schema and the record extractor say where the record goes; no
+//! content (a 204) is an empty body. Entities with a served read come first in
+//! [`Catalog::entities`], sorted by name; write-only entities (writes but no read) follow,
+//! sorted by name, marked not [`readable`](EntityDef::readable): their writes are served,
+//! but they have no records, are never linked to by other records' schemas, and are not
+//! listed as served entities.
 //!
 //! GraphQL operations (`x-airbyte-body-type: {type: graphql}`, on `POST`, any of those
 //! actions) are served too: their inputs are the query parameters (reads) or the
@@ -25,9 +29,8 @@
 //! into [`DownloadDef`]s (their entity need not have reads; see `downloads.rs`), their
 //! routes among the others in spec order.
 //!
-//! Other methods and actions are skipped, and so are other body kinds (form, multipart,
-//! array bodies; an entity with no served read is not served), so a spec with uploads
-//! still loads. Everything is derived from the spec, so an entity added to the spec is
+//! Other methods and actions are skipped, and so are other body kinds (multipart, a form
+//! on a read or a download, an array on a read), so a spec with uploads still loads. Everything is derived from the spec, so an entity added to the spec is
 //! served without code changes.
 
 use std::collections::HashMap;
@@ -151,6 +154,10 @@ pub(crate) struct EntityDef {
     pub update: Option<usize>,
     /// The delete operation (the first one).
     pub delete: Option<usize>,
+    /// True when the entity has a served read (list, get or search); false for a
+    /// write-only entity, whose writes are served but which has no records to read (it
+    /// sits after the readable entities in [`Catalog::entities`], with no records).
+    pub readable: bool,
 }
 
 impl EntityDef {
@@ -189,6 +196,61 @@ pub(crate) struct OpDef {
     /// For a GraphQL operation (`x-airbyte-body-type: {type: graphql}`), its query and
     /// variable bindings.
     pub graphql: Option<GqlDef>,
+    /// How a write's request body is read; `None` for reads, GraphQL operations and writes
+    /// that declare no `requestBody` (those ignore any body sent).
+    pub body: Option<BodyDef>,
+}
+
+/// The media type a write's request body may travel in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Media {
+    /// `application/json` (or another `+json` type).
+    Json,
+    /// `application/x-www-form-urlencoded`, nested values bracket-flattened.
+    Form,
+}
+
+impl Media {
+    /// The media type's name, for messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Media::Json => "application/json",
+            Media::Form => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// A write's request body (see `bodies.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct BodyDef {
+    /// The media types it may travel in, in spec order (a request without a
+    /// `Content-Type` is read as the first).
+    pub media: Vec<Media>,
+    /// What it holds.
+    pub kind: BodyKind,
+    /// The body schema with `$ref`s inlined (a few levels deep), to read form values as
+    /// the types it declares.
+    pub schema: Value,
+}
+
+/// What a write's request body holds.
+#[derive(Debug, Clone)]
+pub(crate) enum BodyKind {
+    /// An object with declared properties: the operation's parameters `in: body`.
+    Object,
+    /// An object that declares no properties (`additionalProperties: true`): any members.
+    Free,
+    /// A JSON array, each element checked as `items` says.
+    Array(Items),
+}
+
+/// The elements of an array body.
+#[derive(Debug, Clone)]
+pub(crate) enum Items {
+    /// Objects with these properties (as parameters `in: body`, checked per element).
+    Object(Vec<ParamDef>),
+    /// Values of this schema (a parameter `in: body` named `item`).
+    Value(ParamDef),
 }
 
 /// How a write operation answers.
@@ -206,6 +268,10 @@ pub(crate) struct WriteDef {
     /// Response headers that carry the record's id (meta extractor entries
     /// `@header.<Name>`, such as `X-Created-Id`).
     pub id_headers: Vec<String>,
+    /// For a write of a write-only entity, the path parameters naming a record of a
+    /// readable entity (`board_id` of `/boards/{board_id}/tags` names a board): an
+    /// unknown one is a 404.
+    pub parents: Vec<(String, usize)>,
 }
 
 impl OpDef {
@@ -441,6 +507,23 @@ struct RawOp<'a> {
     extractor: Vec<Seg>,
     /// A GraphQL body's query and variables template.
     graphql: Option<(String, Value)>,
+    /// A write's request body, if it declares one.
+    body_def: Option<RawBody>,
+}
+
+/// A write's request body as found in the spec, before compiling.
+struct RawBody {
+    media: Vec<Media>,
+    kind: RawKind,
+    schema: Value,
+}
+
+/// What a write's request body holds, before compiling (parameter objects `in: body`).
+enum RawKind {
+    Object,
+    Free,
+    ArrayOf(Vec<Value>),
+    ArrayValue(Value),
 }
 
 /// A download as found in `paths`, before compiling.
@@ -480,7 +563,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 // Downloads on GET, or on POST with a JSON object body (or none).
                 let body = match verb {
                     Some(Verb::Get) => Some(Vec::new()),
-                    Some(Verb::Post) => write_body(root, op),
+                    Some(Verb::Post) => json_body_or_none(root, op),
                     _ => None,
                 };
                 match (verb, body) {
@@ -510,16 +593,23 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             let served = match (verb, parsed) {
                 // GraphQL: a POST whose inputs are query parameters (reads) or the
                 // properties of the request body's schema (mutations).
-                (Some(Verb::Post), Some(a)) if gql.is_some() => {
-                    Some((Verb::Post, a, body_props(root, op).unwrap_or_default()))
-                }
+                (Some(Verb::Post), Some(a)) if gql.is_some() => Some((
+                    Verb::Post,
+                    a,
+                    body_props(root, op).unwrap_or_default(),
+                    None,
+                )),
                 _ if gql.is_some() => None,
-                (Some(Verb::Get), Some(a)) if !a.is_write() => Some((Verb::Get, a, Vec::new())),
-                (Some(v), Some(a)) if !a.is_write() => body_params(root, op).map(|b| (v, a, b)),
-                (Some(v), Some(a)) => write_body(root, op).map(|b| (v, a, b)),
+                (Some(Verb::Get), Some(a)) if !a.is_write() => {
+                    Some((Verb::Get, a, Vec::new(), None))
+                }
+                (Some(v), Some(a)) if !a.is_write() => {
+                    body_params(root, op).map(|b| (v, a, b, None))
+                }
+                (Some(v), Some(a)) => write_body(root, op).map(|(b, d)| (v, a, b, d)),
                 _ => None,
             };
-            let Some((method, action, body)) = served else {
+            let Some((method, action, body, body_def)) = served else {
                 tracing::debug!(
                     entity,
                     method = %method,
@@ -527,7 +617,8 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                     path = %key,
                     "emulator: operation not served (only GET list/get/search are, POST ones \
                      with a JSON object body or a GraphQL body, create/update/delete with a \
-                     JSON object body, a GraphQL body or none, and downloads)"
+                     JSON or form object body, a JSON array body, a GraphQL body or none, and \
+                     downloads)"
                 );
                 continue;
             };
@@ -551,10 +642,12 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 action,
                 extractor,
                 graphql: gql,
+                body_def,
             });
         }
     }
-    // Entities are those with a served read; writes of other entities are not served.
+    // Entities: those with a served read (sorted by name), then the write-only ones (sorted
+    // by name), which have no records and are not listed as served entities.
     let mut order: Vec<String> = Vec::new();
     for r in raw.iter().filter(|r| !r.action.is_write()) {
         let e = entity_of(r);
@@ -562,20 +655,19 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             order.push(e.to_string());
         }
     }
-    raw.retain(|r| {
-        let served = order.iter().any(|n| n == entity_of(r));
-        if !served {
-            tracing::debug!(
-                entity = entity_of(r),
-                path = %r.key,
-                "emulator: write not served (its entity has no served read)"
-            );
-        }
-        served
-    });
     // Independent of JSON map ordering.
     order.sort();
-    if order.is_empty() && raw_downloads.is_empty() {
+    let readable = order.len();
+    let mut write_only: Vec<String> = Vec::new();
+    for r in &raw {
+        let e = entity_of(r);
+        if !order.iter().chain(&write_only).any(|n| n == e) {
+            write_only.push(e.to_string());
+        }
+    }
+    write_only.sort();
+    order.extend(write_only);
+    if readable == 0 && raw_downloads.is_empty() {
         return Err(
             "spec has no GET (or JSON-body or GraphQL POST) operation with x-airbyte-entity \
              and a list/get/search action, nor a download"
@@ -595,10 +687,15 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
                 .filter(move |(_, r)| r.action == a && entity_idx(entity_of(r)) == e)
                 .map(|(i, _)| i)
         };
+        // A write-only entity: its first write's answer.
         *slot = of(Action::List)
             .next_back()
             .or_else(|| of(Action::Search).next())
-            .or_else(|| of(Action::Get).next());
+            .or_else(|| of(Action::Get).next())
+            .or_else(|| {
+                raw.iter()
+                    .position(|r| r.action.is_write() && entity_idx(entity_of(r)) == e)
+            });
     }
     let record_schemas: Vec<(Value, Option<String>)> = primary
         .iter()
@@ -608,8 +705,9 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
         })
         .collect();
 
+    // Only readable entities are linked to (a write-only one has no records to point at).
     let mut schema_entity = HashMap::new();
-    for (i, (_, n)) in record_schemas.iter().enumerate() {
+    for (i, (_, n)) in record_schemas.iter().enumerate().take(readable) {
         if let Some(n) = n {
             schema_entity.entry(n.clone()).or_insert(i);
         }
@@ -617,11 +715,11 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     let compiler = Compiler {
         root,
         schema_entity,
-        entity_nouns: order
+        entity_nouns: order[..readable]
             .iter()
             .map(|n| humanize(&singular(n)).to_ascii_lowercase())
             .collect(),
-        entity_names: order.clone(),
+        entity_names: order[..readable].to_vec(),
     };
 
     // Phase 2: entities.
@@ -650,6 +748,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             create: None,
             update: None,
             delete: None,
+            readable: idx < readable,
         });
     }
 
@@ -771,7 +870,40 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             }
             _ => None,
         };
+        // A write-only entity's path parameters naming readable entities' records.
+        let parents: Vec<(String, usize)> = if e < readable {
+            Vec::new()
+        } else {
+            template
+                .params()
+                .into_iter()
+                .filter_map(|p| {
+                    let base = p.strip_suffix("_id").or_else(|| p.strip_suffix("Id"))?;
+                    let pe = find_entity(&snake(base), &order[..readable])?;
+                    Some((p, pe))
+                })
+                .collect()
+        };
+        let body_def = r.body_def.as_ref().map(|b| BodyDef {
+            media: b.media.clone(),
+            schema: b.schema.clone(),
+            kind: match &b.kind {
+                RawKind::Object => BodyKind::Object,
+                RawKind::Free => BodyKind::Free,
+                RawKind::ArrayOf(props) => BodyKind::Array(Items::Object(
+                    props
+                        .iter()
+                        .filter_map(|p| ParamDef::read(p, &resolve_clone))
+                        .collect(),
+                )),
+                RawKind::ArrayValue(p) => match ParamDef::read(p, &resolve_clone) {
+                    Some(p) => BodyKind::Array(Items::Value(p)),
+                    None => BodyKind::Free,
+                },
+            },
+        });
         let write = write.map(|(status, schema)| WriteDef {
+            parents,
             method: r.method,
             status,
             has_body: schema.is_some(),
@@ -833,6 +965,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
             body_id,
             write,
             graphql: gql,
+            body: body_def,
         });
     }
 
@@ -858,7 +991,7 @@ pub(crate) fn load(root: &Value) -> Result<Catalog, SpecError> {
     // Downloads, and their routes.
     let mut download_defs = Vec::new();
     for r in &raw_downloads {
-        let served = order.iter().position(|n| n == r.entity);
+        let served = order[..readable].iter().position(|n| n == r.entity);
         let Some((def, route)) = download_def(
             root,
             r,
@@ -1180,10 +1313,13 @@ fn body_props(root: &Value, op: &Value) -> Option<Vec<Value>> {
     if ops::type_name(&schema).as_deref() != Some("object") {
         return None;
     }
+    schema_props(&schema).filter(|p| !p.is_empty())
+}
+
+/// The properties of an object schema (already [`flat`]) as parameter objects `in: body`
+/// (`{name, in: "body", required, schema}`); `None` when it has no `properties` object.
+fn schema_props(schema: &Value) -> Option<Vec<Value>> {
     let props = schema.get("properties")?.as_object()?;
-    if props.is_empty() {
-        return None;
-    }
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -1204,10 +1340,10 @@ fn body_props(root: &Value, op: &Value) -> Option<Vec<Value>> {
     )
 }
 
-/// The body of a write operation as parameter objects (see [`body_params`]): none when it
-/// declares no `requestBody`; `None` (not served) for a GraphQL body or a body that is not
-/// an `application/json` object with `properties`.
-fn write_body(root: &Value, op: &Value) -> Option<Vec<Value>> {
+/// The body of a POST download as parameter objects: none when it declares no
+/// `requestBody`; `None` (not served) for a GraphQL body or a body that is not an
+/// `application/json` object with `properties`.
+fn json_body_or_none(root: &Value, op: &Value) -> Option<Vec<Value>> {
     if op.get("x-airbyte-body-type").is_some() {
         return None;
     }
@@ -1215,6 +1351,110 @@ fn write_body(root: &Value, op: &Value) -> Option<Vec<Value>> {
         None => Some(Vec::new()),
         Some(_) => body_params(root, op),
     }
+}
+
+/// The body of a write operation: its properties as parameter objects (an object with
+/// `properties`; else none) and how it is read, `None` when it declares no `requestBody`
+/// (it takes no body). Served bodies: `application/json` (or `+json`) and
+/// `application/x-www-form-urlencoded` ones whose schema (that of the first such media
+/// type) is an object with properties, an object without (free-form), or, in JSON only, an
+/// array. `None` (not served) for an `x-airbyte-body-type` (GraphQL) or any other body.
+fn write_body(root: &Value, op: &Value) -> Option<(Vec<Value>, Option<RawBody>)> {
+    if op.get("x-airbyte-body-type").is_some() {
+        return None;
+    }
+    let Some(body) = op.get("requestBody") else {
+        return Some((Vec::new(), None));
+    };
+    let body = resolve(root, body).0;
+    if body.get("x-airbyte-body-type").is_some() {
+        return None;
+    }
+    let content = body.get("content")?.as_object()?;
+    let mut media = Vec::new();
+    let mut schema = None;
+    for (k, v) in content {
+        let mime = k
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let m = if mime == "application/json" || mime.ends_with("+json") {
+            Media::Json
+        } else if mime == "application/x-www-form-urlencoded" {
+            Media::Form
+        } else {
+            continue;
+        };
+        if !media.contains(&m) {
+            media.push(m);
+        }
+        if schema.is_none() {
+            schema = Some(
+                v.get("schema")
+                    .cloned()
+                    .unwrap_or(Value::Object(Map::new())),
+            );
+        }
+    }
+    let schema = flat(root, &schema?);
+    let (params, kind) = match ops::type_name(&schema).as_deref() {
+        Some("array") => {
+            // A form cannot carry a top-level array.
+            media.retain(|m| *m == Media::Json);
+            let items = flat(root, schema.get("items").unwrap_or(&Value::Null));
+            let kind = match schema_props(&items) {
+                Some(props) if !props.is_empty() => RawKind::ArrayOf(props),
+                _ => RawKind::ArrayValue(serde_json::json!({
+                    "name": "item",
+                    "in": "body",
+                    "required": true,
+                    "schema": items,
+                })),
+            };
+            (Vec::new(), kind)
+        }
+        Some("object") | None => match schema_props(&schema) {
+            Some(props) if !props.is_empty() => (props, RawKind::Object),
+            _ => (Vec::new(), RawKind::Free),
+        },
+        _ => return None,
+    };
+    if media.is_empty() {
+        return None;
+    }
+    let schema = inline_schema(root, &schema, 0);
+    Some((
+        params,
+        Some(RawBody {
+            media,
+            kind,
+            schema,
+        }),
+    ))
+}
+
+/// A schema with `$ref`s followed (see [`flat`]) in it and in its `properties`, `items` and
+/// `additionalProperties`, down to [`MAX_OBJECT_DEPTH`] levels (deeper ones are `{}`).
+fn inline_schema(root: &Value, v: &Value, depth: usize) -> Value {
+    if depth > MAX_OBJECT_DEPTH {
+        return Value::Object(Map::new());
+    }
+    let mut v = flat(root, v);
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(Value::Object(props)) = obj.get_mut("properties") {
+            for p in props.values_mut() {
+                *p = inline_schema(root, p, depth + 1);
+            }
+        }
+        for k in ["items", "additionalProperties"] {
+            if let Some(inner) = obj.get_mut(k).filter(|i| i.is_object()) {
+                *inner = inline_schema(root, inner, depth + 1);
+            }
+        }
+    }
+    v
 }
 
 /// The body property of an update or delete without a path id that names its record: `id`,

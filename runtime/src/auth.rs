@@ -49,6 +49,17 @@ impl Credentials {
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
+    /// Whether field `name` fills the `credentials_json` slot (a JSON document).
+    fn is_document(&self, name: &str) -> bool {
+        self.scheme
+            .mapping("credentials_json")
+            .is_some_and(|parts| {
+                parts
+                    .iter()
+                    .any(|p| matches!(p, crate::meta::TemplatePart::Field(n) if *n == name))
+            })
+    }
+
     /// Rejects a missing required field, and an empty value or one with whitespace or control
     /// characters in a secret (a copy-paste slip), before any request.
     pub fn validate(&self) -> Result<(), Error> {
@@ -69,6 +80,22 @@ impl Credentials {
                     ))
                 }
                 None => {}
+                // A JSON key file (a service account's `credentials_json`) has spaces and
+                // newlines by nature; it is checked when it is parsed.
+                Some(v)
+                    if f.secret
+                        && self.is_document(f.name)
+                        && v.expose_secret().trim().is_empty() =>
+                {
+                    return Err(Error::invalid(
+                        f.name,
+                        format!(
+                            "it is empty; pass the key file's JSON (for example from {})",
+                            f.env
+                        ),
+                    ));
+                }
+                Some(_) if f.secret && self.is_document(f.name) => {}
                 Some(v) if f.secret => check_secret(f.name, v.expose_secret(), f.env)?,
                 Some(v) if v.expose_secret().trim().is_empty() => {
                     return Err(Error::invalid(

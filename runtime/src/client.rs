@@ -813,6 +813,7 @@ impl ClientBuilder {
         }
         let (transport, base_url) = match auth {
             AuthChoice::Direct(credentials) => {
+                let base_from_spec = self.base_url.is_none();
                 let base_url = match self.base_url {
                     Some(url) => url,
                     None => render_base_url(meta, &self.config)?,
@@ -821,6 +822,7 @@ impl ClientBuilder {
                     meta,
                     &credentials,
                     &base_url,
+                    base_from_spec,
                     &self.http,
                     std::mem::take(&mut self.config),
                 )?;
@@ -850,7 +852,7 @@ impl ClientBuilder {
 /// The spec's server URL with its variables filled: each from the configuration, else its
 /// default (as plain text, the way the reference runtime substitutes them), then checked
 /// like any base URL.
-fn render_base_url(
+pub(crate) fn render_base_url(
     meta: &'static ConnectorMeta,
     config: &std::collections::BTreeMap<String, String>,
 ) -> Result<String, Error> {

@@ -54,6 +54,83 @@ pub(crate) fn one<T: DeserializeOwned>(
         .ok_or_else(|| missing(ctx, paths, body))
 }
 
+/// The paths of a body rewritten by [`transformed`].
+const TRANSFORMED_LIST: Paths<'static> = Paths {
+    records: &["records"],
+    cursor: &["cursor"],
+    element: RecordElement::Whole,
+    flag: false,
+};
+const TRANSFORMED_ONE: Paths<'static> = Paths {
+    records: &["record"],
+    cursor: &[],
+    element: RecordElement::Whole,
+    flag: false,
+};
+
+/// Applies an operation's record transform and filter ([`crate::transform`]) to a direct
+/// answer: the records are taken out along `paths`, transformed (and, for collections,
+/// filtered), and put in a new body that the usual decoders read with the paths returned.
+/// A body without records at `paths` is left as it is, for the decoders' own errors.
+pub(crate) fn transformed(
+    ctx: &Context,
+    t: &crate::transform::RecordTransform,
+    collection: bool,
+    body: Body,
+    paths: Paths<'static>,
+    config: &std::collections::BTreeMap<String, String>,
+) -> Result<(Body, Paths<'static>), Error> {
+    let text = text(ctx, &body)?;
+    let rebuilt = if collection {
+        let got = extract(
+            text,
+            paths,
+            Records::<serde_json::Value>::new(paths.element),
+        )
+        .map_err(|e| failed(ctx, &e, &body))?;
+        let Some(records) = got.records else {
+            return Ok((body, paths));
+        };
+        let records: Vec<serde_json::Value> = records
+            .into_iter()
+            .filter_map(|r| t.apply(r, config, true))
+            .collect();
+        serde_json::json!({"records": records, "cursor": got.cursor})
+    } else {
+        let record = if paths.element == RecordElement::Whole {
+            extract(text, paths, One::<serde_json::Value>::new())
+                .map_err(|e| failed(ctx, &e, &body))?
+                .records
+        } else {
+            extract(
+                text,
+                paths,
+                Records::<serde_json::Value>::new(paths.element),
+            )
+            .map_err(|e| failed(ctx, &e, &body))?
+            .records
+            .and_then(|r| r.into_iter().next())
+        };
+        let Some(record) = record else {
+            return Ok((body, paths));
+        };
+        serde_json::json!({"record": t.apply(record, config, false)})
+    };
+    let out = Body {
+        bytes: bytes::Bytes::from(rebuilt.to_string()),
+        content_type: body.content_type.clone(),
+        next: body.next.clone(),
+    };
+    Ok((
+        out,
+        if collection {
+            TRANSFORMED_LIST
+        } else {
+            TRANSFORMED_ONE
+        },
+    ))
+}
+
 /// The typed result of a write (`create`, `update`, `delete`): the record the API answers
 /// with, taken like a `get`'s. When the spec gives the answer no body (`204 No Content`,
 /// `returns_record` false) the body is ignored and `T` is made from JSON `null`, which suits

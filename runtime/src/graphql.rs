@@ -326,6 +326,8 @@ mod tests {
         ],
         graphql: Some(&G),
         file_url: None,
+        body: crate::meta::BodyKind::Json,
+        transform: None,
     };
 
     fn map(v: Value) -> Map<String, Value> {

@@ -43,6 +43,7 @@ pub mod search;
 pub mod shape;
 pub mod sql;
 pub mod time;
+pub mod transform;
 mod transport;
 
 pub use auth::{AirbyteAuthConfig, Credentials};

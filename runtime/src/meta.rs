@@ -284,6 +284,36 @@ pub struct OperationMeta {
     /// For a two-step download, where the file's URL sits in the JSON answer
     /// (`x-airbyte-file-url`: dotted fields, `name[0]`, `name[{param}]`, a root `[0]`).
     pub file_url: Option<&'static str>,
+    /// How the body properties (params `in: body`) travel.
+    pub body: BodyKind,
+    /// The record transform and filter, applied in direct mode (see [`crate::transform`]).
+    pub transform: Option<&'static crate::transform::RecordTransform>,
+}
+
+/// How an operation's body properties travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyKind {
+    /// A JSON object of the body properties.
+    #[default]
+    Json,
+    /// A JSON array holding one object of the body properties (`type: array` bodies).
+    JsonArray,
+    /// `application/x-www-form-urlencoded`, nested values bracket-flattened
+    /// (`meta[owner]=ops`, `aliases[0]=hot`).
+    Form,
+    /// A free-form JSON object (`additionalProperties: true`, no properties): every
+    /// param that is not a path, query or header parameter.
+    FreeForm,
+    /// `multipart/related`: a JSON part of the body properties, then the file, decoded
+    /// from the base64 param `file` (`x-airbyte-upload-file-param`) and typed by the
+    /// `mime` param when given. Without the file, a plain JSON body.
+    Related {
+        /// The base64 param holding the file.
+        file: &'static str,
+        /// The param giving the file's media type.
+        mime: Option<&'static str>,
+    },
 }
 
 /// A GraphQL body (`x-airbyte-body-type: {type: graphql}`): the request's JSON body is
@@ -442,6 +472,14 @@ pub struct TokenRefreshMeta {
     pub body_format: &'static str,
     /// The header the access token is sent in (`Authorization`).
     pub header: &'static str,
+    /// Token-answer fields that set server variables (`x-airbyte-token-extract`): after
+    /// each refresh the base URL is rendered again with them (over the configuration).
+    pub extract: &'static [&'static str],
+    /// `refresh_token`, or `jwt_bearer`: an RS256 assertion signed with the service account
+    /// key in the `credentials_json` slot (`client_email`, `private_key`).
+    pub grant_type: &'static str,
+    /// The scopes a `jwt_bearer` assertion asks for, space-separated.
+    pub scopes: &'static str,
     /// The text before the token (`Bearer`); empty: the token alone.
     pub prefix: &'static str,
 }

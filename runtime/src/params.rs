@@ -75,6 +75,10 @@ pub fn check_untyped(
     };
     for (key, value) in &params {
         let Some(p) = op.param(key) else {
+            // A free-form body takes any other key as a body field.
+            if op.body == crate::meta::BodyKind::FreeForm {
+                continue;
+            }
             return Err(Error::invalid(
                 format!("params.{key}"),
                 format!(

@@ -6,7 +6,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
-use crate::meta::{ArrayStyle, OperationMeta, ParamKind, ParamLocation};
+use crate::meta::{ArrayStyle, BodyKind, OperationMeta, ParamKind, ParamLocation};
 use crate::Error;
 
 /// Everything but RFC 3986's unreserved characters, `:` and `@` is escaped in a path segment,
@@ -147,29 +147,166 @@ pub(crate) fn headers<'a>(
         })
 }
 
-/// The JSON body of a POST read or a write: its body properties present in `params`, or
-/// the GraphQL body built from its template ([`crate::graphql`]); `None` for operations sent
-/// without a body (`GET`, and writes whose spec declares no body properties, such as most
-/// deletes).
+/// A request body, as it goes on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OutBody {
+    /// `application/json`.
+    Json(Value),
+    /// `application/x-www-form-urlencoded`, already encoded.
+    Form(String),
+    /// Any other body, with its `Content-Type` (`multipart/related; boundary=...`).
+    Bytes {
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The body (cheap to clone for a retry).
+        bytes: bytes::Bytes,
+    },
+}
+
+/// The body of a POST read or a write: its body properties present in `params` (a JSON
+/// object, an array of one object, a form, or every non-path/query/header param for a
+/// free-form body), or the GraphQL body built from its template ([`crate::graphql`]);
+/// `None` for operations sent without a body (`GET`, and writes whose spec declares no
+/// body, such as most deletes).
 pub(crate) fn body(
     op: &OperationMeta,
     params: &Map<String, Value>,
-) -> Result<Option<Value>, crate::Error> {
+) -> Result<Option<OutBody>, crate::Error> {
     if let Some(g) = op.graphql {
-        return crate::graphql::body(op, g, params).map(Some);
+        return crate::graphql::body(op, g, params).map(|b| Some(OutBody::Json(b)));
     }
+    let free_form = op.body == BodyKind::FreeForm;
     if op.method.eq_ignore_ascii_case("GET")
-        || (op.action.is_write() && !op.params.iter().any(|p| p.location == ParamLocation::Body))
+        || (op.action.is_write()
+            && !free_form
+            && !op.params.iter().any(|p| p.location == ParamLocation::Body))
     {
         return Ok(None);
     }
-    let fields: Map<String, Value> = op
-        .params
-        .iter()
-        .filter(|p| p.location == ParamLocation::Body)
-        .filter_map(|p| params.get(p.name).map(|v| (p.name.to_string(), v.clone())))
-        .collect();
-    Ok(Some(Value::Object(fields)))
+    let fields: Map<String, Value> = if free_form {
+        // Everything that is not a declared path, query or header parameter.
+        params
+            .iter()
+            .filter(|(k, _)| {
+                op.param(k)
+                    .is_none_or(|p| p.location == ParamLocation::Body)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    } else {
+        op.params
+            .iter()
+            .filter(|p| p.location == ParamLocation::Body)
+            .filter_map(|p| params.get(p.name).map(|v| (p.name.to_string(), v.clone())))
+            .collect()
+    };
+    Ok(Some(match op.body {
+        BodyKind::JsonArray => OutBody::Json(Value::Array(vec![Value::Object(fields)])),
+        BodyKind::Form => OutBody::Form(form_encode(&fields)),
+        BodyKind::Related { file, mime } => related(fields, file, mime)?,
+        _ => OutBody::Json(Value::Object(fields)),
+    }))
+}
+
+/// A `multipart/related` body: the JSON part of `fields` without the file and its media
+/// type, then the file's bytes (decoded from base64). Without the file, plain JSON.
+fn related(
+    mut fields: Map<String, Value>,
+    file: &str,
+    mime: Option<&str>,
+) -> Result<OutBody, crate::Error> {
+    use base64::Engine as _;
+    let media = mime.and_then(|m| fields.remove(m));
+    let Some(content) = fields.remove(file) else {
+        return Ok(OutBody::Json(Value::Object(fields)));
+    };
+    let Value::String(encoded) = content else {
+        return Err(crate::Error::invalid(
+            file,
+            "must be the file's content, base64-encoded",
+        ));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|e| {
+            crate::Error::invalid(
+                file,
+                format!("is not base64 ({e}); encode the file's bytes"),
+            )
+        })?;
+    let media = match media {
+        Some(Value::String(m)) if is_media_type(&m) => m,
+        Some(other) => {
+            return Err(crate::Error::invalid(
+                mime.unwrap_or("file_mime_type"),
+                format!("must be a media type such as application/pdf, got {other}"),
+            ))
+        }
+        None => "application/octet-stream".to_string(),
+    };
+    // A boundary that cannot occur in the parts.
+    let json = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
+    let mut boundary = format!("part-{:016x}", fastrand::u64(..));
+    while contains(&bytes, boundary.as_bytes()) || contains(&json, boundary.as_bytes()) {
+        boundary = format!("part-{:016x}", fastrand::u64(..));
+    }
+    let mut out = Vec::with_capacity(json.len() + bytes.len() + 256);
+    out.extend_from_slice(
+        format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n").as_bytes(),
+    );
+    out.extend_from_slice(&json);
+    out.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: {media}\r\n\r\n").as_bytes());
+    out.extend_from_slice(&bytes);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Ok(OutBody::Bytes {
+        content_type: format!("multipart/related; boundary={boundary}"),
+        bytes: bytes::Bytes::from(out),
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `type/subtype` made of token characters (nothing that could break a header).
+fn is_media_type(m: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    matches!(m.split_once('/'), Some((a, b)) if token(a) && token(b))
+}
+
+/// `application/x-www-form-urlencoded` text of `fields`, nested values bracket-flattened:
+/// `{"meta": {"owner": "ops"}, "aliases": ["hot"]}` → `meta[owner]=ops&aliases[0]=hot`;
+/// `null`s are left out, booleans are `true`/`false`.
+pub(crate) fn form_encode(fields: &Map<String, Value>) -> String {
+    fn flatten(key: String, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Null => {}
+            Value::String(s) => out.push((key, s.clone())),
+            Value::Bool(b) => out.push((key, b.to_string())),
+            Value::Number(n) => out.push((key, n.to_string())),
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    flatten(format!("{key}[{i}]"), v, out);
+                }
+            }
+            Value::Object(m) => {
+                for (k, v) in m {
+                    flatten(format!("{key}[{k}]"), v, out);
+                }
+            }
+        }
+    }
+    let mut pairs = Vec::new();
+    for (k, v) in fields {
+        flatten(k.clone(), v, &mut pairs);
+    }
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 /// Resolves a next-page URL from a response (`Link` header or body) against the API's base
@@ -267,6 +404,20 @@ fn scalar_text(value: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn forms_flatten_nested_values_with_brackets() {
+        let fields = serde_json::json!({
+            "name": "Urgent & new",
+            "meta": {"owner": "ops", "level": 2, "gone": null},
+            "aliases": ["hot", "now"],
+            "pinned": true,
+        });
+        assert_eq!(
+            super::form_encode(fields.as_object().unwrap()),
+            "name=Urgent+%26+new&meta%5Bowner%5D=ops&meta%5Blevel%5D=2&aliases%5B0%5D=hot&aliases%5B1%5D=now&pinned=true"
+        );
+    }
+
     use super::*;
     use crate::meta::{Action, ParamKind, ParamMeta};
     use serde_json::json;
@@ -310,6 +461,8 @@ mod tests {
         ],
         graphql: None,
         file_url: None,
+        body: crate::meta::BodyKind::Json,
+        transform: None,
     };
 
     fn map(v: Value) -> Map<String, Value> {

@@ -67,6 +67,8 @@ static LIST: OperationMeta = OperationMeta {
     }],
     graphql: None,
     file_url: None,
+    body: connector_sdk_runtime::meta::BodyKind::Json,
+    transform: None,
 };
 
 static ENTITIES: &[EntityMeta] = &[EntityMeta {
@@ -222,6 +224,9 @@ connector!(
             body_format: "form",
             header: "Authorization",
             prefix: "Bearer",
+            extract: &[],
+            grant_type: "refresh_token",
+            scopes: "",
         }),
     }]
 );
@@ -242,6 +247,9 @@ connector!(
             body_format: "json",
             header: "X-Tally-Token",
             prefix: "",
+            extract: &[],
+            grant_type: "refresh_token",
+            scopes: "",
         }),
     }]
 );
@@ -863,4 +871,229 @@ fn server_variables_fill_the_base_url_and_cannot_move_its_host() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("valid keys: tenant"), "{e}");
+}
+
+static INSTANCE: [connector_sdk_runtime::meta::ConfigFieldMeta; 1] =
+    [connector_sdk_runtime::meta::ConfigFieldMeta {
+        name: "instance_url",
+        description: "The organisation's instance.",
+        default: None,
+        env: "TALLYBOARD_INSTANCE_URL",
+        server_variable: true,
+    }];
+
+static OAUTH_EXTRACT: ConnectorMeta = ConnectorMeta {
+    name: "tallyboard",
+    display_name: "Tallyboard",
+    type_prefix: "Tallyboard",
+    auth_example: "TallyboardAuthConfig::new(..)",
+    definition_id: "0b7c2f4e-5a1d-4c3e-9f80-2d6b1a9e7c55",
+    version: "1.0.0",
+    base_url: "{instance_url}",
+    env_prefix: "TALLYBOARD",
+    entities: ENTITIES,
+    operations: &[&LIST],
+    auth: &[AuthSchemeMeta {
+        key: "tallyOAuth",
+        kind: AuthKind::OAuth2,
+        title: "",
+        description: "",
+        fields: OAUTH_FIELDS,
+        mapping: OAUTH_MAPPING,
+        additional_headers: &[],
+        refresh: Some(TokenRefreshMeta {
+            url: "https://auth.tallyboard.example/token",
+            auth_style: "body",
+            body_format: "form",
+            header: "Authorization",
+            prefix: "Bearer",
+            extract: &["instance_url"],
+            grant_type: "refresh_token",
+            scopes: "",
+        }),
+    }],
+    config: &INSTANCE,
+    config_params: &[],
+    error_check: None,
+    spec_json: "{}",
+    user_agent: "tallyboard-connector/test",
+    hints: Hints {
+        service: "Tallyboard",
+        credentials: "the Tallyboard credentials (TALLYBOARD_TOKEN)",
+        rate_limit: None,
+    },
+    call_span: span,
+    spec_cache: OnceLock::new(),
+};
+
+/// `x-airbyte-token-extract`: the token answer names the organisation's instance, and
+/// requests go there from the first one on, and to the next instance after a refresh that
+/// names another (the token answer wins over the configured value).
+#[tokio::test]
+async fn oauth2_token_values_move_the_base_url() {
+    let auth = MockServer::start().await;
+    let configured = MockServer::start().await;
+    let first = MockServer::start().await;
+    let second = MockServer::start().await;
+    for s in [&configured, &first, &second] {
+        mount_things(s).await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-1", "expires_in": 3600, "instance_url": first.uri(),
+        })))
+        .up_to_n_times(1)
+        .mount(&auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-2", "expires_in": 3600, "instance_url": second.uri(),
+        })))
+        .mount(&auth)
+        .await;
+    // The second instance refuses the first token once, which forces a refresh.
+    Mock::given(method("GET"))
+        .and(path("/v1/things"))
+        .and(header("authorization", "Bearer at-1"))
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(1)
+        .mount(&first)
+        .await;
+    let c = Client::builder(&OAUTH_EXTRACT)
+        .no_retries()
+        .auth(AuthChoice::Direct(oauth_creds(&OAUTH_EXTRACT)))
+        .config("instance_url", configured.uri())
+        .token_url(&format!("{}/oauth/token", auth.uri()))
+        .unwrap()
+        .build()
+        .unwrap();
+    // The first token's instance refuses it; the refresh names the second instance, where
+    // the replay (and every later call) goes.
+    c.execute("things", "list", json!({})).await.unwrap();
+    c.execute("things", "list", json!({})).await.unwrap();
+    assert!(requests(&configured, "/v1/things").await.is_empty());
+    assert_eq!(requests(&first, "/v1/things").await.len(), 1);
+    let at_second = requests(&second, "/v1/things").await;
+    assert_eq!(at_second.len(), 2);
+    assert!(at_second
+        .iter()
+        .all(|r| header_of(r, "authorization").as_deref() == Some("Bearer at-2")));
+}
+
+/// A throwaway RSA key made for this test (never used anywhere else).
+const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCQysfBLmtXXEHK\nh8SdzRvumeydkDeqk68OJQuTQu1CvctcaCGNGukA1XkUEzma51DADRm4jSSV7S1R\nVe9ira/U9LURP94hLiS0eVFPET0V2rf6oTI972Qddn6Fh/pMzmbtZDf3EA4vdoa7\nhXnxfw8CRCMIY8Vt4LXmlwk0vHicxDUJlqTqxutc2K6IdKAIDrFQsU1Pi6AbizRB\nJPv48+SmATEjkO2NLhenzrbbEvxHj49smyEdW8e/r1prAZucPEM7D6B6MYnDYxdz\nVtyXuJ5MlgPFSaTpHuDLsnEC9TJZf65Q+Zq9NK8vgl85wpiSF0ULo7YGuvBfb21O\nG5GbdJ67AgMBAAECggEAPhxOfgb8ktgHfOqqpAqFTeAHiTuBNZHuiQHJKl2OS5AA\n+V3N7qq5gtsP+lWY42MQ16GHBAy/wfSg+QAFFW5uO8rRFVoxXkheBHD6ORGrA4H0\nY/XcCId1idH3yi4fZ+0uZ+0SuM/RVfjhKPXD7p1TgeRaptGtskmvnf/yOgYTMyOu\nar7MTfKCUfihkN3QEHZ28evnPye6+Oamj4m9n5UBaVT93HkHsIGQJbZ/BjMk4+8Q\nNj4cEBqVs7X8Q41QKY/ZuijXSplhmtFP6d5IOP8V7hoo2B622PrsBalxvCjiKaGG\nbgphORvFQMBSQddQOQcDKu7284lYiHDKhr78Ymz0KQKBgQDEdQuPAUsHNsyskY22\n8n7zvhW6T2KoTWRibeIzhVRjkYt+7BoTk3fYZU8YSPhc7mNZq40luJRPTllvZhvA\nTaBSeMhBHyx12meazdkxRCc2tn7s4CMdxKqkM3PSetxaVRLB/TJN1KmnhoVg72Uk\nTLpJ8LId5cngIktkSaOcXCtP/QKBgQC8rRUR6rJe4FllRWlR1p/WHoZBWs/BGWFw\nx5yFsRxiq+r/0I6gQ+D8N9RTqqlgyeXKhuQXVEqN/oKsvyYhUzd6sGOkkSrwaaSw\nn1oCRzL3QsASa+XIpTnB23YuXb9947NzDAYs+lh4Mp8w9JSQUuI152SRqvp6f/xZ\n4keTeJ/bFwKBgE3QJmHgGz2iQPNhO4ZpCku00JpY8zTCYq5x45SQjNpbPatqDPIQ\nCPoXNnrh/C2i5osP3fpA382BtP7grMFAfe3slTTmChAsD7lLK2nOGtIa+q8MIByc\nVxJupsOJklndNG7NwOz+/Ku0JoQ8jg0QrwC2a3ZYG9vA+aehW0KFZ0ppAoGAJckw\nEA+Fu3SI0rxM9GPcTOB+GLacJtrzZcfENA4dVjGB9cuJ1NTjSP/RWRQzqbuldqL/\nKSDrcXaIKxp5A3GMCdkri3i7Nbyii/DN8OjbbyOCHe5X7ZAReh5+k5iY0hh5BtBg\nqD9W2nOg6AgDfMfsn8kAnh+03DWnj0S++uzMbu8CgYBGsNb6lGDxUhjwYaIIK1gm\nILI+Ou+Hem0Oorm0Wuw6VbveQmy/iQlbtVRrZoI/Dg/hXyBvi1sfdjLBnVJxyFWC\nVUxVot8BcQ0hhzbX6iqF7jpGXyheeJgQWpGqIj4kDQYLz5ID3mxpZ06I0EWeduEG\ncr3ytNfin1ErSh6dlTACdw==\n-----END PRIVATE KEY-----";
+
+static JWT_FIELDS: &[AuthFieldMeta] = &[field(
+    "credentials_json",
+    true,
+    true,
+    "TALLYBOARD_CREDENTIALS_JSON",
+)];
+
+connector!(
+    OAUTH_JWT,
+    &[AuthSchemeMeta {
+        key: "serviceAccount",
+        kind: AuthKind::OAuth2,
+        title: "",
+        description: "",
+        fields: JWT_FIELDS,
+        mapping: &[(
+            "credentials_json",
+            &[TemplatePart::Field("credentials_json")],
+        )],
+        additional_headers: &[],
+        refresh: Some(TokenRefreshMeta {
+            url: "https://auth.tallyboard.example/token",
+            auth_style: "body",
+            body_format: "form",
+            header: "Authorization",
+            prefix: "Bearer",
+            extract: &[],
+            grant_type: "jwt_bearer",
+            scopes: "sheets.read drive.read",
+        }),
+    }]
+);
+
+/// `jwt_bearer`: the service account's key signs an RS256 assertion (checked here with the
+/// key's public half) that is exchanged for the access token; no secret is sent otherwise.
+#[tokio::test]
+async fn oauth2_jwt_bearer_signs_an_assertion_with_the_service_account_key() {
+    let server = MockServer::start().await;
+    mount_things(&server).await;
+    mount_token(
+        &server,
+        json!({"access_token": "at-jwt", "expires_in": 3600}),
+        Duration::ZERO,
+    )
+    .await;
+    let key_json =
+        json!({"client_email": "robot@tally.example", "private_key": TEST_KEY}).to_string();
+    let creds = Credentials::new(&OAUTH_JWT.auth[0]).set("credentials_json", key_json.as_str());
+    let c = client(&OAUTH_JWT, &server, creds);
+    c.execute("things", "list", json!({})).await.unwrap();
+    let token = &requests(&server, "/oauth/token").await[0];
+    let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&token.body)
+        .into_owned()
+        .collect();
+    assert_eq!(
+        form.get("grant_type").map(String::as_str),
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    );
+    assert_eq!(form.len(), 2, "only the grant and the assertion: {form:?}");
+    let jwt = &form["assertion"];
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: serde_json::Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header, json!({"alg": "RS256", "typ": "JWT"}));
+    let claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims["iss"], "robot@tally.example");
+    assert_eq!(claims["scope"], "sheets.read drive.read");
+    assert_eq!(claims["aud"], format!("{}/oauth/token", server.uri()));
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        3600
+    );
+    // The signature verifies with the key's public half.
+    let der: String = TEST_KEY
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(der)
+        .unwrap();
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    use ring::signature::KeyPair as _;
+    let public = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        pair.public_key().as_ref().to_vec(),
+    );
+    public
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64.decode(parts[2]).unwrap(),
+        )
+        .expect("a valid RS256 signature");
+    let things = requests(&server, "/v1/things").await;
+    assert_eq!(
+        header_of(&things[0], "authorization").as_deref(),
+        Some("Bearer at-jwt")
+    );
+    // A key that is not one is refused when the client is built, without quoting it.
+    let bad = Credentials::new(&OAUTH_JWT.auth[0]).set(
+        "credentials_json",
+        r#"{"client_email": "x", "private_key": "hunter2-secret"}"#,
+    );
+    let err = Client::builder(&OAUTH_JWT)
+        .auth(AuthChoice::Direct(bad))
+        .base_url(&server.uri())
+        .unwrap()
+        .build()
+        .expect_err("not a key");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert!(err.to_string().contains("credentials_json"), "{err}");
 }

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use connector_conformance_writes::entities::{
-    BoardsCreateBody, BoardsUpdateBody, CardsCreateBody, CardsUpdateBody, CommentsCreateBody,
+    BoardFieldsUpdateBody, BoardTagsCreateBody, BoardsCreateBody, BoardsUpdateBody,
+    CardsCreateBody, CardsUpdateBody, CommentsCreateBody, LabelsCreateBody, UploadsCreateBody,
 };
 use connector_conformance_writes::{
     Error, ExecuteOptions, QuillmarkAuthConfig, QuillmarkConnector,
@@ -718,4 +719,154 @@ async fn chunks_follow_the_servers_answer_when_it_ignores_a_range_or_redirects()
         .await
         .unwrap();
     assert_eq!(whole.content_range(), None, "the API ignored the range");
+}
+
+#[tokio::test]
+async fn form_array_and_free_form_bodies_go_out_as_the_spec_says() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/labels"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"id": "l_1", "name": "Urgent & new", "color": "grey"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/boards/b_1/tags"))
+        .and(body_json(json!([{"tag": "q1", "weight": 2}])))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tags": ["q1"]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/boards/b_1/fields"))
+        .and(body_json(json!({"priority": "high", "estimate": 3})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let label = c
+        .labels()
+        .create(
+            LabelsCreateBody::new("Urgent & new")
+                .meta(json!({"owner": "ops", "level": 2}))
+                .aliases(["hot", "now"]),
+        )
+        .await
+        .expect("the form create");
+    assert_eq!(label.id.as_deref(), Some("l_1"));
+    let sent = requests(&server).await;
+    // In the spec's order: nested values bracket-flattened, the default sent.
+    assert_eq!(
+        String::from_utf8_lossy(&sent[0].body),
+        "name=Urgent+%26+new&color=grey&meta%5Bowner%5D=ops&meta%5Blevel%5D=2&aliases%5B0%5D=hot&aliases%5B1%5D=now"
+    );
+    let tags = c
+        .board_tags()
+        .create("b_1", BoardTagsCreateBody::new("q1").weight(2))
+        .await
+        .expect("the array create");
+    assert_eq!(tags.tags, Some(vec!["q1".to_string()]));
+    c.board_fields()
+        .update(
+            "b_1",
+            BoardFieldsUpdateBody::new()
+                .field("priority", "high")
+                .field("estimate", 3),
+        )
+        .await
+        .expect("the free-form update");
+    // Untyped, any key is a body field; the path id stays out of the body.
+    c.execute_with(
+        "board_fields",
+        "update",
+        json!({"board_id": "b_1", "priority": "high", "estimate": 3}),
+        ExecuteOptions::new().allow_writes(true),
+    )
+    .await
+    .expect("the untyped free-form update");
+}
+
+#[tokio::test]
+async fn an_upload_goes_as_multipart_related_with_the_file_decoded() {
+    use base64::Engine as _;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/uploads"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u_1", "size": 5})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let c = connector(&server).await;
+    let file = b"\x00PDF\xff";
+    let made = c
+        .uploads()
+        .create(
+            UploadsCreateBody::new("a.pdf")
+                .content_base64(base64::engine::general_purpose::STANDARD.encode(file))
+                .file_mime_type("application/pdf"),
+        )
+        .await
+        .expect("the upload");
+    assert_eq!(made.id.as_deref(), Some("u_1"));
+    // Without a file: plain JSON.
+    c.uploads()
+        .create(UploadsCreateBody::new("empty.txt"))
+        .await
+        .expect("a JSON create");
+    // Not base64: refused before the request.
+    let err = c
+        .uploads()
+        .create(UploadsCreateBody::new("x").content_base64("not base64!"))
+        .await
+        .expect_err("bad base64");
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    // An execute with a bad media type: refused too.
+    let err = c
+        .execute_with(
+            "uploads",
+            "create",
+            json!({"file_name": "x", "content_base64": "AAAA", "file_mime_type": "text/plain\r\nX: 1"}),
+            ExecuteOptions::new().allow_writes(true),
+        )
+        .await
+        .expect_err("a header-breaking media type");
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    c.execute_with(
+        "uploads",
+        "create",
+        json!({"file_name": "b.bin", "content_base64": "AAEC"}),
+        ExecuteOptions::new().allow_writes(true),
+    )
+    .await
+    .expect("an untyped upload");
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 3);
+    let ct = sent[0]
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let boundary = ct
+        .strip_prefix("multipart/related; boundary=")
+        .expect("multipart/related")
+        .to_string();
+    let mut expected = format!(
+        "--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{{\"file_name\":\"a.pdf\"}}\r\n--{boundary}\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    expected.extend_from_slice(file);
+    expected.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    assert_eq!(sent[0].body, expected);
+    assert_eq!(body_of(&sent[1]), json!({"file_name": "empty.txt"}));
+    // No media type given: the file part is application/octet-stream.
+    assert!(
+        String::from_utf8_lossy(&sent[2].body).contains("Content-Type: application/octet-stream")
+    );
 }

@@ -3,6 +3,7 @@
 //! and write construct of the constructs document that the emulator serves, over real HTTP
 //! on 127.0.0.1.
 
+mod bodies;
 mod common;
 mod downloads;
 mod extractors;

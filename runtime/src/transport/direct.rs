@@ -26,7 +26,11 @@ pub(crate) struct DirectTransport {
     http_plain: reqwest::Client,
     /// OAuth 2 access tokens, sent (and refreshed) per request.
     oauth2: Option<Box<OAuth2>>,
-    base_url: String,
+    /// The base URL; it follows token-extracted server variables when the spec renders it.
+    base_url: std::sync::RwLock<String>,
+    /// For a base URL rendered from the spec with token-extracted variables: how many token
+    /// answers it has followed.
+    rebase: Option<std::sync::atomic::AtomicU64>,
     sender: Sender,
     max_response_bytes: usize,
     hints: Hints,
@@ -35,6 +39,8 @@ pub(crate) struct DirectTransport {
     query_key: Option<(&'static str, SecretString)>,
     /// The connector's configuration values (server variables, scoping keys).
     config: std::collections::BTreeMap<String, String>,
+    /// The same, with the spec's defaults for the values not set.
+    config_with_defaults: std::collections::BTreeMap<String, String>,
     meta: &'static crate::meta::ConnectorMeta,
 }
 
@@ -43,6 +49,7 @@ impl DirectTransport {
         meta: &'static crate::meta::ConnectorMeta,
         credentials: &Credentials,
         base_url: &str,
+        base_from_spec: bool,
         settings: &HttpSettings,
         config: std::collections::BTreeMap<String, String>,
     ) -> Result<Self, Error> {
@@ -125,15 +132,57 @@ impl DirectTransport {
             http_with_body,
             http_plain,
             oauth2,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: std::sync::RwLock::new(base_url.trim_end_matches('/').to_string()),
+            // An explicit base URL (a proxy, a test server) is kept as given.
+            rebase: (base_from_spec && scheme.refresh.is_some_and(|r| !r.extract.is_empty()))
+                .then(|| std::sync::atomic::AtomicU64::new(0)),
             sender: settings.sender.clone(),
             max_response_bytes: settings.max_response_bytes,
             hints: meta.hints,
             call_span: meta.call_span,
             query_key,
+            config_with_defaults: meta
+                .config
+                .iter()
+                .filter_map(|c| c.default.map(|d| (c.name.to_string(), d.to_string())))
+                .chain(config.clone())
+                .collect(),
             config,
             meta,
         })
+    }
+
+    /// The base URL requests go to now.
+    fn base(&self) -> String {
+        self.base_url.read().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Renders the base URL again when a token answer brought new server variables
+    /// (`x-airbyte-token-extract`; they win over the configuration). Makes sure a token is
+    /// there first, so the first request already goes to the right host.
+    async fn follow_token_values(&self) -> Result<(), Error> {
+        let (Some(o), Some(seen)) = (&self.oauth2, &self.rebase) else {
+            return Ok(());
+        };
+        o.token().await?;
+        let (generation, values) = o.extracted();
+        if generation == seen.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut config = self.config.clone();
+        config.extend(values);
+        let url = crate::client::render_base_url(self.meta, &config)?;
+        if let Ok(mut base) = self.base_url.write() {
+            *base = url.trim_end_matches('/').to_string();
+        }
+        seen.store(generation, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    /// The connector's configuration values (server variables, scoping keys), with the
+    /// spec's defaults for those not set, as record transforms read them.
+    pub(crate) fn config_for_transforms(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.config_with_defaults
     }
 
     /// Runs one operation (with retries; the decode is part of each attempt, so a truncated
@@ -237,7 +286,7 @@ impl DirectTransport {
                 b"",
             ));
         }
-        let ours = under_base(&self.base_url, &parsed);
+        let ours = under_base(&self.base(), &parsed);
         let mut target = parsed.to_string();
         if ours {
             if let Some((name, key)) = &self.query_key {
@@ -291,6 +340,8 @@ impl DirectTransport {
         F: Fn(Context, reqwest::Response) -> Fut,
         Fut: std::future::Future<Output = Result<R, Error>>,
     {
+        self.follow_token_values().await?;
+        let base_then = self.base();
         let filled;
         let params = match self.fill_from_config(op, params)? {
             Some(map) => {
@@ -303,13 +354,13 @@ impl DirectTransport {
             // A next-page URL from the server carries its own query; only the API key
             // parameter (if the scheme uses one) is added back.
             Some(next) => {
-                let mut url = crate::request::next_page_url(op.entity, &self.base_url, next)?;
+                let mut url = crate::request::next_page_url(op.entity, &self.base(), next)?;
                 if let Some((name, _)) = &self.query_key {
                     url = strip_query_param(&url, name);
                 }
                 url
             }
-            None => crate::request::url(&self.base_url, op, params)?,
+            None => crate::request::url(&self.base(), op, params)?,
         };
         if let Some((name, key)) = &self.query_key {
             crate::request::append_query(&mut url, name, key.expose_secret());
@@ -369,16 +420,40 @@ impl DirectTransport {
                         } else {
                             &self.http
                         };
+                        // A refresh (after a 401) may have moved the base URL.
+                        self.follow_token_values().await?;
+                        let base_now = self.base();
+                        let target = match url.strip_prefix(base_then.as_str()) {
+                            Some(rest) if base_now != base_then => format!("{base_now}{rest}"),
+                            _ => url.clone(),
+                        };
                         let mut req = client
-                            .request(method.clone(), &url)
+                            .request(method.clone(), &target)
                             .headers(param_headers.clone());
                         if op.action == crate::meta::Action::Download {
                             // No overall deadline for a file (the time between reads is
                             // still bounded).
                             req = req.timeout(DOWNLOAD_DEADLINE);
                         }
-                        if let Some(body) = &json_body {
-                            req = req.json(body);
+                        match &json_body {
+                            Some(crate::request::OutBody::Json(body)) => req = req.json(body),
+                            Some(crate::request::OutBody::Form(text)) => {
+                                req = req
+                                    .header(
+                                        reqwest::header::CONTENT_TYPE,
+                                        "application/x-www-form-urlencoded",
+                                    )
+                                    .body(text.clone());
+                            }
+                            Some(crate::request::OutBody::Bytes {
+                                content_type,
+                                bytes,
+                            }) => {
+                                req = req
+                                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                                    .body(bytes.clone());
+                            }
+                            None => {}
                         }
                         let token = match &self.oauth2 {
                             Some(o) => {

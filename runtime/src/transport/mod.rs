@@ -84,7 +84,21 @@ impl Transport {
         match self {
             Transport::Direct(d) => {
                 d.call(op, params, extras.intent, extras.next_url, |ctx, body| {
-                    decode(ctx, body, direct_paths(op))
+                    match op.transform {
+                        // Records are transformed and filtered before they are decoded.
+                        Some(t) => {
+                            let (body, paths) = decode::transformed(
+                                ctx,
+                                t,
+                                op.action.is_collection(),
+                                body,
+                                direct_paths(op),
+                                d.config_for_transforms(),
+                            )?;
+                            decode(ctx, body, paths)
+                        }
+                        None => decode(ctx, body, direct_paths(op)),
+                    }
                 })
                 .await
             }
@@ -408,6 +422,8 @@ mod tests {
             params: &[],
             graphql: None,
             file_url: None,
+            body: crate::meta::BodyKind::Json,
+            transform: None,
         }
     }
 

@@ -45,10 +45,100 @@ pub(crate) struct OAuth2 {
     refresh: Option<Refresher>,
     current: RwLock<Option<Current>>,
     lock: Mutex<()>,
+    /// The token-answer values the spec extracts (`x-airbyte-token-extract`), with a count
+    /// of the refreshes that set them.
+    extracted: std::sync::Mutex<(u64, Vec<(String, String)>)>,
+}
+
+/// A service account (`jwt_bearer`): its email and RSA key, from `credentials_json`.
+struct ServiceAccount {
+    email: String,
+    key: ring::signature::RsaKeyPair,
+}
+
+impl ServiceAccount {
+    /// Reads the service account's JSON key; errors never quote it.
+    fn parse(json: &SecretString) -> Result<Self, Error> {
+        #[derive(Deserialize)]
+        struct Key {
+            client_email: String,
+            private_key: String,
+        }
+        let bad = |why: &str| {
+            Error::invalid(
+                "credentials_json",
+                format!("{why}; give the service account's whole JSON key file (with client_email and private_key)"),
+            )
+        };
+        let key: Key = serde_json::from_str(json.expose_secret())
+            .map_err(|_| bad("is not a service account's JSON key"))?;
+        let pem = key.private_key;
+        let (begin, pkcs8) = if pem.contains("-----BEGIN PRIVATE KEY-----") {
+            ("-----BEGIN PRIVATE KEY-----", true)
+        } else if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
+            ("-----BEGIN RSA PRIVATE KEY-----", false)
+        } else {
+            return Err(bad("has a private_key that is not a PEM RSA key"));
+        };
+        let body: String = pem
+            .split(begin)
+            .nth(1)
+            .and_then(|rest| rest.split("-----END").next())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        use base64::Engine as _;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|_| bad("has a private_key whose PEM body is not base64"))?;
+        let key_pair = if pkcs8 {
+            ring::signature::RsaKeyPair::from_pkcs8(&der)
+        } else {
+            ring::signature::RsaKeyPair::from_der(&der)
+        }
+        .map_err(|_| bad("has a private_key that is not a usable RSA key"))?;
+        Ok(ServiceAccount {
+            email: key.client_email,
+            key: key_pair,
+        })
+    }
+
+    /// The signed RS256 assertion: `iss` the account, `scope`, `aud` the token URL, an hour
+    /// of validity.
+    fn assertion(&self, scopes: &str, audience: &str) -> Result<String, Error> {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let header = b64(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = serde_json::json!({
+            "iss": self.email,
+            "scope": scopes,
+            "aud": audience,
+            "iat": now,
+            "exp": now.saturating_add(3600),
+        });
+        let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+        let mut signature = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| Error::invalid("credentials_json", "the assertion could not be signed"))?;
+        Ok(format!("{input}.{}", b64(&signature)))
+    }
 }
 
 struct Refresher {
     meta: TokenRefreshMeta,
+    /// For a `jwt_bearer` grant: the account that signs the assertion.
+    account: Option<ServiceAccount>,
     url: String,
     client_id: Option<SecretString>,
     client_secret: Option<SecretString>,
@@ -75,6 +165,9 @@ struct TokenAnswer {
     refresh_token: Option<String>,
     #[serde(default)]
     expires_in: Option<f64>,
+    /// Everything else (values the spec may extract).
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl OAuth2 {
@@ -102,14 +195,27 @@ impl OAuth2 {
             refresh_at: None,
         });
         let refresh_token = credentials.slot("refresh_token");
+        let account = match refresh {
+            Some(meta) if meta.grant_type == "jwt_bearer" => {
+                let json = credentials.slot("credentials_json").ok_or_else(|| {
+                    Error::invalid(
+                        scheme.key,
+                        "a jwt_bearer scheme needs credentials_json: the service account's JSON key",
+                    )
+                })?;
+                Some(ServiceAccount::parse(&json)?)
+            }
+            _ => None,
+        };
         let refresher = match refresh {
-            Some(meta) if refresh_token.is_some() => {
+            Some(meta) if refresh_token.is_some() || account.is_some() => {
                 let url = match token_url {
                     Some(u) => u.to_string(),
                     None => crate::transport::direct::render_jinja(meta.url, credentials),
                 };
                 Some(Refresher {
                     meta,
+                    account,
                     url,
                     client_id: credentials.slot("client_id"),
                     client_secret: credentials.slot("client_secret"),
@@ -134,7 +240,14 @@ impl OAuth2 {
             refresh: refresher,
             current: RwLock::new(current),
             lock: Mutex::new(()),
+            extracted: std::sync::Mutex::new((0, Vec::new())),
         })
+    }
+
+    /// The values extracted from the latest token answer, and how many answers set them
+    /// (0: none yet).
+    pub(crate) fn extracted(&self) -> (u64, Vec<(String, String)>) {
+        self.extracted.lock().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Whether a refused token can be replaced.
@@ -186,10 +299,16 @@ impl OAuth2 {
                 .map(|c| c.token.clone())
                 .ok_or_else(|| Error::invalid("access_token", "no access token"));
         };
-        let (token, ttl) = refresher
+        let (token, ttl, extracted) = refresher
             .sender
             .run(should_retry, |_| refresher.fetch())
             .await?;
+        if !refresher.meta.extract.is_empty() {
+            if let Ok(mut slot) = self.extracted.lock() {
+                slot.0 = slot.0.saturating_add(1);
+                slot.1 = extracted;
+            }
+        }
         let now = Instant::now();
         let refresh_at = ttl.map(|ttl| {
             let ttl = ttl.min(MAX_TOKEN_TTL);
@@ -220,21 +339,37 @@ impl OAuth2 {
 }
 
 impl Refresher {
-    async fn fetch(&self) -> Result<(SecretString, Option<Duration>), Error> {
+    #[allow(clippy::type_complexity)]
+    async fn fetch(
+        &self,
+    ) -> Result<(SecretString, Option<Duration>, Vec<(String, String)>), Error> {
         let ctx = Context::new("oauth2", "token refresh").with_hints(self.hints);
         let span = tracing::debug_span!("oauth2.refresh", status = tracing::field::Empty);
         async {
-            let refresh_token = self
-                .refresh_token
-                .read()
-                .await
-                .clone()
-                .ok_or_else(|| Error::invalid("refresh_token", "no refresh token"))?;
-            let mut fields: Vec<(&str, String)> = vec![
-                ("grant_type", "refresh_token".to_string()),
-                ("refresh_token", refresh_token.expose_secret().to_string()),
-            ];
-            if self.meta.auth_style == "body" {
+            let refresh_token = match &self.account {
+                Some(_) => SecretString::from(String::new()),
+                None => self
+                    .refresh_token
+                    .read()
+                    .await
+                    .clone()
+                    .ok_or_else(|| Error::invalid("refresh_token", "no refresh token"))?,
+            };
+            let mut fields: Vec<(&str, String)> = match &self.account {
+                // A signed assertion stands for the client: nothing else goes along.
+                Some(account) => vec![
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:jwt-bearer".to_string(),
+                    ),
+                    ("assertion", account.assertion(self.meta.scopes, &self.url)?),
+                ],
+                None => vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh_token.expose_secret().to_string()),
+                ],
+            };
+            if self.meta.auth_style == "body" && self.account.is_none() {
                 if let Some(id) = &self.client_id {
                     fields.push(("client_id", id.expose_secret().to_string()));
                 }
@@ -259,7 +394,7 @@ impl Refresher {
                 )
                 .body(body)
             };
-            if self.meta.auth_style == "basic" {
+            if self.meta.auth_style == "basic" && self.account.is_none() {
                 req = req.basic_auth(
                     self.client_id
                         .as_ref()
@@ -304,7 +439,20 @@ impl Refresher {
                 .expires_in
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(|s| Duration::try_from_secs_f64(s).unwrap_or(MAX_TOKEN_TTL));
-            Ok((SecretString::from(answer.access_token), ttl))
+            let extracted = self
+                .meta
+                .extract
+                .iter()
+                .filter_map(|name| {
+                    let v = match answer.extra.get(*name)? {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Number(n) => n.to_string(),
+                        _ => return None,
+                    };
+                    Some((name.to_string(), v))
+                })
+                .collect();
+            Ok((SecretString::from(answer.access_token), ttl, extracted))
         }
         .instrument(span)
         .await
