@@ -573,7 +573,19 @@ fn operation(op: &Operation) -> TokenStream {
     } else {
         quote!(Default,)
     };
-    let (body_field, deny_unknown) = if body_infos.is_empty() && !free_form {
+    let (body_field, deny_unknown) = if free_form {
+        // Kept apart from the params (a body field may share a param's name), under the
+        // key the runtime reads a free-form body from.
+        let doc = format!(" The request body (`{}`).", body_ty);
+        (
+            quote! {
+                #[doc = #doc]
+                #[serde(rename = "__body")]
+                pub body: #body_ty,
+            },
+            quote!(),
+        )
+    } else if body_infos.is_empty() {
         (quote!(), quote!(#[serde(deny_unknown_fields)]))
     } else {
         let doc = format!(" The request body (`{}`).", body_ty);

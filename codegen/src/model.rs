@@ -569,9 +569,17 @@ pub fn build(file: &str, mut doc: Value) -> Result<Spec, SpecError> {
     }
     // A transform's outputs are text fields of the record type: added to an object record,
     // or the whole record for a bare value (which the transform replaces).
-    for (op, _) in &built {
-        if let Some(t) = op.transform.as_ref().filter(|t| !t.outputs.is_empty()) {
-            add_transform_outputs(&mut doc, &op.record_component, t);
+    // Each such operation gets a record type of its own (`ProjectsListRecord`), so a schema
+    // shared with other operations or models is never changed.
+    for (op, _) in &mut built {
+        if let Some(t) = op.transform.clone().filter(|t| !t.outputs.is_empty()) {
+            let name = format!(
+                "{}{}Record",
+                op.entity.to_upper_camel_case(),
+                op.action.as_str().to_upper_camel_case()
+            );
+            add_transform_outputs(&mut doc, &op.record_component, &name, &t, &op.pointer)?;
+            op.record_component = name;
         }
     }
     for (op, _) in built {
@@ -860,6 +868,15 @@ fn build_operation(
         ));
     }
     let transform = read_transform(node, at)?;
+    if transform.is_some() && (action.is_write() || action == Action::Download) {
+        return Err(SpecError::new(
+            at,
+            format!(
+                "a record transform or filter on a `{}`: they apply to the records a read returns",
+                action.as_str()
+            ),
+        ));
+    }
     let extractor_ptr = ptr(at, "x-airbyte-record-extractor");
     let extractor = text(node, "x-airbyte-record-extractor");
     // A write's record is taken like a `get`'s: one element.
@@ -967,6 +984,19 @@ fn build_operation(
         }
         if action.is_collection() {
             pagination = choose_pagination(&params, found, &meta_ptr)?;
+            if transform.as_ref().is_some_and(|t| t.filter.is_some())
+                && pagination.as_ref().is_some_and(|p| {
+                    matches!(
+                        p.form,
+                        PageForm::PageNumber | PageForm::PageCount | PageForm::Offset
+                    )
+                })
+            {
+                return Err(SpecError::new(
+                    ptr(at, "x-airbyte-record-filter"),
+                    "unsupported construct: a record filter on a list paged by page numbers or offsets: pages would be counted after the filter (an emptied page would end the list, offsets would repeat records); only cursor-paged lists take a filter",
+                ));
+            }
         }
     }
     if let (Some(p), RecordElement::Each(_) | RecordElement::EachFlat(_) | RecordElement::Members) =
@@ -2519,8 +2549,7 @@ fn check_graphql_placeholders(g: &Graphql, params: &[Param], at: &str) -> Result
 
 /// The top-level properties of a JSON body (a POST read's or a write's), as parameters
 /// (`in: body`), and the GraphQL template when the body is one (its schema's properties are
-/// then inputs of the template). Other body kinds (form, multipart, arrays, free-form
-/// objects) are not generated yet.
+/// then inputs of the template), with how the body travels ([`BodyKind`]).
 fn body_params(
     doc: &Value,
     at: &str,
@@ -2591,14 +2620,26 @@ fn body_params(
         }
         (schema, schema_at, kind) = (items, items_at, BodyKind::JsonArray);
     }
-    let Some(Value::Mapping(props)) = schema.get("properties") else {
+    // `properties: {}` names no field: the body is free-form (or a GraphQL template's).
+    let props = schema
+        .get("properties")
+        .filter(|p| !matches!(p, Value::Mapping(m) if m.is_empty()));
+    let Some(Value::Mapping(props)) = props else {
         // A GraphQL body's schema may be a bare `type: object`: the template is the body.
         if graphql.is_some() {
             return Ok((Vec::new(), graphql, kind));
         }
-        // A free-form object: every param that is not a path, query or header one.
+        // A free-form object (no `type` or `type: object`, nothing composed, not closed):
+        // every param that is not a path, query or header one.
         let closed = matches!(schema.get("additionalProperties"), Some(Value::Bool(false)));
-        if kind == BodyKind::Json && !closed {
+        let composed = ["allOf", "oneOf", "anyOf", "not"]
+            .iter()
+            .any(|k| schema.get(*k).is_some());
+        let object = matches!(
+            non_null_type(schema).unwrap_or(None).as_deref(),
+            None | Some("object")
+        );
+        if kind == BodyKind::Json && !closed && !composed && object {
             return Ok((Vec::new(), graphql, BodyKind::FreeForm));
         }
         return Err(SpecError::new(
@@ -2934,54 +2975,90 @@ fn read_transform(node: &Value, at: &str) -> Result<Option<Transform>, SpecError
     Ok(Some(Transform { outputs, filter }))
 }
 
-/// Adds a transform's outputs to the record schema `component` (see the caller).
-fn add_transform_outputs(doc: &mut Value, component: &str, t: &Transform) {
-    let Some(Value::Mapping(schemas)) =
-        doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
-    else {
-        return;
-    };
-    let Some(schema) = schemas.get_mut(component) else {
-        return;
-    };
+/// Makes `name`, a copy of the record schema `component` with a transform's outputs: text
+/// fields added to an object record, or an object of just the outputs for a bare value
+/// (which the transform replaces). An output that names a property of another type is
+/// refused.
+fn add_transform_outputs(
+    doc: &mut Value,
+    component: &str,
+    name: &str,
+    t: &Transform,
+    at: &str,
+) -> Result<(), SpecError> {
+    let at = ptr(at, "x-airbyte-record-transform");
+    let original = resolve_pointer(doc, &format!("/components/schemas/{component}"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let (resolved, _) = deref(doc, &original, "");
     let string = || {
         let mut m = serde_yaml_ng::Mapping::new();
         m.insert(Value::from("type"), Value::from("string"));
         Value::Mapping(m)
     };
-    let is_object = schema.get("properties").is_some()
-        || schema.get("allOf").is_some()
-        || non_null_type(schema).unwrap_or(None).as_deref() == Some("object");
-    if is_object {
-        if let Value::Mapping(m) = schema {
+    let is_object = resolved.get("properties").is_some()
+        || resolved.get("allOf").is_some()
+        || non_null_type(resolved).unwrap_or(None).as_deref() == Some("object");
+    let copy = if is_object {
+        let mut copy = resolved.clone();
+        if let Some(Value::Mapping(props)) = resolved.get("properties") {
+            for (output, _) in &t.outputs {
+                let Some(existing) = props.get(output.as_str()) else {
+                    continue;
+                };
+                let (existing, _) = deref(doc, existing, "");
+                let ty = non_null_type(existing).unwrap_or(None);
+                if ty.as_deref().is_some_and(|t| t != "string") {
+                    return Err(SpecError::new(
+                        ptr(&at, output),
+                        format!(
+                            "the output `{output}` is text, but the record's `{output}` is {}; name the output differently",
+                            ty.unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Value::Mapping(m) = &mut copy {
             let props = m
                 .entry(Value::from("properties"))
                 .or_insert_with(|| Value::Mapping(Default::default()));
             if let Value::Mapping(props) = props {
-                for (name, _) in &t.outputs {
+                for (output, _) in &t.outputs {
                     props
-                        .entry(Value::from(name.as_str()))
+                        .entry(Value::from(output.as_str()))
                         .or_insert_with(string);
                 }
             }
         }
-        return;
+        copy
+    } else {
+        let mut props = serde_yaml_ng::Mapping::new();
+        for (output, _) in &t.outputs {
+            props.insert(Value::from(output.as_str()), string());
+        }
+        let mut m = serde_yaml_ng::Mapping::new();
+        m.insert(Value::from("type"), Value::from("object"));
+        let required = t
+            .outputs
+            .iter()
+            .map(|(n, _)| Value::from(n.as_str()))
+            .collect();
+        m.insert(Value::from("required"), Value::Sequence(required));
+        m.insert(Value::from("properties"), Value::Mapping(props));
+        Value::Mapping(m)
+    };
+    let Some(Value::Mapping(schemas)) =
+        doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+    else {
+        return Ok(());
+    };
+    if schemas.contains_key(name) {
+        return Err(SpecError::new(
+            &at,
+            format!("the transformed record type `{name}` would replace a schema of that name; rename the schema"),
+        ));
     }
-    let mut props = serde_yaml_ng::Mapping::new();
-    for (name, _) in &t.outputs {
-        props.insert(Value::from(name.as_str()), string());
-    }
-    let mut m = serde_yaml_ng::Mapping::new();
-    m.insert(Value::from("type"), Value::from("object"));
-    m.insert(
-        Value::from("required"),
-        Value::Sequence(
-            t.outputs
-                .iter()
-                .map(|(n, _)| Value::from(n.as_str()))
-                .collect(),
-        ),
-    );
-    m.insert(Value::from("properties"), Value::Mapping(props));
-    *schema = Value::Mapping(m);
+    schemas.insert(Value::from(name), copy);
+    Ok(())
 }

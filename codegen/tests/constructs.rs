@@ -397,3 +397,50 @@ components:
     assert!(flat.contains("pubbody:NotesCreateBody"), "{code}");
     syn::parse_file(&code).unwrap();
 }
+
+#[test]
+fn transforms_get_their_own_record_type_and_filters_need_cursors() {
+    let transformed = BASE.replace(
+        "      x-airbyte-no-pagination: \"A harbour has a handful of docks.\"\n",
+        "      x-airbyte-no-pagination: \"A harbour has a handful of docks.\"\n      x-airbyte-record-transform: {label: \"{{ record.id | upper }}\"}\n",
+    );
+    let s = parse("spec/pontoon.yaml", &transformed).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        s.entities[0].operations[0].record_component,
+        "DocksListRecord"
+    );
+    let code = generate(&s).unwrap().code;
+    let flat: String = code.split_whitespace().collect();
+    // The shared `Dock` is untouched; the list's own type has the output.
+    assert!(flat.contains("pubstructDocksListRecord{"), "{code}");
+    assert!(flat.contains("publabel:"), "{code}");
+    // An output over a property of another type is refused.
+    let clash = transformed.replace(
+        "        id: {type: string}",
+        "        id: {type: string}\n        label: {type: integer}",
+    );
+    refused(
+        &clash,
+        "/paths/~1docks/get/x-airbyte-record-transform/label",
+        "the output `label` is text",
+    );
+    // A filter on a page-counted list would count pages after the filter.
+    let offset = BASE
+        .replace(
+            "      x-airbyte-no-pagination: \"A harbour has a handful of docks.\"\n",
+            "      x-airbyte-meta-extractor: {total_pages: $.total_pages}\n      x-airbyte-record-filter: \"{{ not record.closed }}\"\n",
+        )
+        .replace(
+            "        - {name: kind, in: query, schema: {type: string}}",
+            "        - {name: kind, in: query, schema: {type: string}}\n        - {name: page, in: query, schema: {type: integer}}",
+        )
+        .replace(
+            "                  docks: {type: array, items: {$ref: \"#/components/schemas/Dock\"}}",
+            "                  docks: {type: array, items: {$ref: \"#/components/schemas/Dock\"}}\n                  total_pages: {type: integer}",
+        );
+    refused(
+        &offset,
+        "/paths/~1docks/get/x-airbyte-record-filter",
+        "a record filter on a list paged by page numbers or offsets",
+    );
+}

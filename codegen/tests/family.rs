@@ -40,8 +40,9 @@ const ACCEPTED: &[&str] = &[
     "servers-variables.yaml",
 ];
 
-/// Fixtures refused, with where and why: the construct is invalid (pagination), not
-/// supported by design (jwt_bearer, boolean schemas), or not supported yet (the rest).
+/// Fixtures refused, with where and why: the spec is invalid (pagination), the construct
+/// is refused by design (boolean schemas, two operations for one entity and action), or
+/// the spec does not say enough (a cursor with no parameter to go back in).
 const REFUSED: &[(&str, &str, &str)] = &[
     // Two operations for one (entity, action): refused rather than one silently dropped.
     (

@@ -814,7 +814,8 @@ async fn record_transforms_and_filters_apply_before_records_are_returned() {
     assert_eq!(keys, ["rotterdam", "kiel"]);
     // Outputs are merged over object records; the retracted notice is gone; paging goes on
     // from the unfiltered page's cursor.
-    let all: Vec<models::Notice> = c.notices().list().stream().try_collect().await.unwrap();
+    let all: Vec<models::NoticesListRecord> =
+        c.notices().list().stream().try_collect().await.unwrap();
     let ids: Vec<&str> = all.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["n1", "n3"]);
     assert_eq!(all[0].author_upper.as_deref(), Some("ADA"));

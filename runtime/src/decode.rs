@@ -5,7 +5,9 @@
 //!
 //! The untyped output never goes through the models: each record is copied byte for byte,
 //! with only insignificant whitespace removed, so fields this SDK does not know, explicit
-//! `null`s and timestamps keep exactly the form the server sent.
+//! `null`s and timestamps keep exactly the form the server sent. The exception: operations
+//! with a record transform or filter ([`crate::transform`]) rebuild their records as JSON
+//! values (number text such as `1.50` may then be written `1.5`).
 
 use std::borrow::Cow;
 use std::ops::Range;

@@ -169,8 +169,17 @@ pub(crate) async fn open(
             let ctx = Context::new(op.entity, op.action.as_str());
             let step = async {
                 let chunk = client.transport().hosted_chunk(op, &params, &range).await?;
-                let bytes = chunk.bytes(&ctx)?;
+                let mut bytes = chunk.bytes(&ctx)?;
                 let next = next_hosted_range(&ctx, &range, &chunk, bytes.len(), last)?;
+                // Nothing past the end of an asked range.
+                if let Some(end) = last {
+                    let keep = end
+                        .saturating_add(1)
+                        .saturating_sub(range_start(Some(&range)));
+                    if (bytes.len() as u64) > keep {
+                        bytes.truncate(usize::try_from(keep).unwrap_or(usize::MAX));
+                    }
+                }
                 Ok::<_, Error>((bytes, next))
             };
             match step.await {
@@ -206,10 +215,15 @@ fn next_hosted_range(
             "asked as `{asked}` brought {got} bytes and then `{next}`: no progress"
         )));
     }
-    if last.is_some_and(|end| expected > end) {
-        return Ok(None);
+    match last {
+        Some(end) if expected > end => Ok(None),
+        // The next chunk ends where the asked range does, at the latest.
+        Some(end) => {
+            let next_end = range_end(&next).unwrap_or(end).min(end);
+            Ok(Some(format!("bytes={expected}-{next_end}")))
+        }
+        None => Ok(Some(next)),
     }
-    Ok(Some(next))
 }
 
 /// One hosted chunk, as Airbyte's `/execute` returns it.
@@ -498,7 +512,7 @@ mod tests {
                 Err(Error::Decode { .. })
             ));
         }
-        // An explicit range ends the stream at its end.
+        // An explicit range ends the stream at its end, and no chunk asks past it.
         assert_eq!(
             next(
                 "bytes=0-99",
@@ -508,6 +522,16 @@ mod tests {
             )
             .unwrap(),
             None
+        );
+        assert_eq!(
+            next(
+                "bytes=0-65535",
+                &chunk(true, Some("bytes=65536-131071")),
+                65_536,
+                Some(99_999)
+            )
+            .unwrap(),
+            Some("bytes=65536-99999".to_string())
         );
     }
 

@@ -147,6 +147,9 @@ pub(crate) fn headers<'a>(
         })
 }
 
+/// Where a typed free-form body sits in the params (generated code serializes it there).
+pub(crate) const FREE_FORM_KEY: &str = "__body";
+
 /// A request body, as it goes on the wire.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum OutBody {
@@ -184,15 +187,22 @@ pub(crate) fn body(
         return Ok(None);
     }
     let fields: Map<String, Value> = if free_form {
-        // Everything that is not a declared path, query or header parameter.
-        params
+        // Everything that is not a declared path, query or header parameter, and the typed
+        // body's fields (kept under `FREE_FORM_KEY`, apart from the params).
+        let mut fields: Map<String, Value> = params
             .iter()
             .filter(|(k, _)| {
-                op.param(k)
-                    .is_none_or(|p| p.location == ParamLocation::Body)
+                k.as_str() != FREE_FORM_KEY
+                    && op
+                        .param(k)
+                        .is_none_or(|p| p.location == ParamLocation::Body)
             })
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+            .collect();
+        if let Some(Value::Object(typed)) = params.get(FREE_FORM_KEY) {
+            fields.extend(typed.clone());
+        }
+        fields
     } else {
         op.params
             .iter()

@@ -75,18 +75,19 @@ impl RecordTransform {
         config: &BTreeMap<String, String>,
         collection: bool,
     ) -> Option<Value> {
-        let record = if self.outputs.is_empty() {
+        // A bare value is seen as `{"value": x}` by the templates (and a filter over a bare
+        // list without outputs keeps the bare value).
+        let was_object = record.is_object();
+        let scope = if was_object {
             record
         } else {
-            // A bare value is seen as `{"value": x}`.
-            let was_object = record.is_object();
-            let scope = if was_object {
-                record
-            } else {
-                let mut m = Map::new();
-                m.insert("value".into(), record);
-                Value::Object(m)
-            };
+            let mut m = Map::new();
+            m.insert("value".into(), record);
+            Value::Object(m)
+        };
+        let record = if self.outputs.is_empty() {
+            scope
+        } else {
             let outputs: Vec<(&str, String)> = self
                 .outputs
                 .iter()
@@ -101,17 +102,26 @@ impl RecordTransform {
             }
             Value::Object(out)
         };
-        match self.filter {
+        let keep = match self.filter {
             Some(filter) if collection => {
                 let verdict = render(filter, &record, config);
-                let dropped = matches!(
+                !matches!(
                     verdict.trim(),
                     "" | "False" | "false" | "0" | "None" | "none" | "null"
-                );
-                (!dropped).then_some(record)
+                )
             }
-            _ => Some(record),
+            _ => true,
+        };
+        if !keep {
+            return None;
         }
+        // Without outputs a bare value stays what it was.
+        Some(match record {
+            Value::Object(mut m) if !was_object && self.outputs.is_empty() => {
+                m.remove("value").unwrap_or(Value::Null)
+            }
+            other => other,
+        })
     }
 }
 

@@ -780,6 +780,23 @@ async fn form_array_and_free_form_bodies_go_out_as_the_spec_says() {
         )
         .await
         .expect("the free-form update");
+    // A body field named like the path id stays in the body; the URL keeps the id given.
+    Mock::given(method("PATCH"))
+        .and(path("/boards/b_2/fields"))
+        .and(body_json(json!({"board_id": "elsewhere", "note": null})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    c.board_fields()
+        .update(
+            "b_2",
+            BoardFieldsUpdateBody::new()
+                .field("board_id", "elsewhere")
+                .field("note", Value::Null),
+        )
+        .await
+        .expect("the free-form update with a colliding name");
     // Untyped, any key is a body field; the path id stays out of the body.
     c.execute_with(
         "board_fields",

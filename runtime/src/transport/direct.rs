@@ -430,7 +430,7 @@ impl DirectTransport {
                         let mut req = client
                             .request(method.clone(), &target)
                             .headers(param_headers.clone());
-                        if op.action == crate::meta::Action::Download {
+                        if op.action == crate::meta::Action::Download && op.file_url.is_none() {
                             // No overall deadline for a file (the time between reads is
                             // still bounded).
                             req = req.timeout(DOWNLOAD_DEADLINE);

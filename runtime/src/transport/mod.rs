@@ -111,6 +111,20 @@ impl Transport {
                     idempotent: op.is_idempotent(),
                     ..extras
                 };
+                // Airbyte takes a free-form body's fields among the params.
+                let flat;
+                let params = match params.get(crate::request::FREE_FORM_KEY) {
+                    Some(Value::Object(body)) => {
+                        let mut p = params.clone();
+                        p.remove(crate::request::FREE_FORM_KEY);
+                        for (k, v) in body {
+                            p.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                        flat = p;
+                        &flat
+                    }
+                    _ => params,
+                };
                 h.execute(
                     op.entity,
                     op.action.as_str(),

@@ -11,6 +11,12 @@
 //! - The refresh request: `POST` with `grant_type=refresh_token&refresh_token=...`, form or
 //!   JSON; the client id and secret in the body (`body`), as HTTP Basic (`basic`) or not at
 //!   all (`none`). Its body is never echoed in errors: it may hold a token.
+//! - A `jwt_bearer` grant instead posts `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`
+//!   with an RS256 assertion signed by the service account key in `credentials_json`
+//!   (`iss` the account, `scope` the flow's scopes, `aud` the token URL, an hour of
+//!   validity); the key is read when the client is built and never quoted in errors.
+//! - Values of the token answer the spec extracts (`x-airbyte-token-extract`) are kept for
+//!   the direct transport, which renders its base URL again with them.
 
 use std::time::{Duration, Instant};
 
@@ -306,7 +312,11 @@ impl OAuth2 {
         if !refresher.meta.extract.is_empty() {
             if let Ok(mut slot) = self.extracted.lock() {
                 slot.0 = slot.0.saturating_add(1);
-                slot.1 = extracted;
+                // An answer without a value keeps the one an earlier answer gave.
+                for (name, value) in extracted {
+                    slot.1.retain(|(n, _)| *n != name);
+                    slot.1.push((name, value));
+                }
             }
         }
         let now = Instant::now();
