@@ -535,37 +535,7 @@ fn operation(op: &Operation) -> TokenStream {
     };
 
     // Params struct.
-    let fields = infos.iter().map(|i| {
-        let f = &i.ident;
-        let ty = &i.rust_ty;
-        let wire = &i.p.name;
-        let doc = docs::attrs(&format!(
-            "{}{}",
-            if i.p.description.is_empty() {
-                &i.p.name
-            } else {
-                &i.p.description
-            },
-            describe_bounds(i.p)
-        ));
-        let rename = if f.to_string().trim_end_matches('_') != wire.as_str()
-            || f.to_string().ends_with('_')
-        {
-            quote!(#[serde(rename = #wire)])
-        } else {
-            quote!()
-        };
-        if i.optional {
-            quote! {
-                #doc
-                #rename
-                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-                pub #f: ::std::option::Option<#ty>,
-            }
-        } else {
-            quote! { #doc #rename pub #f: #ty, }
-        }
-    });
+    let fields = infos.iter().map(|i| struct_field(i, &i.ident));
     let has_positional =
         infos.iter().any(|i| i.positional) || body_infos.iter().any(|i| i.positional);
     let derive_default = if has_positional {
@@ -850,6 +820,38 @@ fn body_ident(op: &Operation) -> Ident {
     format_ident!("{}Body", builder_ident(op))
 }
 
+/// The field of parameter `i` in a params or body struct, named `f`: its doc (description
+/// and bounds), its wire name when the Rust name differs, `Option` when optional.
+fn struct_field(i: &ParamInfo<'_>, f: &Ident) -> TokenStream {
+    let ty = &i.rust_ty;
+    let wire = &i.p.name;
+    let doc = docs::attrs(&format!(
+        "{}{}",
+        if i.p.description.is_empty() {
+            &i.p.name
+        } else {
+            &i.p.description
+        },
+        describe_bounds(i.p)
+    ));
+    let rename =
+        if f.to_string().trim_end_matches('_') != wire.as_str() || f.to_string().ends_with('_') {
+            quote!(#[serde(rename = #wire)])
+        } else {
+            quote!()
+        };
+    if i.optional {
+        quote! {
+            #doc
+            #rename
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub #f: ::std::option::Option<#ty>,
+        }
+    } else {
+        quote! { #doc #rename pub #f: #ty, }
+    }
+}
+
 /// A builder setter for the optional parameter `i`, stored at `#target.#field`.
 fn setter(i: &ParamInfo<'_>, field: &Ident, target: TokenStream) -> TokenStream {
     let f = field;
@@ -920,34 +922,7 @@ fn body_struct(op: &Operation, infos: &[&ParamInfo<'_>]) -> TokenStream {
             }
         })
         .collect();
-    let fields = infos.iter().zip(&idents).map(|(i, f)| {
-        let ty = &i.rust_ty;
-        let wire = &i.p.name;
-        let doc = docs::attrs(&format!(
-            "{}{}",
-            if i.p.description.is_empty() {
-                &i.p.name
-            } else {
-                &i.p.description
-            },
-            describe_bounds(i.p)
-        ));
-        let rename = if *f != wire.as_str() {
-            quote!(#[serde(rename = #wire)])
-        } else {
-            quote!()
-        };
-        if i.optional {
-            quote! {
-                #doc
-                #rename
-                #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-                pub #f: ::std::option::Option<#ty>,
-            }
-        } else {
-            quote! { #doc #rename pub #f: #ty, }
-        }
-    });
+    let fields = infos.iter().zip(&idents).map(|(i, f)| struct_field(i, f));
     let required: Vec<(&&ParamInfo<'_>, &Ident)> = infos
         .iter()
         .zip(&idents)
